@@ -1,0 +1,40 @@
+# Eventide developer commands. `make install` once, then `make run` or `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint typecheck schema schema-check contract clean
+
+install: $(BIN)/eventide
+
+$(BIN)/eventide: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[embedded,dev]"
+	@touch $@
+
+run: install
+	$(BIN)/eventide serve
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install
+	$(BIN)/mypy
+
+schema: install
+	$(BIN)/eventide schema > schema.graphql
+
+schema-check: install
+	$(BIN)/eventide schema | diff -u schema.graphql - \
+		|| (echo "schema.graphql is stale: run 'make schema'"; exit 1)
+
+contract: install
+	$(BIN)/python ../shared/api/check-contract schema.graphql
+
+clean:
+	rm -rf $(VENV) .eventide .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""The Starlette application: routes, and a lifespan that owns the engines."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from eventide.config import Settings, load_settings
+from eventide.graphql.schema import schema
+from eventide.graphql.view import GraphQLView
+from eventide.services import Services, open_services
+
+
+async def health(request: Request) -> PlainTextResponse:
+    """Liveness: the process answers; touches no engine."""
+    return PlainTextResponse("ok")
+
+
+async def ready(request: Request) -> JSONResponse:
+    """Readiness: 200 when PostgreSQL, ClickHouse and Redis all answer, else 503."""
+    services: Services = request.app.state.services
+    status = await services.readiness()
+    return JSONResponse(status, status_code=200 if all(status.values()) else 503)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_services(settings) as services:
+            app.state.services = services
+            yield
+
+    graphql = GraphQLView(schema, graphql_ide="graphiql" if not settings.is_production else None)
+    return Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/ready", ready, methods=["GET"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )

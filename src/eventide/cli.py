@@ -1,0 +1,69 @@
+"""The ``eventide`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from eventide.config import ConfigError, Settings, load_settings
+from eventide.services import open_services
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from eventide.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        # The app's own error handling answers clients; uvicorn only serves.
+        server_header=False,
+    )
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    async def run() -> None:
+        async with open_services(settings):  # opening applies every pending migration
+            pass
+
+    asyncio.run(run())
+    print("migrations applied")
+
+
+def _schema(settings: Settings | None, args: argparse.Namespace) -> None:
+    from eventide.graphql.schema import schema
+
+    sys.stdout.write(schema.as_str() + "\n")
+
+
+COMMANDS: dict[str, tuple[str, Callable[..., None]]] = {
+    "serve": ("serve the API (embedded engines for unset URLs)", _serve),
+    "migrate": ("apply PostgreSQL migrations and ClickHouse DDL, then exit", _migrate),
+    "schema": ("print the GraphQL schema (SDL)", _schema),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="eventide", description="Eventide analytics server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, _) in COMMANDS.items():
+        sub.add_parser(name, help=help_text)
+    args = parser.parse_args(argv)
+    _, command = COMMANDS[args.command]
+    if args.command == "schema":  # needs no settings: works on a machine with none
+        command(None, args)
+        return
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        sys.exit(f"eventide: configuration error: {error}")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    command(settings, args)

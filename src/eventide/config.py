@@ -1,0 +1,159 @@
+"""Settings read once from ``EVENTIDE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal, TypeVar
+
+Environment = Literal["development", "production"]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_SECRET_BYTES = 32
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    env: Environment = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path(".eventide")
+    database_url: str | None = None
+    clickhouse_url: str | None = None
+    redis_url: str | None = None
+    redis_key_prefix: str = "eventide:"
+    jwt_secret: str = field(default="", repr=False)
+    jwt_issuer: str = "eventide"
+    jwt_audience: str = "eventide-api"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    hot_window_days: int = 7
+    dedup_window_days: int = 30
+    archive_interval_seconds: int = 300
+    max_batch_events: int = 1000
+    login_attempts: int = 10
+    login_window_seconds: int = 900
+    admin_username: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+    database_pool_size: int = 10
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def _int(minimum: int, maximum: int = 2**31 - 1) -> Callable[[str, str], int]:
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        if not minimum <= value <= maximum:
+            raise ConfigError(f"{name} must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    return parse
+
+
+def _choice(*allowed: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip()
+        if value.upper() in allowed:
+            return value.upper()
+        if value.lower() in allowed:
+            return value.lower()
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+
+    return parse
+
+
+def _url(*schemes: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        scheme = raw.split("://", 1)[0] if "://" in raw else ""
+        if scheme not in schemes:
+            raise ConfigError(f"{name} must be a URL starting with {' or '.join(schemes)}://")
+        return raw
+
+    return parse
+
+
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _read(env: Mapping[str, str], name: str, parse: Callable[[str, str], T]) -> T | None:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    return parse(name, raw)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from the environment; raise :class:`ConfigError` on a bad value."""
+    env = os.environ if env is None else env
+    specs: dict[str, tuple[str, Callable[[str, str], object]]] = {
+        "env": ("EVENTIDE_ENV", _choice("development", "production")),
+        "host": ("EVENTIDE_HOST", _text),
+        "port": ("EVENTIDE_PORT", _int(0, 65535)),
+        "database_url": ("EVENTIDE_DATABASE_URL", _url("postgresql", "postgres")),
+        "clickhouse_url": ("EVENTIDE_CLICKHOUSE_URL", _url("clickhouse")),
+        "redis_url": ("EVENTIDE_REDIS_URL", _url("redis", "rediss", "unix")),
+        "redis_key_prefix": ("EVENTIDE_REDIS_KEY_PREFIX", _text),
+        "jwt_secret": ("EVENTIDE_JWT_SECRET", _text),
+        "access_token_ttl_seconds": ("EVENTIDE_ACCESS_TOKEN_TTL_SECONDS", _int(30, 86400)),
+        "refresh_token_ttl_seconds": ("EVENTIDE_REFRESH_TOKEN_TTL_SECONDS", _int(60)),
+        "hot_window_days": ("EVENTIDE_HOT_WINDOW_DAYS", _int(1, 3650)),
+        "dedup_window_days": ("EVENTIDE_DEDUP_WINDOW_DAYS", _int(1, 3650)),
+        "archive_interval_seconds": ("EVENTIDE_ARCHIVE_INTERVAL_SECONDS", _int(0)),
+        "max_batch_events": ("EVENTIDE_MAX_BATCH_EVENTS", _int(1, 100_000)),
+        "login_attempts": ("EVENTIDE_LOGIN_ATTEMPTS", _int(1)),
+        "login_window_seconds": ("EVENTIDE_LOGIN_WINDOW_SECONDS", _int(1)),
+        "admin_username": ("EVENTIDE_ADMIN_USERNAME", _text),
+        "admin_password": ("EVENTIDE_ADMIN_PASSWORD", _text),
+        "log_level": ("EVENTIDE_LOG_LEVEL", _choice(*LOG_LEVELS)),
+        "database_pool_size": ("EVENTIDE_DATABASE_POOL_SIZE", _int(1, 1000)),
+    }
+    values: dict[str, object] = {}
+    for attr, (name, parse) in specs.items():
+        value = _read(env, name, parse)
+        if value is not None:
+            values[attr] = value
+    if (data_dir := env.get("EVENTIDE_DATA_DIR")) is not None:
+        values["data_dir"] = Path(data_dir)
+    settings = Settings(**values)  # type: ignore[arg-type]
+
+    if settings.dedup_window_days < settings.hot_window_days:
+        raise ConfigError(
+            "EVENTIDE_DEDUP_WINDOW_DAYS must not be shorter than EVENTIDE_HOT_WINDOW_DAYS"
+        )
+    if bool(settings.admin_username) != bool(settings.admin_password):
+        raise ConfigError("EVENTIDE_ADMIN_USERNAME and EVENTIDE_ADMIN_PASSWORD go together")
+    return _with_secret(settings)
+
+
+def _with_secret(settings: Settings) -> Settings:
+    secret = settings.jwt_secret
+    if secret:
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"EVENTIDE_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        return settings
+    if settings.is_production:
+        raise ConfigError("EVENTIDE_JWT_SECRET is required in production")
+    # Development: one generated secret, kept so that sessions survive restarts.
+    path = settings.data_dir / "jwt-secret"
+    if path.exists():
+        secret = path.read_text().strip()
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(secret)
+    return replace(settings, jwt_secret=secret)

@@ -1,0 +1,1 @@
+"""The GraphQL API: schema assembly, types, resolvers, directives and loaders."""

@@ -1,0 +1,36 @@
+"""Assembly of the GraphQL schema from one module per concept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from eventide.graphql.error_codes import classify
+from eventide.graphql.scalars import SCALAR_MAP
+from eventide.graphql.system import SystemQuery
+
+Query = merge_types("Query", (SystemQuery,))
+
+
+class EventideSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            classify(error)
+
+
+def build_schema(**options: Any) -> EventideSchema:
+    return EventideSchema(
+        query=Query,
+        config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        **options,
+    )
+
+
+schema = build_schema()

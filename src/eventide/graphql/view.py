@@ -1,0 +1,22 @@
+"""The ``/graphql`` endpoint: Strawberry's ASGI view with Eventide's context."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from eventide.graphql.context import Context
+from eventide.services import Services
+
+
+class GraphQLView(GraphQL[Context, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        # Eventide serves no subscriptions, so these are never websockets.
+        assert isinstance(request, Request)
+        assert isinstance(response, Response)
+        services: Services = request.app.state.services
+        return Context(request=request, response=response, services=services)

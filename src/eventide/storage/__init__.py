@@ -1,0 +1,1 @@
+"""Adapters for the three engines: PostgreSQL (hot store), ClickHouse (cold store), Redis."""

@@ -1,0 +1,218 @@
+"""ClickHouse cold store: one interface, two transports running the same SQL.
+
+``NativeColdStore`` speaks the native protocol to a server (clickhouse-driver);
+``EmbeddedColdStore`` runs ClickHouse in-process (chdb). Both are synchronous
+libraries, so every call runs in a worker thread and the event loop never blocks.
+
+SQL uses ``%(name)s`` placeholders. Timestamps are passed as integers of
+microseconds (``fromUnixTimestamp64Micro(%(t)s)``): the driver's escaping would
+drop sub-second precision from ``datetime`` values, so those are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from clickhouse_driver.util.escape import escape_param
+
+from eventide.storage import _sql_files
+
+logger = logging.getLogger(__name__)
+
+Params = Mapping[str, Any]
+Row = tuple[Any, ...]
+
+
+class ColdStore(ABC):
+    """What Eventide needs from ClickHouse; tables are named without a database."""
+
+    database: str
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params | None = None) -> None: ...
+
+    @abstractmethod
+    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]: ...
+
+    @abstractmethod
+    async def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert rows in one statement; datetimes must be timezone-aware."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    async def ping(self) -> bool:
+        try:
+            return await self.fetch("SELECT 1") == [(1,)]
+        except Exception:
+            return False
+
+    async def migrate(self) -> list[str]:
+        """Apply pending ``clickhouse_ddl/`` files; every statement there is idempotent."""
+        await self.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version String, name String, "
+            "applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version"
+        )
+        done = {row[0] for row in await self.fetch("SELECT version FROM schema_migrations")}
+        applied = []
+        for file in _sql_files.load("clickhouse_ddl"):
+            if file.version in done:
+                continue
+            for statement in file.statements():
+                await self.execute(statement)
+            # Concurrent starters may both get here: the DDL is idempotent and versions
+            # are read into a set, so a second row is harmless.
+            await self.insert("schema_migrations", ("version", "name"), [(file.version, file.name)])
+            logger.info("applied clickhouse ddl %s", file.name)
+            applied.append(file.name)
+        return applied
+
+
+class _UTCContext:
+    """Just enough of clickhouse-driver's context for its escaping functions."""
+
+    class server_info:  # lower case: the driver reads this attribute name
+        @staticmethod
+        def get_timezone() -> str:
+            return "UTC"
+
+
+def render(sql: str, params: Params | None) -> str:
+    """Substitute ``%(name)s`` placeholders with escaped literals."""
+    if not params:
+        return sql
+    escaped = {}
+    for key, value in params.items():
+        if isinstance(value, dt.datetime):
+            raise TypeError(f"pass {key!r} as integer microseconds, not a datetime")
+        escaped[key] = escape_param(value, _UTCContext)
+    return sql % escaped
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise TypeError("naive datetime in a cold-store insert")
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class EmbeddedColdStore(ColdStore):
+    """ClickHouse in-process through chdb, data kept under ``path``."""
+
+    def __init__(self, path: str, database: str = "eventide") -> None:
+        from chdb import session  # imported here: chdb is an optional extra
+
+        self.database = database
+        # chdb allows one session per process and is not thread-safe: one worker thread.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chdb")
+        self._session = session.Session(path)
+        self._session.query(f"CREATE DATABASE IF NOT EXISTS {database}")
+        self._session.query(f"USE {database}")
+
+    async def _run(self, sql: str, fmt: str) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._session.query, sql, fmt)
+
+    async def execute(self, sql: str, params: Params | None = None) -> None:
+        await self._run(render(sql, params), "Null")
+
+    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
+        table = await self._run(render(sql, params), "ArrowTable")
+        return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+
+    async def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not rows:
+            return
+        body = "\n".join(json.dumps([_json_value(v) for v in row]) for row in rows)
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            "SETTINGS date_time_input_format = 'best_effort' "
+            f"FORMAT JSONCompactEachRow\n{body}"
+        )
+        await self._run(sql, "Null")
+
+    async def close(self) -> None:
+        self._executor.submit(self._session.close).result()
+        self._executor.shutdown(wait=True)
+
+
+class NativeColdStore(ColdStore):
+    """A ClickHouse server over the native protocol (clickhouse-driver)."""
+
+    def __init__(self, url: str, *, connections: int = 4) -> None:
+        from clickhouse_driver import Client
+
+        parts = urlsplit(url)
+        self.database = parts.path.lstrip("/") or "default"
+        options: dict[str, Any] = {
+            "host": parts.hostname or "localhost",
+            "port": parts.port or 9000,
+            "user": unquote(parts.username or "default"),
+            "password": unquote(parts.password or ""),
+            "settings": {"use_numpy": False},
+        }
+        # The database may not exist yet: create it through a connection without one.
+        with Client(**options) as bootstrap:
+            bootstrap.execute(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+        self._executor = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="ch")
+        self._clients: asyncio.Queue[Client] = asyncio.Queue()
+        for _ in range(connections):
+            self._clients.put_nowait(Client(database=self.database, **options))
+
+    async def _run(self, sql: str, data: Any = None) -> Any:
+        client = await self._clients.get()
+        try:
+            loop = asyncio.get_running_loop()
+            if data is None:
+                return await loop.run_in_executor(self._executor, client.execute, sql)
+            return await loop.run_in_executor(self._executor, client.execute, sql, data)
+        finally:
+            self._clients.put_nowait(client)
+
+    async def execute(self, sql: str, params: Params | None = None) -> None:
+        await self._run(render(sql, params))
+
+    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
+        rows: list[Row] = await self._run(render(sql, params))
+        return [tuple(_aware(v) for v in row) for row in rows]
+
+    async def insert(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if rows:
+            await self._run(f"INSERT INTO {table} ({', '.join(columns)}) VALUES", list(rows))
+
+    async def close(self) -> None:
+        while not self._clients.empty():
+            self._clients.get_nowait().disconnect()
+        self._executor.shutdown(wait=True)
+
+
+def _aware(value: Any) -> Any:
+    # The driver returns naive datetimes for columns without an explicit zone; ours are UTC.
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+async def open_cold_store(url: str | None, *, embedded_path: str) -> ColdStore:
+    """A server transport when ``url`` is set, else the embedded engine under ``embedded_path``."""
+    # Both constructors do blocking I/O (connect, create the database).
+    if url:
+        return await asyncio.to_thread(NativeColdStore, url)
+    return await asyncio.to_thread(EmbeddedColdStore, embedded_path)

@@ -1,0 +1,161 @@
+"""Test fixtures: real engines, fresh databases for every test session.
+
+Servers are taken from ``EVENTIDE_TEST_DATABASE_URL``, ``EVENTIDE_TEST_CLICKHOUSE_URL``
+and ``EVENTIDE_TEST_REDIS_URL``; for each one unset an embedded engine is started
+in a temporary directory. A PostgreSQL or ClickHouse server gets a new database named
+for this session, dropped at the end; Redis keys carry a prefix of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from clickhouse_driver import Client as ClickHouseClient
+
+from eventide.app import create_app
+from eventide.config import Settings
+from eventide.services import Services, open_services
+from eventide.storage.embedded import embedded_postgres, embedded_redis
+from tests.graphql_client import GraphQLClient
+
+SESSION_ID = uuid.uuid4().hex[:10]
+
+
+@contextlib.contextmanager
+def _postgres_database(tmp: Path) -> Iterator[str]:
+    server = os.environ.get("EVENTIDE_TEST_DATABASE_URL")
+    if not server:
+        with embedded_postgres(tmp) as url:
+            yield url
+        return
+    name = f"eventide_test_{SESSION_ID}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(server)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(server, name)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@contextlib.contextmanager
+def _clickhouse_database() -> Iterator[str | None]:
+    server = os.environ.get("EVENTIDE_TEST_CLICKHOUSE_URL")
+    if not server:
+        yield None  # the embedded engine, in the session's data directory
+        return
+    url = _with_database(server, f"eventide_test_{SESSION_ID}")
+    try:
+        yield url
+    finally:
+        with ClickHouseClient.from_url(
+            url.replace(f"/eventide_test_{SESSION_ID}", "/default")
+        ) as c:
+            c.execute(f"DROP DATABASE IF EXISTS eventide_test_{SESSION_ID}")
+
+
+@contextlib.contextmanager
+def _redis_url(tmp: Path) -> Iterator[str]:
+    server = os.environ.get("EVENTIDE_TEST_REDIS_URL")
+    if server:
+        yield server
+        return
+    with embedded_redis(tmp) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    tmp = tmp_path_factory.mktemp("engines")
+    with (
+        _postgres_database(tmp) as database_url,
+        _clickhouse_database() as clickhouse_url,
+        _redis_url(tmp) as redis_url,
+    ):
+        yield Settings(
+            env="development",
+            data_dir=tmp,
+            database_url=database_url,
+            clickhouse_url=clickhouse_url,
+            redis_url=redis_url,
+            redis_key_prefix=f"eventide-test-{SESSION_ID}:",
+            jwt_secret=secrets.token_urlsafe(48),
+        )
+
+
+@pytest.fixture(scope="session")
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    async with open_services(settings) as opened:
+        yield opened
+        await _delete_redis_keys(opened)
+
+
+async def _delete_redis_keys(services: Services) -> None:
+    async for key in services.redis.scan_iter(match=services.redis_key("*")):
+        await services.redis.delete(key)
+
+
+@pytest.fixture(autouse=True)
+async def fresh_state(request: pytest.FixtureRequest) -> None:
+    """Every test that uses the engines starts from empty tables and no Redis keys."""
+    if "services" not in request.fixturenames:
+        return
+    services: Services = request.getfixturevalue("services")
+    async with services.db.acquire() as conn:
+        tables = await conn.fetch(
+            """SELECT quote_ident(c.relname) AS name FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+                 AND NOT c.relispartition AND c.relname <> 'schema_migrations'"""
+        )
+        if tables:
+            await conn.execute(f"TRUNCATE {', '.join(t['name'] for t in tables)} CASCADE")
+    for (table,) in await services.cold.fetch(
+        "SELECT name FROM system.tables WHERE database = currentDatabase() "
+        "AND engine LIKE '%%MergeTree' AND name <> 'schema_migrations'"
+    ):
+        await services.cold.execute(f"TRUNCATE TABLE {table}")
+    await _delete_redis_keys(services)
+
+
+@pytest.fixture
+async def client(services: Services, settings: Settings) -> AsyncIterator[GraphQLClient]:
+    app = create_app(settings)
+    app.state.services = services  # the session's engines; the lifespan is not run
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://eventide.test") as http:
+        yield GraphQLClient(http)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    def where(name: str) -> str:
+        return "server" if os.environ.get(name) else "embedded"
+
+    return [
+        "engines: postgres={} clickhouse={} redis={}".format(
+            where("EVENTIDE_TEST_DATABASE_URL"),
+            where("EVENTIDE_TEST_CLICKHOUSE_URL"),
+            where("EVENTIDE_TEST_REDIS_URL"),
+        )
+    ]

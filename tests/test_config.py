@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eventide.config import ConfigError, load_settings
+
+
+def test_defaults_in_development_generate_and_keep_a_secret(tmp_path: Path) -> None:
+    env = {"EVENTIDE_DATA_DIR": str(tmp_path)}
+    first = load_settings(env)
+    assert first.port == 8000
+    assert first.hot_window_days == 7
+    assert first.archive_interval_seconds == 300
+    assert len(first.jwt_secret.encode()) >= 32
+    assert load_settings(env).jwt_secret == first.jwt_secret
+    assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("EVENTIDE_PORT", "eighty"),
+        ("EVENTIDE_PORT", "70000"),
+        ("EVENTIDE_HOT_WINDOW_DAYS", "0"),
+        ("EVENTIDE_ENV", "staging"),
+        ("EVENTIDE_DATABASE_URL", "mysql://x"),
+        ("EVENTIDE_CLICKHOUSE_URL", "http://localhost:8123"),
+        ("EVENTIDE_LOG_LEVEL", "chatty"),
+    ],
+)
+def test_a_bad_value_names_its_variable(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({"EVENTIDE_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_production_refuses_a_missing_or_short_secret(tmp_path: Path) -> None:
+    base = {"EVENTIDE_DATA_DIR": str(tmp_path), "EVENTIDE_ENV": "production"}
+    with pytest.raises(ConfigError, match="EVENTIDE_JWT_SECRET"):
+        load_settings(base)
+    with pytest.raises(ConfigError, match="at least 32 bytes"):
+        load_settings({**base, "EVENTIDE_JWT_SECRET": "short"})
+    settings = load_settings({**base, "EVENTIDE_JWT_SECRET": "x" * 32})
+    assert settings.is_production
+    assert not (tmp_path / "jwt-secret").exists()
+
+
+def test_secret_is_not_in_repr(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"EVENTIDE_DATA_DIR": str(tmp_path), "EVENTIDE_JWT_SECRET": "s3cr3t-" * 6}
+    )
+    assert "s3cr3t" not in repr(settings)
+
+
+def test_dedup_window_never_shorter_than_hot_window(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="EVENTIDE_DEDUP_WINDOW_DAYS"):
+        load_settings(
+            {
+                "EVENTIDE_DATA_DIR": str(tmp_path),
+                "EVENTIDE_HOT_WINDOW_DAYS": "10",
+                "EVENTIDE_DEDUP_WINDOW_DAYS": "5",
+            }
+        )
