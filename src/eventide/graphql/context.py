@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
+from eventide.auth.principal import Principal
 from eventide.services import Services
 
 
@@ -16,6 +17,8 @@ class Context:
     request: Request
     response: Response
     services: Services
+    # Set by get_context from the Authorization header; None for anonymous callers.
+    principal: Principal | None = None
 
 
 Info = StrawberryInfo[Context, None]

@@ -1,0 +1,1 @@
+"""Who is calling: accounts, sessions (JWT and refresh tokens), roles and API tokens."""

@@ -1,0 +1,34 @@
+"""The authenticated caller of a request."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Role(enum.Enum):
+    USER = "USER"
+    ADMIN = "ADMIN"
+
+
+class TokenScope(enum.Enum):
+    INGEST = "INGEST"
+    READ = "READ"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Principal:
+    """A signed-in user (JWT) or an API token acting as its owner within its scopes."""
+
+    user_id: str
+    role: Role
+    api_token_id: str | None = None
+    scopes: frozenset[TokenScope] = field(default_factory=frozenset)
+
+    @property
+    def is_api_token(self) -> bool:
+        return self.api_token_id is not None
+
+    def allows(self, scope: TokenScope) -> bool:
+        """A user session may do everything its role allows; a token only its scopes."""
+        return not self.is_api_token or scope in self.scopes
