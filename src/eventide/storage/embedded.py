@@ -43,5 +43,6 @@ def embedded_redis(data_dir: Path) -> Iterator[str]:
     try:
         yield f"unix://{server.socket_file}"
     finally:
-        # The library's own shutdown: saves the data set, stops the server, removes the socket.
+        server.save()
+        # The library's own shutdown: stops the server and removes its socket directory.
         server._cleanup()
