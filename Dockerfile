@@ -1,0 +1,26 @@
+# Eventide against real servers (see compose.yaml); the embedded engines are not installed.
+FROM python:3.11-slim AS app
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+
+RUN useradd --system --create-home --home-dir /srv/eventide eventide
+WORKDIR /srv/eventide
+
+COPY pyproject.toml README.md ./
+COPY src ./src
+COPY migrations ./migrations
+COPY clickhouse_ddl ./clickhouse_ddl
+RUN pip install .
+
+USER eventide
+ENV EVENTIDE_ENV=production \
+    EVENTIDE_HOST=0.0.0.0 \
+    EVENTIDE_PORT=8000 \
+    EVENTIDE_DATA_DIR=/srv/eventide/data
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2).status != 200)"
+CMD ["eventide", "serve"]
