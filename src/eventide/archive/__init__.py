@@ -1,0 +1,1 @@
+"""Moving events from the PostgreSQL hot store to the ClickHouse cold store."""

@@ -1,0 +1,131 @@
+"""The reader side of the tier protocol: visibility read in the hot store's snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import asyncpg
+import pytest
+
+from eventide.archive.snapshot import ColdVisibility, tier_snapshot
+from eventide.services import Services
+
+DAY = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
+
+
+async def _batches(services: Services, *states: str, cleaned: tuple[int, ...] = ()) -> list[int]:
+    """Create one run and a batch per state (ids increase in the given order)."""
+    async with services.db.acquire() as conn:
+        run = await conn.fetchval(
+            "INSERT INTO archive_runs (trigger, cutoff) VALUES ('cli', $1) RETURNING id", DAY
+        )
+        ids = []
+        for position, state in enumerate(states):
+            ids.append(
+                await conn.fetchval(
+                    """INSERT INTO archive_batches (run_id, day, state, cleaned)
+                       VALUES ($1, $2, $3, $4) RETURNING id""",
+                    run,
+                    DAY.date(),
+                    state,
+                    position in cleaned,
+                )
+            )
+        return ids
+
+
+async def _cold_rows(services: Services, batch_ids: list[int]) -> None:
+    await services.cold.insert(
+        "events",
+        (
+            "event_id",
+            "user_id",
+            "event_type",
+            "occurred_at",
+            "received_at",
+            "properties",
+            "batch_id",
+        ),
+        [(f"e{b}", "u", "t", DAY, DAY, "", b) for b in batch_ids],
+    )
+
+
+async def _visible_batches(services: Services, visibility: ColdVisibility) -> list[int]:
+    predicate, params = visibility.sql()
+    rows = await services.cold.fetch(
+        f"SELECT batch_id FROM events WHERE {predicate} ORDER BY batch_id", params
+    )
+    return [row[0] for row in rows]
+
+
+async def test_no_batches_sees_no_cold_rows(services: Services) -> None:
+    await _cold_rows(services, [1, 2])
+    async with tier_snapshot(services) as (_, visibility):
+        assert visibility == ColdVisibility(0, ())
+        assert await _visible_batches(services, visibility) == []
+
+
+async def test_only_committed_batches_are_visible(services: Services) -> None:
+    ids = await _batches(
+        services, "committed", "aborted", "committed", "aborted", "committed", "copying"
+    )
+    await _cold_rows(services, ids)
+    async with tier_snapshot(services) as (_, visibility):
+        assert visibility.max_committed == ids[4]
+        assert visibility.excluded == (ids[1], ids[3])
+        assert await _visible_batches(services, visibility) == [ids[0], ids[2], ids[4]]
+
+
+async def test_cleaned_aborted_batches_leave_the_exclusion_list(services: Services) -> None:
+    ids = await _batches(services, "aborted", "aborted", "committed", cleaned=(0,))
+    async with tier_snapshot(services) as (_, visibility):
+        assert visibility == ColdVisibility(ids[2], (ids[1],))
+
+
+async def test_predicate_takes_a_qualified_column(services: Services) -> None:
+    ids = await _batches(services, "aborted", "committed")
+    await _cold_rows(services, ids)
+    async with tier_snapshot(services) as (_, visibility):
+        predicate, params = visibility.sql("e.batch_id")
+        rows = await services.cold.fetch(
+            f"SELECT e.batch_id FROM events AS e WHERE {predicate}", params
+        )
+        assert rows == [(ids[1],)]
+
+
+async def test_commits_after_the_snapshot_are_not_seen(services: Services) -> None:
+    ids = await _batches(services, "committed", "copying")
+    async with tier_snapshot(services) as (conn, visibility):
+        async with services.db.acquire() as other:
+            await other.execute(
+                "UPDATE archive_batches SET state = 'committed' WHERE id = $1", ids[1]
+            )
+        assert visibility.max_committed == ids[0]
+        # The hot store is read in the same snapshot as the visibility.
+        assert (
+            await conn.fetchval("SELECT max(id) FROM archive_batches WHERE state = 'committed'")
+            == ids[0]
+        )
+    async with tier_snapshot(services) as (_, visibility):
+        assert visibility.max_committed == ids[1]
+
+
+async def test_snapshot_is_read_only(services: Services) -> None:
+    async with tier_snapshot(services) as (conn, _):
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await conn.execute("DELETE FROM events")
+
+
+async def test_partition_drop_waits_for_open_snapshots(services: Services) -> None:
+    async with services.db.acquire() as conn:
+        await conn.execute("SELECT ensure_event_partitions(ARRAY[$1::timestamptz])", DAY)
+    async with tier_snapshot(services), services.db.acquire() as archiver:
+        await archiver.execute("SET lock_timeout = '200ms'")
+        try:
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                await archiver.execute("DROP TABLE events_20260110")
+        finally:
+            await archiver.execute("RESET lock_timeout")
+    async with services.db.acquire() as archiver:
+        await asyncio.wait_for(archiver.execute("DROP TABLE events_20260110"), 5)
