@@ -13,6 +13,7 @@ from starlette.routing import Route
 from eventide.config import Settings, load_settings
 from eventide.graphql.schema import schema
 from eventide.graphql.view import GraphQLView
+from eventide.ingest.pruning import ledger_pruning
 from eventide.services import Services, open_services
 
 
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
+        async with open_services(settings) as services, ledger_pruning(services):
             app.state.services = services
             yield
 

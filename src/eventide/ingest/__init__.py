@@ -1,0 +1,1 @@
+"""Event ingestion: per-event validation, idempotent storage and ledger pruning."""

@@ -1,0 +1,73 @@
+"""Ingest one call's batch: validate, deduplicate, store, and count the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from eventide.config import Settings
+from eventide.ingest.store import store_events
+from eventide.ingest.validation import Rejection, validate_batch
+
+# What a lost, refused, terminated or shut-down PostgreSQL connection raises.
+_UNAVAILABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+    OSError,
+    asyncio.TimeoutError,
+)
+
+
+class InvalidBatch(ValueError):
+    """The call as a whole is unacceptable (empty, or over the batch limit)."""
+
+
+class StoreUnavailable(Exception):
+    """PostgreSQL failed during the call; nothing of the call is stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    accepted: int
+    duplicates: int
+    rejected: list[Rejection]
+
+
+async def ingest(
+    db: asyncpg.Pool,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    settings: Settings,
+    sent_at: dt.datetime | None = None,
+    received_at: dt.datetime | None = None,
+) -> IngestOutcome:
+    """Validate and store one call's events; accepted + duplicates + rejected == sent."""
+    if not events:
+        raise InvalidBatch("events must hold at least one event")
+    if len(events) > settings.max_batch_events:
+        raise InvalidBatch(
+            f"a call takes at most {settings.max_batch_events} events, got {len(events)}"
+        )
+    received_at = received_at or dt.datetime.now(dt.UTC)
+    batch = validate_batch(events, received_at=received_at, sent_at=sent_at)
+    try:
+        accepted = await store_events(
+            db,
+            batch=batch,
+            received_at=received_at,
+            dedup_since=received_at - dt.timedelta(days=settings.dedup_window_days),
+        )
+    except _UNAVAILABLE as error:
+        raise StoreUnavailable("the event store is unavailable; retry the same batch") from error
+    return IngestOutcome(
+        accepted=accepted,
+        duplicates=batch.repeats + len(batch) - accepted,
+        rejected=batch.rejected,
+    )

@@ -1,0 +1,175 @@
+"""Per-event validation of an ingestion batch.
+
+Input events are mappings keyed by the GraphQL field names of ``EventInput``
+(``eventId``, ``userId``, ``eventType``, ``occurredAt`` as an aware datetime, and
+optionally ``properties``), exactly as GraphQL coerced them. Each event is checked on
+its own; the valid ones come out as columns ready for a bulk insert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from eventide.ingest import _properties
+
+MAX_EVENT_ID_CHARS = 128
+MAX_USER_ID_CHARS = 256
+MAX_EVENT_TYPE_CHARS = 128
+MAX_PROPERTIES_BYTES = 32 * 1024
+MAX_PROPERTIES_DEPTH = 10
+MAX_FUTURE = dt.timedelta(hours=24)
+
+# The escape orjson writes for U+0000, which PostgreSQL's jsonb cannot hold.
+_ESCAPED_NUL = b"\\u0000"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    index: int
+    event_id: str | None
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class ValidatedBatch:
+    """The valid events of a call, one column per attribute, ordered by event id.
+
+    The order makes concurrent calls take the ledger's row locks in the same sequence,
+    so overlapping batches wait for each other instead of deadlocking.
+    """
+
+    event_ids: list[str] = field(default_factory=list)
+    user_ids: list[str] = field(default_factory=list)
+    event_types: list[str] = field(default_factory=list)
+    occurred_at: list[dt.datetime] = field(default_factory=list)
+    properties: list[str | None] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    # Valid events whose eventId an earlier event of the same call already carries.
+    repeats: int = 0
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+
+class _Invalid(Exception):
+    def __init__(self, code: str, message: str, *, field: str = "") -> None:
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def validate_batch(
+    events: Sequence[Mapping[str, Any]],
+    *,
+    received_at: dt.datetime,
+    sent_at: dt.datetime | None,
+) -> ValidatedBatch:
+    """Check every event; valid ones become columns, invalid ones rejections.
+
+    With ``sent_at``, each ``occurredAt`` is shifted by ``received_at - sent_at`` (the
+    device's clock skew) before the future check, so a device whose clock runs ahead is
+    judged, and stored, on the server's clock.
+    """
+    skew = received_at - sent_at if sent_at is not None else None
+    latest = received_at + MAX_FUTURE
+    valid: dict[str, tuple[str, str, dt.datetime, str | None]] = {}
+    batch = ValidatedBatch()
+    for index, event in enumerate(events):
+        event_id = event["eventId"]
+        try:
+            _check_text(event_id, "eventId", MAX_EVENT_ID_CHARS)
+            user_id = event["userId"]
+            _check_text(user_id, "userId", MAX_USER_ID_CHARS)
+            event_type = event["eventType"]
+            _check_text(event_type, "eventType", MAX_EVENT_TYPE_CHARS)
+            occurred_at = _occurred_at(event["occurredAt"], skew, latest)
+            properties = _serialize_properties(event.get("properties"))
+        except _Invalid as invalid:
+            # An unusable eventId is not echoed: the index identifies the event.
+            echoed = None if invalid.field == "eventId" else event_id
+            batch.rejected.append(Rejection(index, echoed, invalid.code, invalid.message))
+            continue
+        if event_id in valid:
+            batch.repeats += 1
+        else:
+            valid[event_id] = (user_id, event_type, occurred_at, properties)
+    for event_id in sorted(valid):
+        user_id, event_type, occurred_at, properties = valid[event_id]
+        batch.event_ids.append(event_id)
+        batch.user_ids.append(user_id)
+        batch.event_types.append(event_type)
+        batch.occurred_at.append(occurred_at)
+        batch.properties.append(properties)
+    return batch
+
+
+def _check_text(value: str, name: str, limit: int) -> None:
+    problem = None
+    if not value:
+        problem = "must not be empty"
+    elif len(value) > limit:
+        problem = f"must be at most {limit} characters"
+    elif "\x00" in value:
+        # PostgreSQL text cannot hold U+0000.
+        problem = "must not contain NUL (U+0000) characters"
+    elif not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            problem = "must not contain unpaired surrogate characters"
+    if problem is not None:
+        raise _Invalid("INVALID_FIELD", f"{name} {problem}", field=name)
+
+
+def _occurred_at(value: dt.datetime, skew: dt.timedelta | None, latest: dt.datetime) -> dt.datetime:
+    if skew is not None:
+        try:
+            value = value + skew
+        except OverflowError:
+            raise _Invalid(
+                "INVALID_FIELD", "occurredAt corrected by sentAt falls outside years 1 to 9999"
+            ) from None
+    if value > latest:
+        raise _Invalid(
+            "FUTURE_TIMESTAMP", "occurredAt is more than 24 hours after the time of receipt"
+        )
+    return value
+
+
+def _serialize_properties(value: Any) -> str | None:
+    """The properties as compact JSON text, or None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Invalid("PROPERTIES_NOT_OBJECT", "properties must be a JSON object")
+    try:
+        text = orjson.dumps(value)
+    except orjson.JSONEncodeError as error:
+        # orjson gives up on nesting far beyond our limit; tell that case apart.
+        _check_depth(value)
+        raise _Invalid("INVALID_FIELD", f"properties cannot be stored: {error}") from None
+    # Depth can only exceed the limit if the text opens more containers than the limit.
+    if text.count(b"{") + text.count(b"[") > MAX_PROPERTIES_DEPTH:
+        _check_depth(value)
+    if len(text) > MAX_PROPERTIES_BYTES:
+        raise _Invalid(
+            "PROPERTIES_TOO_LARGE",
+            f"properties take {len(text)} bytes serialized, more than {MAX_PROPERTIES_BYTES}",
+        )
+    # The escape may also come from a literal backslash; only a walk tells for sure.
+    if _ESCAPED_NUL in text and _properties.has_nul(value):
+        raise _Invalid("INVALID_FIELD", "properties must not contain NUL (U+0000) characters")
+    return text.decode()
+
+
+def _check_depth(value: dict[str, Any]) -> None:
+    if _properties.depth(value, limit=MAX_PROPERTIES_DEPTH) > MAX_PROPERTIES_DEPTH:
+        raise _Invalid(
+            "PROPERTIES_TOO_DEEP", f"properties nest deeper than {MAX_PROPERTIES_DEPTH} levels"
+        )
