@@ -13,7 +13,7 @@ import contextlib
 import os
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +23,10 @@ import pytest
 from clickhouse_driver import Client as ClickHouseClient
 
 from eventide.app import create_app
+from eventide.auth import api_tokens, passwords, users
+from eventide.auth.jwt_tokens import issue_access_token
+from eventide.auth.principal import Role, TokenScope
+from eventide.auth.users import UserRecord
 from eventide.config import Settings
 from eventide.services import Services, open_services
 from eventide.storage.embedded import embedded_postgres, embedded_redis
@@ -146,6 +150,49 @@ async def client(services: Services, settings: Settings) -> AsyncIterator[GraphQ
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://eventide.test") as http:
         yield GraphQLClient(http)
+
+
+async def _new_account(services: Services, role: Role) -> UserRecord:
+    name = f"{role.value.lower()}-{uuid.uuid4().hex[:12]}"
+    return await users.create_user(
+        services.db,
+        username=name,
+        email=f"{name}@example.test",
+        password_hash=await passwords.hash_password(f"password of {name}"),
+        role=role,
+    )
+
+
+@pytest.fixture
+async def user_token(services: Services) -> str:
+    """An access token (JWT) of a fresh USER."""
+    user = await _new_account(services, Role.USER)
+    return issue_access_token(services.settings, user_id=user.id, session_epoch=0)
+
+
+@pytest.fixture
+async def admin_token(services: Services) -> str:
+    """An access token (JWT) of a fresh ADMIN."""
+    user = await _new_account(services, Role.ADMIN)
+    return issue_access_token(services.settings, user_id=user.id, session_epoch=0)
+
+
+@pytest.fixture
+def api_token(services: Services) -> Callable[[list[str]], Awaitable[str]]:
+    """``await api_token(["INGEST"])``: an ``evt_`` secret with those scopes, of a fresh USER."""
+
+    async def make(scopes: list[str]) -> str:
+        user = await _new_account(services, Role.USER)
+        secret, _ = await api_tokens.create_api_token(
+            services.db,
+            user_id=user.id,
+            name="test token",
+            scopes=[TokenScope(scope) for scope in scopes],
+            ttl_seconds=None,
+        )
+        return secret
+
+    return make
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
+from eventide.auth.jwt_tokens import AccessClaims
 from eventide.auth.principal import Principal
+from eventide.graphql.errors import ApiError
+from eventide.graphql.loaders import Loaders
 from eventide.services import Services
 
 
@@ -19,6 +22,11 @@ class Context:
     services: Services
     # Set by get_context from the Authorization header; None for anonymous callers.
     principal: Principal | None = None
+    # Why the presented credentials were refused; guarded fields raise it.
+    credential_error: ApiError | None = None
+    # The decoded access token of a user session (logout revokes it).
+    access: AccessClaims | None = None
+    loaders: Loaders = field(default_factory=Loaders)
 
 
 Info = StrawberryInfo[Context, None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from eventide.auth.principal import Principal, TokenScope
@@ -14,7 +15,8 @@ from eventide.graphql.errors import Forbidden, Unauthenticated
 def _principal(info: Info) -> Principal:
     principal = info.context.principal
     if principal is None:
-        raise Unauthenticated("Authentication required")
+        # Refused credentials stay refused: they never fall back to anonymous.
+        raise info.context.credential_error or Unauthenticated("Authentication required")
     return principal
 
 
@@ -39,11 +41,11 @@ class Scoped(BasePermission):
         return True
 
 
-def signed_in() -> list[PermissionExtension]:
+def signed_in() -> list[FieldExtension]:
     """``extensions=`` for a field that needs a user session."""
     return [PermissionExtension(permissions=[SignedIn()], use_directives=False)]
 
 
-def scoped(scope: TokenScope) -> list[PermissionExtension]:
+def scoped(scope: TokenScope) -> list[FieldExtension]:
     """``extensions=`` for a field open to users and to API tokens with ``scope``."""
     return [PermissionExtension(permissions=[Scoped(scope)], use_directives=False)]

@@ -10,11 +10,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from eventide.graphql.accounts import AccountMutation, AccountQuery
+from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
+from eventide.graphql.directives import guard_role_fields
 from eventide.graphql.error_codes import classify
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.system import SystemQuery
 
-Query = merge_types("Query", (SystemQuery,))
+Query = merge_types("Query", (SystemQuery, AccountQuery, ApiTokenQuery))
+Mutation = merge_types("Mutation", (AccountMutation, ApiTokenMutation))
 
 
 class EventideSchema(strawberry.Schema):
@@ -26,8 +30,10 @@ class EventideSchema(strawberry.Schema):
 
 
 def build_schema(**options: Any) -> EventideSchema:
+    guard_role_fields(Query, Mutation)
     return EventideSchema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         **options,
     )

@@ -7,7 +7,9 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from eventide.auth.authenticate import authenticate
 from eventide.graphql.context import Context
+from eventide.graphql.loaders import Loaders
 from eventide.services import Services
 
 
@@ -19,4 +21,13 @@ class GraphQLView(GraphQL[Context, None]):
         assert isinstance(request, Request)
         assert isinstance(response, Response)
         services: Services = request.app.state.services
-        return Context(request=request, response=response, services=services)
+        auth = await authenticate(services, request.headers.get("authorization"))
+        return Context(
+            request=request,
+            response=response,
+            services=services,
+            principal=auth.principal,
+            credential_error=auth.error,
+            access=auth.access,
+            loaders=Loaders(services),
+        )

@@ -1,0 +1,116 @@
+"""Who is calling: the ``Authorization`` header turned into a :class:`Principal`.
+
+Every check reads current state (the user row, the token row, the Redis denylist), so a
+deactivation, password change, deletion or logout takes effect on the next request on
+every replica. A check that cannot be made (Redis down) refuses the credential.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from eventide.auth import api_tokens, users
+from eventide.auth.jwt_tokens import AccessClaims, InvalidAccessToken, decode_access_token
+from eventide.auth.principal import Principal
+from eventide.graphql.errors import ApiError, ServiceUnavailable, Unauthenticated
+from eventide.services import Services
+
+logger = logging.getLogger(__name__)
+
+# lastUsedAt is written at most once per this many seconds per token.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+_REFUSED_TOKEN = {
+    api_tokens.TokenState.UNKNOWN: "Invalid API token",
+    api_tokens.TokenState.EXPIRED: "API token has expired",
+    api_tokens.TokenState.REVOKED: "API token has been revoked",
+    api_tokens.TokenState.OWNER_INACTIVE: "The account of this API token is inactive",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Authentication:
+    """The principal, or why the presented credentials were refused (``error``)."""
+
+    principal: Principal | None = None
+    error: ApiError | None = None
+    # The decoded access token of a user session, which logout needs.
+    access: AccessClaims | None = None
+
+
+ANONYMOUS = Authentication()
+
+
+async def authenticate(services: Services, authorization: str | None) -> Authentication:
+    if not authorization:
+        return ANONYMOUS
+    scheme, _, credential = authorization.strip().partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        return Authentication(error=Unauthenticated("Expected 'Authorization: Bearer <token>'"))
+    if api_tokens.looks_like_api_token(credential):
+        return await _api_token(services, credential)
+    return await _access_token(services, credential)
+
+
+def denylist_key(services: Services, token_id: str) -> str:
+    return services.redis_key("auth", "revoked-access", token_id)
+
+
+async def deny_access_token(services: Services, claims: AccessClaims) -> None:
+    """Make an access token unusable until it would have expired anyway."""
+    ttl = max(1, claims.expires_at - int(time.time()) + 1)
+    await services.redis.set(denylist_key(services, claims.token_id), b"1", ex=ttl)
+
+
+async def _access_token(services: Services, token: str) -> Authentication:
+    try:
+        claims = decode_access_token(services.settings, token)
+    except InvalidAccessToken:
+        # Expired tokens are the common case: say so, clients then refresh.
+        return Authentication(error=Unauthenticated("Invalid or expired access token"))
+    try:
+        denied = await services.redis.exists(denylist_key(services, claims.token_id))
+    except RedisError as error:
+        logger.warning("session check failed: %s", type(error).__name__)
+        return Authentication(
+            error=ServiceUnavailable("Sessions cannot be verified right now; retry shortly")
+        )
+    user = await users.get_user(services.db, user_id=claims.user_id)
+    if denied or user is None or not user.is_active or user.session_epoch != claims.session_epoch:
+        return Authentication(error=Unauthenticated("Session is no longer valid"))
+    return Authentication(principal=Principal(user_id=user.id, role=user.role), access=claims)
+
+
+async def _api_token(services: Services, secret: str) -> Authentication:
+    check = await api_tokens.check_api_token(services.db, secret=secret)
+    if check.state is not api_tokens.TokenState.VALID:
+        return Authentication(error=Unauthenticated(_REFUSED_TOKEN[check.state]))
+    assert check.token_id is not None
+    assert check.owner_id is not None
+    assert check.owner_role is not None
+    await _note_use(services, check.token_id)
+    return Authentication(
+        principal=Principal(
+            user_id=check.owner_id,
+            role=check.owner_role,
+            api_token_id=check.token_id,
+            scopes=check.scopes,
+        )
+    )
+
+
+async def _note_use(services: Services, token_id: str) -> None:
+    # A Redis key per token and minute keeps busy SDKs from writing the row per request.
+    key = services.redis_key("auth", "token-used", token_id)
+    try:
+        first = await services.redis.set(key, b"1", nx=True, ex=LAST_USED_RESOLUTION_SECONDS)
+    except RedisError as error:
+        logger.warning("lastUsedAt not recorded: %s", type(error).__name__)
+        return
+    if first:
+        await api_tokens.touch_api_token(services.db, token_id=token_id)
