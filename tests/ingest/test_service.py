@@ -170,6 +170,8 @@ async def test_a_connection_lost_mid_call_stores_nothing_and_a_retry_stores_all_
 
 async def _wait_for_blocked_backend(conn: Any) -> int:
     for _ in range(200):
+        # Inside a transaction the activity view is a snapshot unless cleared.
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
         pid = await conn.fetchval(
             """SELECT pid FROM pg_stat_activity
                WHERE datname = current_database() AND pid <> pg_backend_pid()

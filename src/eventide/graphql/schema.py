@@ -14,11 +14,12 @@ from eventide.graphql.accounts import AccountMutation, AccountQuery
 from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
 from eventide.graphql.directives import guard_role_fields
 from eventide.graphql.error_codes import classify
+from eventide.graphql.ingest import IngestMutation
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.system import SystemQuery
 
 Query = merge_types("Query", (SystemQuery, AccountQuery, ApiTokenQuery))
-Mutation = merge_types("Mutation", (AccountMutation, ApiTokenMutation))
+Mutation = merge_types("Mutation", (AccountMutation, ApiTokenMutation, IngestMutation))
 
 
 class EventideSchema(strawberry.Schema):

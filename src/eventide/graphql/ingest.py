@@ -1,0 +1,98 @@
+"""The ``ingestEvents`` mutation and its types."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types.base import get_object_definition
+
+from eventide.auth.principal import TokenScope
+from eventide.graphql.context import Info
+from eventide.graphql.errors import BadUserInput, ServiceUnavailable
+from eventide.graphql.permissions import scoped
+from eventide.graphql.scalars import JSON
+from eventide.ingest.service import InvalidBatch, StoreUnavailable, ingest
+
+
+@strawberry.input(description="One event to ingest.")
+class EventInput:
+    event_id: str = strawberry.field(
+        description="Client-generated idempotency key, 1 to 128 characters."
+    )
+    user_id: str = strawberry.field(description="The end user who did it, 1 to 256 characters.")
+    event_type: str = strawberry.field(description="1 to 128 characters.")
+    occurred_at: datetime.datetime
+    properties: JSON | None = strawberry.field(
+        default=strawberry.UNSET, description="A JSON object, at most 32 KiB when serialized."
+    )
+
+
+def _coerced_input(cls: type, value: Mapping[str, Any], context: object) -> Mapping[str, Any]:
+    # GraphQL has already checked and coerced every field; the mapping it built, keyed
+    # by field name, is what ingestion reads. Building an EventInput per event on top
+    # would cost more than validating and storing it.
+    return value
+
+
+# get_object_definition's result is the type's live definition; from_input is its
+# documented hook for building input values.
+get_object_definition(EventInput, strict=True).from_input = _coerced_input
+
+
+@strawberry.type(description="An event of the call that was not stored, and why.")
+class RejectedEvent:
+    index: int = strawberry.field(
+        description="Position of the event in the submitted list, from 0."
+    )
+    event_id: str | None = strawberry.field(
+        description="The event's eventId; null when the eventId itself is unusable."
+    )
+    code: str = strawberry.field(
+        description="Machine-readable reason: INVALID_FIELD, FUTURE_TIMESTAMP, "
+        "PROPERTIES_NOT_OBJECT, PROPERTIES_TOO_DEEP, PROPERTIES_TOO_LARGE."
+    )
+    message: str
+
+
+@strawberry.type(description="What one ingestEvents call did with each event sent.")
+class IngestResult:
+    accepted: int = strawberry.field(description="Events stored by this call.")
+    duplicates: int = strawberry.field(
+        description="Events whose eventId was already stored (now or earlier); not stored again."
+    )
+    rejected: list[RejectedEvent]
+
+
+@strawberry.type
+class IngestMutation:
+    @strawberry.mutation(
+        description="Store a batch of events; each eventId is stored once within the "
+        "dedup window. Valid events are stored even when others of the call are rejected.",
+        extensions=scoped(TokenScope.INGEST),
+    )
+    async def ingest_events(
+        self,
+        info: Info,
+        events: Annotated[
+            list[Mapping[str, Any]], strawberry.argument(graphql_type=list[EventInput])
+        ],
+        sent_at: datetime.datetime | None = None,
+    ) -> IngestResult:
+        services = info.context.services
+        try:
+            outcome = await ingest(services.db, events, settings=services.settings, sent_at=sent_at)
+        except InvalidBatch as error:
+            raise BadUserInput(str(error)) from None
+        except StoreUnavailable as error:
+            raise ServiceUnavailable(str(error)) from error
+        return IngestResult(
+            accepted=outcome.accepted,
+            duplicates=outcome.duplicates,
+            rejected=[
+                RejectedEvent(index=r.index, event_id=r.event_id, code=r.code, message=r.message)
+                for r in outcome.rejected
+            ],
+        )
