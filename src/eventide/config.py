@@ -37,6 +37,7 @@ class Settings:
     hot_window_days: int = 7
     dedup_window_days: int = 30
     archive_interval_seconds: int = 300
+    archive_batch_size: int = 50_000
     max_batch_events: int = 1000
     login_attempts: int = 10
     login_window_seconds: int = 900
@@ -113,6 +114,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "hot_window_days": ("EVENTIDE_HOT_WINDOW_DAYS", _int(1, 3650)),
         "dedup_window_days": ("EVENTIDE_DEDUP_WINDOW_DAYS", _int(1, 3650)),
         "archive_interval_seconds": ("EVENTIDE_ARCHIVE_INTERVAL_SECONDS", _int(0)),
+        "archive_batch_size": ("EVENTIDE_ARCHIVE_BATCH_SIZE", _int(1, 10_000_000)),
         "max_batch_events": ("EVENTIDE_MAX_BATCH_EVENTS", _int(1, 100_000)),
         "login_attempts": ("EVENTIDE_LOGIN_ATTEMPTS", _int(1)),
         "login_window_seconds": ("EVENTIDE_LOGIN_WINDOW_SECONDS", _int(1)),

@@ -1,0 +1,241 @@
+"""One archive pass: move events older than the hot window from PostgreSQL to ClickHouse.
+
+Protocol (each step is safe to interrupt; the next pass recovers):
+
+1. Under a PostgreSQL advisory lock (one pass at a time across every process), recover:
+   batches left ``copying`` by a dead pass become ``aborted`` and their cold rows are
+   deleted. Until deleted they are invisible: readers count only committed batches.
+2. Days older than the cutoff (start of the UTC day ``hot_window_days`` before now) are
+   moved oldest first, each in chunks of at most ``batch_size`` rows. A chunk gets its
+   own batch row (``copying``, committed) before its rows are inserted into ClickHouse
+   with that batch id.
+3. Once a day is copied, one PostgreSQL transaction removes it from the hot store and
+   flips its batches to ``committed``: the day partition is dropped when, with inserts
+   held off by a lock, it holds exactly the rows copied; otherwise (late events arrived
+   meanwhile, or the lock is contended) each batch is committed in its own transaction
+   that deletes precisely its rows by id. Late events stay hot for a later pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+
+from eventide.archive import cold_batches, runs
+from eventide.archive.recovery import recover
+from eventide.archive.runs import ArchiveRun, Trigger
+from eventide.services import Services
+
+logger = logging.getLogger(__name__)
+
+# Any fixed 64-bit number, the same in every Eventide process.
+ARCHIVE_LOCK = 0x45564E544152
+# How long the commit of a whole day may wait for readers before falling back to deletes.
+DROP_LOCK_TIMEOUT = "2s"
+
+Faults = Callable[[str], Awaitable[None]]
+"""Called with the name of each step of the protocol as it completes (tests inject
+failures there): ``batch_created``, ``chunk_copied``, ``day_copied``, ``hot_removed``
+(inside the commit transaction), ``committed``."""
+
+_FIRST_CHUNK = """
+SELECT event_id, user_id, event_type, occurred_at, received_at,
+       coalesce(properties::text, '') AS properties
+FROM events WHERE occurred_at >= $1 AND occurred_at < $2
+ORDER BY occurred_at, event_id LIMIT $3
+"""
+_NEXT_CHUNK = """
+SELECT event_id, user_id, event_type, occurred_at, received_at,
+       coalesce(properties::text, '') AS properties
+FROM events WHERE occurred_at >= $1 AND occurred_at < $2 AND (occurred_at, event_id) > ($4, $5)
+ORDER BY occurred_at, event_id LIMIT $3
+"""
+
+
+class ArchiveBusy(Exception):
+    """Another pass holds the archive lock (raised only when not waiting for it)."""
+
+
+def hot_cutoff(now: dt.datetime, hot_window_days: int) -> dt.datetime:
+    """Events that occurred before this instant leave the hot store: whole UTC days only,
+    so the hot store keeps between ``hot_window_days`` and one more day."""
+    day = (now.astimezone(dt.UTC) - dt.timedelta(days=hot_window_days)).date()
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
+async def archive_pass(
+    services: Services,
+    *,
+    trigger: Trigger,
+    wait: bool = True,
+    now: dt.datetime | None = None,
+    batch_size: int | None = None,
+    faults: Faults | None = None,
+) -> ArchiveRun:
+    """Run one pass and return its record.
+
+    With ``wait`` a pass already running elsewhere is waited for, then this one runs
+    (and moves what is left); without, :class:`ArchiveBusy` is raised at once.
+    """
+    async with services.db.acquire() as conn:
+        if wait:
+            await conn.execute("SELECT pg_advisory_lock($1)", ARCHIVE_LOCK)
+        elif not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ARCHIVE_LOCK):
+            raise ArchiveBusy("an archive pass is already running")
+        try:
+            await recover(conn, services.cold)
+            cutoff = hot_cutoff(now or dt.datetime.now(dt.UTC), services.settings.hot_window_days)
+            run_id = await runs.start_run(conn, trigger=trigger, cutoff=cutoff)
+            mover = _DayMover(
+                conn,
+                services,
+                run_id=run_id,
+                batch_size=batch_size or services.settings.archive_batch_size,
+                faults=faults or _no_faults,
+            )
+            try:
+                await mover.move_before(cutoff)
+            except Exception as error:
+                await runs.finish_run(conn, run_id=run_id, error=f"{type(error).__name__}")
+                raise
+            run = await runs.finish_run(conn, run_id=run_id, error=None)
+            logger.info("archive pass %s moved %s events before %s", run_id, run.moved, cutoff)
+            return run
+        finally:
+            await _unlock(conn)
+
+
+async def _unlock(conn: asyncpg.Connection) -> None:
+    # A connection broken mid-pass has lost the lock already; the pool discards it.
+    if conn.is_closed():
+        return
+    try:
+        await conn.execute("SELECT pg_advisory_unlock($1)", ARCHIVE_LOCK)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        logger.warning("could not release the archive lock; the pool resets it", exc_info=True)
+
+
+async def _no_faults(step: str) -> None:
+    return None
+
+
+class _DayMover:
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        services: Services,
+        *,
+        run_id: int,
+        batch_size: int,
+        faults: Faults,
+    ) -> None:
+        self.conn = conn
+        self.cold = services.cold
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self.faults = faults
+
+    async def move_before(self, cutoff: dt.datetime) -> None:
+        start = dt.datetime.min.replace(tzinfo=dt.UTC)
+        while True:
+            oldest: dt.datetime | None = await self.conn.fetchval(
+                "SELECT min(occurred_at) FROM events WHERE occurred_at >= $1 AND occurred_at < $2",
+                start,
+                cutoff,
+            )
+            if oldest is None:
+                break
+            day = oldest.astimezone(dt.UTC).date()
+            await self._move_day(day)
+            start = _day_start(day + dt.timedelta(days=1))
+            # Days are moved oldest first: nothing that was hot at the pass's start and
+            # occurred before the next day is hot any more.
+            await runs.advance_watermark(self.conn, through=start)
+        await runs.advance_watermark(self.conn, through=cutoff)
+
+    async def _move_day(self, day: dt.date) -> None:
+        batches: list[tuple[int, int]] = []  # (batch id, rows copied)
+        start, end = _day_start(day), _day_start(day + dt.timedelta(days=1))
+        rows = await self.conn.fetch(_FIRST_CHUNK, start, end, self.batch_size)
+        while rows:
+            batch_id = await runs.create_batch(
+                self.conn, run_id=self.run_id, day=day, rows=len(rows)
+            )
+            await self.faults("batch_created")
+            await cold_batches.insert_batch(self.cold, batch_id=batch_id, rows=rows)
+            batches.append((batch_id, len(rows)))
+            await self.faults("chunk_copied")
+            if len(rows) < self.batch_size:
+                break
+            last = rows[-1]
+            rows = await self.conn.fetch(
+                _NEXT_CHUNK, start, end, self.batch_size, last["occurred_at"], last["event_id"]
+            )
+        if not batches:
+            return
+        await self.faults("day_copied")
+        if not await self._drop_day(day, batches):
+            for batch_id, copied in batches:
+                await self._delete_batch(day, batch_id, copied)
+
+    async def _drop_day(self, day: dt.date, batches: Sequence[tuple[int, int]]) -> bool:
+        """Commit every batch of ``day`` by dropping its partition, if it holds exactly the
+        rows copied; False (nothing changed) otherwise."""
+        partition = f"events_{day:%Y%m%d}"
+        copied = sum(rows for _, rows in batches)
+        try:
+            async with self.conn.transaction():
+                await self.conn.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
+                # SHARE on the parent keeps inserts out while reads go on; the drop then
+                # needs ACCESS EXCLUSIVE on the parent, waiting for open tier snapshots.
+                await self.conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
+                if await self.conn.fetchval("SELECT to_regclass($1)", partition) is None:
+                    return False
+                # Every copied row is still there (only this pass removes hot rows), so
+                # equal counts mean the partition holds nothing else.
+                if await self.conn.fetchval(f'SELECT count(*) FROM "{partition}"') != copied:
+                    return False
+                await self.conn.execute(f'DROP TABLE "{partition}"')
+                await self.faults("hot_removed")
+                await runs.commit_batches(
+                    self.conn,
+                    run_id=self.run_id,
+                    batch_ids=[batch_id for batch_id, _ in batches],
+                    moved=copied,
+                )
+        except asyncpg.LockNotAvailableError:
+            logger.info("day %s: partition busy, deleting its archived rows instead", day)
+            return False
+        await self.faults("committed")
+        return True
+
+    async def _delete_batch(self, day: dt.date, batch_id: int, copied: int) -> None:
+        event_ids, received = await cold_batches.batch_keys(self.cold, batch_id=batch_id, day=day)
+        if len(event_ids) != copied:
+            raise RuntimeError(f"archive batch {batch_id} has {len(event_ids)} cold rows")
+        async with self.conn.transaction():
+            status: str = await self.conn.execute(
+                """DELETE FROM events
+                   WHERE occurred_at >= $1 AND occurred_at < $2
+                     AND (event_id, received_at) IN (
+                         SELECT * FROM unnest($3::text[], $4::timestamptz[]))""",
+                _day_start(day),
+                _day_start(day + dt.timedelta(days=1)),
+                event_ids,
+                received,
+            )
+            if int(status.rsplit(" ", 1)[1]) != copied:
+                # Rolled back: the batch stays uncommitted and is aborted by the next pass.
+                raise RuntimeError(f"archive batch {batch_id} no longer matches the hot store")
+            await self.faults("hot_removed")
+            await runs.commit_batches(
+                self.conn, run_id=self.run_id, batch_ids=[batch_id], moved=copied
+            )
+        await self.faults("committed")
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.UTC)

@@ -1,0 +1,60 @@
+"""The archiver's statements on the ClickHouse cold store, by archive batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import asyncpg
+
+from eventide.storage.clickhouse import ColdStore
+
+COLUMNS = (
+    "event_id",
+    "user_id",
+    "event_type",
+    "occurred_at",
+    "received_at",
+    "properties",
+    "batch_id",
+)
+
+
+def _micros(instant: dt.datetime) -> int:
+    return int(instant.timestamp()) * 1_000_000 + instant.microsecond
+
+
+async def insert_batch(cold: ColdStore, *, batch_id: int, rows: Sequence[asyncpg.Record]) -> None:
+    """Copy hot rows (``event_id, user_id, event_type, occurred_at, received_at,
+    properties`` with properties as JSON text) under ``batch_id``, in one insert."""
+    await cold.insert("events", COLUMNS, [(*row, batch_id) for row in rows])
+
+
+async def batch_keys(
+    cold: ColdStore, *, batch_id: int, day: dt.date
+) -> tuple[list[str], list[dt.datetime]]:
+    """``(event_ids, received_ats)`` of the rows copied under ``batch_id`` (of UTC ``day``)."""
+    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+    rows = await cold.fetch(
+        """SELECT event_id, received_at FROM events
+           WHERE batch_id = %(batch)s
+             AND occurred_at >= fromUnixTimestamp64Micro(%(start)s)
+             AND occurred_at < fromUnixTimestamp64Micro(%(end)s)""",
+        {
+            "batch": batch_id,
+            "start": _micros(start),
+            "end": _micros(start + dt.timedelta(days=1)),
+        },
+    )
+    return [row[0] for row in rows], [row[1] for row in rows]
+
+
+async def delete_batches(cold: ColdStore, *, batch_ids: Sequence[int]) -> bool:
+    """Delete every row of ``batch_ids``; True once none is left."""
+    ids = tuple(batch_ids)
+    await cold.execute(
+        "ALTER TABLE events DELETE WHERE batch_id IN %(ids)s SETTINGS mutations_sync = 1",
+        {"ids": ids},
+    )
+    rows = await cold.fetch("SELECT count() FROM events WHERE batch_id IN %(ids)s", {"ids": ids})
+    return bool(rows[0][0] == 0)

@@ -1,0 +1,117 @@
+"""A pass killed at every step of the protocol loses nothing and counts nothing twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from eventide.archive.archiver import archive_pass
+from eventide.archive.snapshot import tier_snapshot
+from eventide.services import Services
+from tests.archive.tiers import NOW, Event, assert_exactly_once, put_hot, spread
+
+
+class Killed(BaseException):
+    """Stands for the process dying: no ``except Exception`` handler of the pass runs."""
+
+
+# With 10 events a day and batches of 4, a day is copied in 3 batches.
+DAYS = (dt.date(2026, 11, 1), dt.date(2026, 11, 2))
+BATCH_SIZE = 4
+BATCHES_PER_DAY = 3
+STEPS_PER_PASS = {
+    # step: (times in a pass that drops partitions, times in a pass that deletes by id)
+    "batch_created": (6, 6),
+    "chunk_copied": (6, 6),
+    "day_copied": (2, 2),
+    "hot_removed": (2, 6),
+    "committed": (2, 6),
+}
+CASES = [
+    pytest.param(path, step, nth, id=f"{path}-{step}-{nth}")
+    for path, column in (("drop", 0), ("delete", 1))
+    for step, times in STEPS_PER_PASS.items()
+    for nth in sorted({1, 2, times[column]})
+    if nth <= times[column]
+]
+
+
+def _scenario() -> list[Event]:
+    recent = [Event("recent", NOW - dt.timedelta(hours=3))]
+    return [e for i, day in enumerate(DAYS) for e in spread(f"d{i}-", day, 10)] + recent
+
+
+async def _invisible_cold_rows(services: Services) -> int:
+    async with tier_snapshot(services) as (_, visibility):
+        predicate, params = visibility.sql()
+        rows = await services.cold.fetch(
+            f"SELECT count() FROM events WHERE NOT ({predicate})", params
+        )
+    return int(rows[0][0])
+
+
+@pytest.mark.parametrize(("path", "step", "nth"), CASES)
+async def test_a_pass_killed_at_any_step_is_recovered(
+    services: Services, path: str, step: str, nth: int
+) -> None:
+    events = _scenario()
+    await put_hot(services, events)
+    seen: dict[str, int] = {}
+
+    async def kill(name: str) -> None:
+        copied = seen.get("chunk_copied", 0)
+        if path == "delete" and name == "chunk_copied" and copied % BATCHES_PER_DAY == 0:
+            # A late event for the day being copied: its partition can no longer be
+            # dropped, so every batch is committed by deleting its own rows.
+            day = DAYS[copied // BATCHES_PER_DAY]
+            late = Event(f"late-{day}", dt.datetime.combine(day, dt.time(), dt.UTC))
+            events.append(late)
+            await put_hot(services, [late])
+        seen[name] = seen.get(name, 0) + 1
+        if name == step and seen[name] == nth:
+            raise Killed
+
+    with pytest.raises(Killed):
+        await archive_pass(services, trigger="cli", now=NOW, batch_size=BATCH_SIZE, faults=kill)
+    # Whatever was copied or committed so far, every event counts once.
+    await assert_exactly_once(services, events)
+
+    run = await archive_pass(services, trigger="cli", now=NOW, batch_size=BATCH_SIZE)
+
+    assert run.status == "succeeded"
+    tiers = await assert_exactly_once(services, events)
+    assert tiers.hot == ["recent"]
+    # Rows of the interrupted batches are deleted, not only hidden.
+    assert await _invisible_cold_rows(services) == 0
+    batches = await services.db.fetch("SELECT state, cleaned FROM archive_batches")
+    assert {(b["state"], b["cleaned"]) for b in batches} <= {
+        ("committed", False),
+        ("aborted", True),
+    }
+    runs = await services.db.fetch("SELECT status, error, moved FROM archive_runs ORDER BY id")
+    assert [(r["status"], r["error"]) for r in runs] == [
+        ("failed", "interrupted"),
+        ("succeeded", None),
+    ]
+    assert sum(r["moved"] for r in runs) == len(events) - 1
+
+
+async def test_a_failing_pass_is_recorded_and_retried(services: Services) -> None:
+    events = _scenario()
+    await put_hot(services, events)
+
+    async def cold_store_down(name: str) -> None:
+        if name == "chunk_copied":
+            raise ConnectionError("cold store unreachable")
+
+    with pytest.raises(ConnectionError):
+        await archive_pass(services, trigger="cli", now=NOW, faults=cold_store_down)
+    failed = await services.db.fetchrow("SELECT status, error, finished_at FROM archive_runs")
+    assert (failed["status"], failed["error"]) == ("failed", "ConnectionError")
+    assert failed["finished_at"] is not None
+    await assert_exactly_once(services, events)
+
+    assert (await archive_pass(services, trigger="cli", now=NOW)).moved == len(events) - 1
+    assert (await assert_exactly_once(services, events)).hot == ["recent"]
+    assert await _invisible_cold_rows(services) == 0

@@ -1,0 +1,104 @@
+"""Test helpers: hot events written directly, and what each tier holds in one snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from eventide.archive.snapshot import tier_snapshot
+from eventide.services import Services
+
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+# With the default hot window of 7 days, a pass at NOW moves what occurred before this.
+CUTOFF = dt.datetime(2026, 11, 15, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    occurred_at: dt.datetime
+    user_id: str = "u1"
+    event_type: str = "click"
+    properties: dict[str, Any] | None = None
+
+
+def spread(prefix: str, day: dt.date, count: int) -> list[Event]:
+    """``count`` events over one UTC day, a few users and types."""
+    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+    step = dt.timedelta(days=1) / count
+    return [
+        Event(
+            f"{prefix}{i:05d}",
+            start + step * i,
+            user_id=f"u{i % 3}",
+            event_type=("click", "view")[i % 2],
+            properties={"i": i} if i % 4 else None,
+        )
+        for i in range(count)
+    ]
+
+
+async def put_hot(services: Services, events: list[Event]) -> None:
+    """Store events in the hot store as ingestion does (partitions created on demand)."""
+    async with services.db.acquire() as conn:
+        await conn.execute(
+            "SELECT ensure_event_partitions($1::timestamptz[])", [e.occurred_at for e in events]
+        )
+        await conn.executemany(
+            """INSERT INTO events (event_id, user_id, event_type, occurred_at, received_at,
+                                   properties)
+               VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)""",
+            [
+                (
+                    e.event_id,
+                    e.user_id,
+                    e.event_type,
+                    e.occurred_at,
+                    NOW,
+                    None if e.properties is None else json.dumps(e.properties),
+                )
+                for e in events
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class Tiers:
+    hot: list[str]
+    cold: list[str]
+
+    @property
+    def all(self) -> Counter[str]:
+        return Counter(self.hot) + Counter(self.cold)
+
+
+async def read_tiers(services: Services) -> Tiers:
+    """Event ids in each tier as one reader sees them (cold: visible rows only)."""
+    async with tier_snapshot(services) as (conn, visibility):
+        hot = [r["event_id"] for r in await conn.fetch("SELECT event_id FROM events")]
+        predicate, params = visibility.sql()
+        cold = [
+            r[0]
+            for r in await services.cold.fetch(
+                f"SELECT event_id FROM events WHERE {predicate}", params
+            )
+        ]
+    return Tiers(sorted(hot), sorted(cold))
+
+
+async def assert_exactly_once(services: Services, events: list[Event]) -> Tiers:
+    """Every event is in exactly one tier and nothing else is anywhere."""
+    tiers = await read_tiers(services)
+    assert tiers.all == Counter(e.event_id for e in events)
+    return tiers
+
+
+async def hot_partitions(services: Services) -> set[str]:
+    rows = await services.db.fetch(
+        """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = 'events'::regclass"""
+    )
+    return {r["relname"] for r in rows}
