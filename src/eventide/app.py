@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from eventide.auth.bootstrap import bootstrap_admin
+from eventide.auth.purge import token_purging
 from eventide.config import Settings, load_settings
 from eventide.graphql.schema import schema
 from eventide.graphql.view import GraphQLView
@@ -35,8 +37,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_services(settings) as services, ledger_pruning(services):
-            app.state.services = services
-            yield
+            await bootstrap_admin(services)
+            async with token_purging(services):
+                app.state.services = services
+                yield
 
     graphql = GraphQLView(schema, graphql_ide="graphiql" if not settings.is_production else None)
     return Starlette(

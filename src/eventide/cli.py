@@ -42,10 +42,40 @@ def _schema(settings: Settings | None, args: argparse.Namespace) -> None:
     sys.stdout.write(schema.as_str() + "\n")
 
 
+def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
+    import getpass
+
+    from eventide.auth.bootstrap import InvalidAdmin, ensure_admin
+
+    username = args.username or settings.admin_username or input("Admin username: ").strip()
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif settings.admin_password:
+        password = settings.admin_password
+    else:
+        password = getpass.getpass("Admin password: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            sys.exit("eventide: the passwords differ")
+
+    async def run() -> None:
+        async with open_services(settings) as services:
+            await ensure_admin(services, username=username, password=password)
+
+    try:
+        asyncio.run(run())
+    except InvalidAdmin as error:
+        sys.exit(f"eventide: {error}")
+    print(f"{username} is an active admin")
+
+
 COMMANDS: dict[str, tuple[str, Callable[..., None]]] = {
     "serve": ("serve the API (embedded engines for unset URLs)", _serve),
     "migrate": ("apply PostgreSQL migrations and ClickHouse DDL, then exit", _migrate),
     "schema": ("print the GraphQL schema (SDL)", _schema),
+    "create-admin": (
+        "create an admin, or make an existing account an active admin with a new password",
+        _create_admin,
+    ),
 }
 
 
@@ -54,6 +84,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, _) in COMMANDS.items():
         sub.add_parser(name, help=help_text)
+    create_admin = sub.choices["create-admin"]
+    create_admin.add_argument("--username", help="default: EVENTIDE_ADMIN_USERNAME, or asked")
+    create_admin.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (default: EVENTIDE_ADMIN_PASSWORD, or asked)",
+    )
     args = parser.parse_args(argv)
     _, command = COMMANDS[args.command]
     if args.command == "schema":  # needs no settings: works on a machine with none

@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from eventide.graphql.accounts import AccountMutation, AccountQuery
+from eventide.graphql.admin import AdminMutation, AdminQuery
 from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
 from eventide.graphql.directives import guard_role_fields
 from eventide.graphql.error_codes import classify
@@ -18,8 +19,10 @@ from eventide.graphql.ingest import IngestMutation
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.system import SystemQuery
 
-Query = merge_types("Query", (SystemQuery, AccountQuery, ApiTokenQuery))
-Mutation = merge_types("Mutation", (AccountMutation, ApiTokenMutation, IngestMutation))
+Query = merge_types("Query", (SystemQuery, AccountQuery, ApiTokenQuery, AdminQuery))
+Mutation = merge_types(
+    "Mutation", (AccountMutation, ApiTokenMutation, AdminMutation, IngestMutation)
+)
 
 
 class EventideSchema(strawberry.Schema):

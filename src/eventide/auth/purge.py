@@ -1,0 +1,50 @@
+"""Deleting dead tokens: on demand (``purgeExpiredTokens``) and periodically."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from eventide.auth import api_tokens, refresh
+from eventide.services import Services
+
+logger = logging.getLogger(__name__)
+
+PURGE_INTERVAL_SECONDS = 3600
+
+
+async def purge_expired_tokens(services: Services) -> int:
+    """Delete expired and revoked API and refresh tokens; return how many went."""
+    async with services.db.acquire() as conn, conn.transaction():
+        removed_api = await api_tokens.purge_api_tokens(conn)
+        removed_refresh = await refresh.purge_refresh_tokens(conn)
+    return removed_api + removed_refresh
+
+
+@contextlib.asynccontextmanager
+async def token_purging(
+    services: Services, *, interval: float = PURGE_INTERVAL_SECONDS
+) -> AsyncIterator[None]:
+    """Run :func:`purge_expired_tokens` every ``interval`` seconds while open."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                removed = await purge_expired_tokens(services)
+            except Exception:
+                # A failed pass is retried at the next interval; the tokens are dead anyway.
+                logger.exception("token purge failed")
+            else:
+                if removed:
+                    logger.info("purged %d expired or revoked tokens", removed)
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(loop(), name="eventide-token-purge")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

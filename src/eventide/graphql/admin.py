@@ -1,0 +1,128 @@
+"""Administration of accounts and tokens; every field requires the ADMIN role."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import strawberry
+
+from eventide.auth import administration, users
+from eventide.auth.ids import parse_id
+from eventide.auth.principal import Role
+from eventide.auth.purge import purge_expired_tokens
+from eventide.auth.users import UserRecord
+from eventide.graphql.accounts import UserType
+from eventide.graphql.context import Info
+from eventide.graphql.directives import RequiresRole
+from eventide.graphql.errors import BadUserInput
+from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+
+ADMIN_ONLY = [RequiresRole(role=Role.ADMIN)]
+_CURSOR_KIND = "users"
+_LAST_ADMIN = "The last active admin cannot be demoted, deactivated or deleted"
+
+
+@strawberry.type
+class UserEdge:
+    cursor: str
+    node: UserType
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    page_info: PageInfo
+
+
+def _cursor(user: UserRecord) -> str:
+    return encode_cursor(_CURSOR_KIND, user.created_at.isoformat(), user.id)
+
+
+def _position(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
+    position = decode_cursor(_CURSOR_KIND, cursor)
+    try:
+        created_at, user_id = position
+        at = dt.datetime.fromisoformat(created_at)
+    except (ValueError, TypeError):
+        raise BadUserInput("Invalid cursor") from None
+    parsed = parse_id(user_id)
+    if parsed is None or at.tzinfo is None:
+        raise BadUserInput("Invalid cursor")
+    return at, parsed
+
+
+def _user_id(value: strawberry.ID) -> uuid.UUID:
+    parsed = parse_id(value)
+    if parsed is None:
+        raise BadUserInput("No such user")
+    return parsed
+
+
+@strawberry.type
+class AdminQuery:
+    @strawberry.field(directives=ADMIN_ONLY, description="Every account, oldest first.")
+    async def users(self, info: Info, first: int = 50, after: str | None = None) -> UserConnection:
+        check_page_size(first)
+        position = _position(after) if after is not None else None
+        # One row more than asked tells whether another page exists.
+        rows = await users.list_users(info.context.services.db, limit=first + 1, after=position)
+        page = rows[:first]
+        return UserConnection(
+            edges=[UserEdge(cursor=_cursor(user), node=UserType.of(user)) for user in page],
+            page_info=PageInfo(
+                has_next_page=len(rows) > first,
+                end_cursor=_cursor(page[-1]) if page else None,
+            ),
+        )
+
+
+@strawberry.type
+class AdminMutation:
+    @strawberry.mutation(
+        directives=ADMIN_ONLY, description="Deletes expired and revoked tokens; returns how many."
+    )
+    async def purge_expired_tokens(self, info: Info) -> int:
+        return await purge_expired_tokens(info.context.services)
+
+    @strawberry.mutation(directives=ADMIN_ONLY)
+    async def set_user_role(self, info: Info, user_id: strawberry.ID, role: Role) -> UserType:
+        try:
+            user = await administration.set_role(
+                info.context.services.db, user_id=_user_id(user_id), role=role
+            )
+        except administration.LastAdmin:
+            raise BadUserInput(_LAST_ADMIN) from None
+        if user is None:
+            raise BadUserInput("No such user")
+        return UserType.of(user)
+
+    @strawberry.mutation(
+        directives=ADMIN_ONLY,
+        description="Deactivation makes every token of the user fail at once.",
+    )
+    async def set_user_active(self, info: Info, user_id: strawberry.ID, active: bool) -> UserType:
+        try:
+            user = await administration.set_active(
+                info.context.services.db, user_id=_user_id(user_id), active=active
+            )
+        except administration.LastAdmin:
+            raise BadUserInput(_LAST_ADMIN) from None
+        if user is None:
+            raise BadUserInput("No such user")
+        return UserType.of(user)
+
+    @strawberry.mutation(
+        directives=ADMIN_ONLY,
+        description="Removes the account and its tokens; its events stay.",
+    )
+    async def delete_user(self, info: Info, user_id: strawberry.ID) -> bool:
+        try:
+            deleted = await administration.delete_user(
+                info.context.services.db, user_id=_user_id(user_id)
+            )
+        except administration.LastAdmin:
+            raise BadUserInput(_LAST_ADMIN) from None
+        if not deleted:
+            raise BadUserInput("No such user")
+        return True

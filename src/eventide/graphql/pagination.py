@@ -1,0 +1,43 @@
+"""Cursor pagination shared by every connection type: ``PageInfo`` and opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import strawberry
+
+from eventide.graphql.errors import BadUserInput
+
+MAX_PAGE_SIZE = 1000
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def check_page_size(first: int, *, maximum: int = MAX_PAGE_SIZE) -> None:
+    if not 1 <= first <= maximum:
+        raise BadUserInput(f"first must be between 1 and {maximum}")
+
+
+def encode_cursor(kind: str, *position: Any) -> str:
+    """An opaque cursor for ``position`` (JSON values) in a listing named ``kind``."""
+    text = json.dumps([kind, *position], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str) -> list[Any]:
+    """The position encoded by :func:`encode_cursor`; BAD_USER_INPUT for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise BadUserInput("Invalid cursor") from None
+    if not isinstance(value, list) or not value or value[0] != kind:
+        raise BadUserInput("Invalid cursor")
+    return value[1:]

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from eventide.app import create_app
+from eventide.config import Settings
+from eventide.services import Services
+from tests.graphql._accounts import (
+    LOGOUT,
+    ME,
+    PASSWORD,
+    REFRESH,
+    admin_session,
+    create_token,
+    login,
+    signed_up,
+)
+from tests.graphql_client import GraphQLClient
+
+CHANGE_PASSWORD = """mutation($c: String!, $n: String!) {
+  changePassword(currentPassword: $c, newPassword: $n)
+}"""
+SET_ACTIVE = "mutation($id: ID!, $a: Boolean!) { setUserActive(userId: $id, active: $a) { id } }"
+DELETE_USER = "mutation($id: ID!) { deleteUser(userId: $id) }"
+
+
+async def test_refresh_rotates_the_pair(client: GraphQLClient) -> None:
+    session = await signed_up(client)
+    rotated = (await client.data(REFRESH, {"r": session.refresh}))["refreshToken"]
+    assert rotated["refreshToken"] != session.refresh
+    assert rotated["user"]["id"] == session.user_id
+    assert (await client.data(ME, token=rotated["accessToken"]))["me"]["id"] == session.user_id
+    again = (await client.data(REFRESH, {"r": rotated["refreshToken"]}))["refreshToken"]
+    assert again["refreshToken"] not in (session.refresh, rotated["refreshToken"])
+
+
+async def test_reusing_a_refresh_token_revokes_its_whole_family(client: GraphQLClient) -> None:
+    session = await signed_up(client)
+    other_login = (await login(client, "alice"))["data"]["login"]["refreshToken"]
+    child = (await client.data(REFRESH, {"r": session.refresh}))["refreshToken"]["refreshToken"]
+    # The first token again: someone holds a copy. Its family dies, the other login lives.
+    assert await client.error_code(REFRESH, {"r": session.refresh}) == "UNAUTHENTICATED"
+    assert await client.error_code(REFRESH, {"r": child}) == "UNAUTHENTICATED"
+    assert "errors" not in await client.execute(REFRESH, {"r": other_login})
+
+
+async def test_access_and_refresh_tokens_are_not_interchangeable(client: GraphQLClient) -> None:
+    session = await signed_up(client)
+    assert await client.error_code(REFRESH, {"r": session.access}) == "UNAUTHENTICATED"
+    assert await client.error_code(ME, token=session.refresh) == "UNAUTHENTICATED"
+    # Neither attempt spent the refresh token.
+    assert "errors" not in await client.execute(REFRESH, {"r": session.refresh})
+
+
+async def test_unknown_refresh_token(client: GraphQLClient) -> None:
+    assert await client.error_code(REFRESH, {"r": "made-up"}) == "UNAUTHENTICATED"
+
+
+async def test_logout_kills_the_access_token_and_the_refresh_family(
+    client: GraphQLClient,
+) -> None:
+    session = await signed_up(client)
+    assert await client.data(LOGOUT, {"r": session.refresh}, token=session.access) == {
+        "logout": True
+    }
+    assert await client.error_code(ME, token=session.access) == "UNAUTHENTICATED"
+    assert await client.error_code(REFRESH, {"r": session.refresh}) == "UNAUTHENTICATED"
+
+
+async def test_logout_with_only_a_refresh_token(client: GraphQLClient) -> None:
+    session = await signed_up(client)
+    assert await client.data(LOGOUT, {"r": session.refresh}) == {"logout": True}
+    assert await client.error_code(REFRESH, {"r": session.refresh}) == "UNAUTHENTICATED"
+    # The access token was not presented, so it lives until it expires.
+    assert "errors" not in await client.execute(ME, token=session.access)
+
+
+async def test_logout_needs_something_to_revoke(client: GraphQLClient) -> None:
+    assert await client.error_code(LOGOUT, {"r": None}) == "UNAUTHENTICATED"
+
+
+async def test_logout_keeps_other_sessions(client: GraphQLClient) -> None:
+    first = await signed_up(client)
+    second = (await login(client, "alice"))["data"]["login"]
+    await client.data(LOGOUT, {"r": first.refresh}, token=first.access)
+    assert "errors" not in await client.execute(ME, token=second["accessToken"])
+    assert "errors" not in await client.execute(REFRESH, {"r": second["refreshToken"]})
+
+
+async def test_changing_the_password_ends_every_session(client: GraphQLClient) -> None:
+    session = await signed_up(client)
+    other = (await login(client, "alice"))["data"]["login"]
+    await client.data(
+        CHANGE_PASSWORD, {"c": PASSWORD, "n": "brand new secret"}, token=session.access
+    )
+    for access in (session.access, other["accessToken"]):
+        assert await client.error_code(ME, token=access) == "UNAUTHENTICATED"
+    for refresh in (session.refresh, other["refreshToken"]):
+        assert await client.error_code(REFRESH, {"r": refresh}) == "UNAUTHENTICATED"
+
+
+async def test_deactivation_refuses_every_token_at_once(
+    client: GraphQLClient, services: Services
+) -> None:
+    admin = await admin_session(client, services, "root")
+    user = await signed_up(client)
+    secret = (await create_token(client, user.access, ["READ"]))["token"]
+    await client.data(SET_ACTIVE, {"id": user.user_id, "a": False}, token=admin.access)
+    assert await client.error_code(ME, token=user.access) == "UNAUTHENTICATED"
+    assert await client.error_code(REFRESH, {"r": user.refresh}) == "UNAUTHENTICATED"
+    assert await client.error_code("{ apiTokens { id } }", token=secret) == "UNAUTHENTICATED"
+    assert (await login(client, "alice"))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    validation = await client.data(
+        "query($t: String!) { validateToken(token: $t) { valid reason } }", {"t": secret}
+    )
+    assert validation["validateToken"] == {"valid": False, "reason": "OWNER_INACTIVE"}
+    # Reactivation lets the user sign in again; the old sessions stay dead.
+    await client.data(SET_ACTIVE, {"id": user.user_id, "a": True}, token=admin.access)
+    assert await client.error_code(ME, token=user.access) == "UNAUTHENTICATED"
+    assert "errors" not in await login(client, "alice")
+
+
+async def test_deleting_a_user_refuses_its_tokens(
+    client: GraphQLClient, services: Services
+) -> None:
+    admin = await admin_session(client, services, "root")
+    user = await signed_up(client)
+    secret = (await create_token(client, user.access, ["INGEST"]))["token"]
+    assert await client.data(DELETE_USER, {"id": user.user_id}, token=admin.access) == {
+        "deleteUser": True
+    }
+    assert await client.error_code(ME, token=user.access) == "UNAUTHENTICATED"
+    assert await client.error_code(REFRESH, {"r": user.refresh}) == "UNAUTHENTICATED"
+    assert await client.error_code("{ apiTokens { id } }", token=secret) == "UNAUTHENTICATED"
+    async with services.db.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM refresh_tokens") == 1  # the admin's
+        assert await conn.fetchval("SELECT count(*) FROM api_tokens") == 0
+
+
+async def test_malformed_authorization_header_is_refused(client: GraphQLClient) -> None:
+    response = await client.post(ME, headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_bad_token_does_not_become_anonymous(client: GraphQLClient) -> None:
+    # Guarded fields answer UNAUTHENTICATED; public ones still work.
+    body = await client.execute("{ me { id } version }", token="not-a-token")
+    assert body["data"] is None or body["data"].get("me") is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    public = await client.execute(
+        "query($t: String!) { validateToken(token: $t) { valid } }", {"t": "x"}, token="bad"
+    )
+    assert public["data"] == {"validateToken": {"valid": False}}
+
+
+@pytest.fixture
+async def redis_down_client(services: Services, settings: Settings) -> AsyncIterator[GraphQLClient]:
+    """A client whose server reaches PostgreSQL but not Redis."""
+    dead = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)
+    app = create_app(settings)
+    app.state.services = dataclasses.replace(services, redis=dead)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://eventide.test") as http:
+        yield GraphQLClient(http)
+    await dead.aclose()
+
+
+async def test_session_checks_fail_closed_without_redis(
+    client: GraphQLClient, redis_down_client: GraphQLClient
+) -> None:
+    session = await signed_up(client)
+    await client.data(LOGOUT, {"r": None}, token=session.access)
+    # The denylist cannot be read, so the revoked token must not pass.
+    code = await redis_down_client.error_code(ME, token=session.access)
+    assert code == "SERVICE_UNAVAILABLE"
+    body = await login(redis_down_client, "alice")
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
