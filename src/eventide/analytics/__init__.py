@@ -1,0 +1,1 @@
+"""Exact analytics over both tiers: daily active users, top events, retention, listing."""

@@ -1,0 +1,101 @@
+"""The calendar of ``calendar`` as SQL of each store, so both bucket instants identically.
+
+Every number inlined here comes from Python integers, never from caller text.
+"""
+
+from __future__ import annotations
+
+from eventide.analytics.calendar import DAY_US, SECOND_US, Offsets, Period, Window
+
+# Added before integer divisions so that they floor for instants before 1970 too.
+_BASE_DAYS = 100_000
+_BASE_WEEKS = 20_000
+
+
+class _Dialect:
+    @staticmethod
+    def instant(value_us: int) -> str:
+        raise NotImplementedError
+
+    @staticmethod
+    def local_day(column: str, offsets: Offsets) -> str:
+        raise NotImplementedError
+
+    @classmethod
+    def in_window(cls, column: str, window: Window) -> str:
+        """``column`` lies on a local day of ``window`` (bounds first, for the indexes)."""
+        start, end = cls.instant(window.start_us), cls.instant(window.end_us)
+        day = cls.local_day(column, window.offsets)
+        return (
+            f"{column} >= {start} AND {column} < {end}"
+            f" AND {day} BETWEEN {window.first} AND {window.last}"
+        )
+
+
+class Postgres(_Dialect):
+    """SQL for the hot store (PostgreSQL)."""
+
+    @staticmethod
+    def instant(value_us: int) -> str:
+        seconds, micros = divmod(value_us, SECOND_US)
+        return f"(to_timestamp({seconds}) + interval '{micros} microseconds')"
+
+    @staticmethod
+    def local_day(column: str, offsets: Offsets) -> str:
+        """Local day number of the timestamptz ``column``."""
+        shift = _interval(offsets.initial)
+        if offsets.steps:
+            cases = []
+            previous = offsets.initial
+            for start, value in offsets.steps:
+                cases.append(
+                    f"WHEN {column} < {Postgres.instant(start)} THEN {_interval(previous)}"
+                )
+                previous = value
+            shift = f"CASE {' '.join(cases)} ELSE {_interval(previous)} END"
+        return f"((({column} + {shift}) AT TIME ZONE 'UTC')::date - DATE '1970-01-01')"
+
+    @staticmethod
+    def period_key(period: Period, day: str) -> str:
+        if period is Period.DAY:
+            return day
+        if period is Period.WEEK:
+            return f"(({day} + {_BASE_WEEKS * 7 + 3}) / 7 - {_BASE_WEEKS})"
+        date = f"(DATE '1970-01-01' + {day})"
+        return f"(EXTRACT(YEAR FROM {date}) * 12 + EXTRACT(MONTH FROM {date}) - 1)::int"
+
+
+class ClickHouse(_Dialect):
+    """SQL for the cold store (ClickHouse)."""
+
+    @staticmethod
+    def instant(value_us: int) -> str:
+        return f"fromUnixTimestamp64Micro(toInt64({value_us}))"
+
+    @staticmethod
+    def local_day(column: str, offsets: Offsets) -> str:
+        micros = f"toUnixTimestamp64Micro({column})"
+        shift = str(offsets.initial)
+        if offsets.steps:
+            branches = []
+            previous = offsets.initial
+            for start, value in offsets.steps:
+                branches.append(f"{micros} < {start}, {previous}")
+                previous = value
+            shift = f"multiIf({', '.join(branches)}, {previous})"
+        return (
+            f"toInt64(intDiv({micros} + {shift} + {_BASE_DAYS * DAY_US}, {DAY_US}) - {_BASE_DAYS})"
+        )
+
+    @staticmethod
+    def period_key(period: Period, day: str) -> str:
+        if period is Period.DAY:
+            return day
+        if period is Period.WEEK:
+            return f"toInt64(intDiv({day} + {_BASE_WEEKS * 7 + 3}, 7) - {_BASE_WEEKS})"
+        date = f"addDays(toDate32('1970-01-01'), {day})"
+        return f"toInt64(toYear({date}) * 12 + toMonth({date}) - 1)"
+
+
+def _interval(offset_us: int) -> str:
+    return f"interval '{offset_us} microseconds'"

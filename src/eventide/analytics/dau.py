@@ -1,0 +1,61 @@
+"""Daily active users: distinct users with an event on each local day of a range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from eventide.analytics import calendar
+from eventide.analytics._keyed import KeyedRows, merged_counts, partial_counts
+from eventide.analytics._sql_time import ClickHouse, Postgres
+from eventide.analytics._tiers import snapshot
+from eventide.services import Services
+
+
+@dataclass(frozen=True)
+class DailyActiveUsers:
+    date: dt.date
+    users: int
+
+
+async def daily_active_users(
+    services: Services,
+    *,
+    first: dt.date,
+    last: dt.date,
+    timezone: str,
+    event_type: str | None = None,
+) -> list[DailyActiveUsers]:
+    """One row per day of ``first..last`` in ``timezone``, ascending, zeros included."""
+    days = calendar.DayRange.of(first, last)
+    window = calendar.window(calendar.zone(timezone), days.first, days.last)
+    users: dict[int, int] = {}
+    if not window.empty:
+        async with snapshot(services) as tiers:
+            rows = _rows(window, event_type, tiers.visible)
+            hot, cold = await partial_counts(tiers, rows)
+            counts = await merged_counts(tiers, rows, hot, cold, hot.keys() | cold.keys())
+        users = {day: pair[1] for day, pair in counts.items()}
+    return [DailyActiveUsers(calendar.day_of(day), users.get(day, 0)) for day in days.days()]
+
+
+def _rows(window: calendar.Window, event_type: str | None, visible: str) -> KeyedRows:
+    hot_filter = cold_filter = ""
+    hot_args: tuple[str, ...] = ()
+    if event_type is not None:
+        hot_filter, hot_args = " AND event_type = $1", (event_type,)
+        cold_filter = " AND event_type = %(event_type)s"
+    return KeyedRows(
+        hot_sql=(
+            f"SELECT {Postgres.local_day('occurred_at', window.offsets)} AS key, user_id"
+            f" FROM events WHERE {Postgres.in_window('occurred_at', window)}{hot_filter}"
+        ),
+        hot_args=hot_args,
+        cold_sql=(
+            f"SELECT {ClickHouse.local_day('occurred_at', window.offsets)} AS key, user_id"
+            f" FROM events WHERE {visible} AND {ClickHouse.in_window('occurred_at', window)}"
+            f"{cold_filter}"
+        ),
+        cold_params={"event_type": event_type},
+        key_type="Int64",
+    )

@@ -1,0 +1,155 @@
+"""The events listing: newest first, keyset-paged across both tiers.
+
+Events are ordered by (occurred_at, event_id) descending; a cursor is the key of the
+last event of a page. Each page reads both tiers through one snapshot, in which every
+event is in exactly one tier, and the key is a total order, so paging visits every
+matching event exactly once even while an archive pass moves events between pages.
+Event ids compare byte-wise in both stores (``COLLATE "C"`` in PostgreSQL), as in Python.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from eventide.analytics import calendar
+from eventide.analytics._tiers import Tiers, snapshot
+from eventide.services import Services
+
+MAX_FIRST = 1000
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    user_id: str
+    event_type: str
+    occurred_at: dt.datetime
+    received_at: dt.datetime
+    properties: dict[str, Any] | None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return calendar.instant_us(self.occurred_at), self.event_id
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    user_id: str | None = None
+    event_type: str | None = None
+    occurred_from: dt.datetime | None = None  # inclusive
+    occurred_to: dt.datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[Event]
+    has_next_page: bool
+
+
+def encode_cursor(event: Event) -> str:
+    micros, event_id = event.key
+    return base64.urlsafe_b64encode(f"{micros}:{event_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """The key a cursor stands for, or :class:`InvalidArgument`."""
+    try:
+        micros, event_id = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split(":", 1)
+        digits = micros.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError(micros)
+        return int(micros), event_id
+    except ValueError:  # also base64 (binascii.Error) and UTF-8 (UnicodeError) errors
+        raise calendar.InvalidArgument("Malformed cursor") from None
+
+
+async def list_events(
+    services: Services, *, where: EventFilter, first: int, after: str | None = None
+) -> EventPage:
+    """Up to ``first`` events matching ``where``, newest first, after cursor ``after``."""
+    if not 1 <= first <= MAX_FIRST:
+        raise calendar.InvalidArgument(f"first must be between 1 and {MAX_FIRST}")
+    below = decode_cursor(after) if after is not None else None
+    async with snapshot(services) as tiers:
+        hot, cold = await asyncio.gather(
+            _hot_page(tiers, where, below, first + 1), _cold_page(tiers, where, below, first + 1)
+        )
+    merged = sorted(hot + cold, key=lambda event: event.key, reverse=True)
+    return EventPage(events=merged[:first], has_next_page=len(merged) > first)
+
+
+async def _hot_page(
+    tiers: Tiers, where: EventFilter, below: tuple[int, str] | None, limit: int
+) -> list[Event]:
+    conditions, args = [], []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if where.user_id is not None:
+        conditions.append(f"user_id = {arg(where.user_id)}")
+    if where.event_type is not None:
+        conditions.append(f"event_type = {arg(where.event_type)}")
+    if where.occurred_from is not None:
+        conditions.append(f"occurred_at >= {arg(where.occurred_from)}")
+    if where.occurred_to is not None:
+        conditions.append(f"occurred_at < {arg(where.occurred_to)}")
+    if below is not None:
+        at, event_id = arg(calendar.from_instant_us(below[0])), arg(below[1])
+        conditions.append(
+            f'(occurred_at < {at} OR (occurred_at = {at} AND event_id COLLATE "C" < {event_id}))'
+        )
+    rows = await tiers.hot.fetch(
+        "SELECT event_id, user_id, event_type, occurred_at, received_at, properties"
+        f" FROM events WHERE {' AND '.join(conditions) or 'true'}"
+        f' ORDER BY occurred_at DESC, event_id COLLATE "C" DESC LIMIT {arg(limit)}',
+        *args,
+    )
+    return [Event(*row) for row in rows]
+
+
+async def _cold_page(
+    tiers: Tiers, where: EventFilter, below: tuple[int, str] | None, limit: int
+) -> list[Event]:
+    conditions = [tiers.visible]
+    params: dict[str, Any] = {"limit": limit}
+    if where.user_id is not None:
+        conditions.append("user_id = %(user_id)s")
+        params["user_id"] = where.user_id
+    if where.event_type is not None:
+        conditions.append("event_type = %(event_type)s")
+        params["event_type"] = where.event_type
+    if where.occurred_from is not None:
+        conditions.append("occurred_at >= fromUnixTimestamp64Micro(%(from)s)")
+        params["from"] = calendar.instant_us(where.occurred_from)
+    if where.occurred_to is not None:
+        conditions.append("occurred_at < fromUnixTimestamp64Micro(%(to)s)")
+        params["to"] = calendar.instant_us(where.occurred_to)
+    if below is not None:
+        conditions.append(
+            "(occurred_at, event_id) < (fromUnixTimestamp64Micro(%(at)s), %(event_id)s)"
+        )
+        params["at"], params["event_id"] = below
+    rows = await tiers.cold_fetch(
+        "SELECT event_id, user_id, event_type, occurred_at, received_at, properties"
+        f" FROM events WHERE {' AND '.join(conditions)}"
+        " ORDER BY occurred_at DESC, event_id DESC LIMIT %(limit)s",
+        params,
+    )
+    return [
+        Event(
+            event_id=event_id,
+            user_id=user_id,
+            event_type=event_type,
+            occurred_at=occurred_at,
+            received_at=received_at,
+            properties=json.loads(properties) if properties else None,
+        )
+        for event_id, user_id, event_type, occurred_at, received_at, properties in rows
+    ]

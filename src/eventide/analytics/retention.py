@@ -1,0 +1,187 @@
+"""Retention cohorts: of the users in each cohort period, how many came back k periods later.
+
+Per user, two sets of period numbers decide everything: the cohort periods (FIRST_SEEN:
+the period of the user's first event ever; ACTIVE: every period with an event) and the
+return periods. The hot tier reduces its rows to (user, period, flags) and, for
+FIRST_SEEN, to each user's first instant; that small result is shipped into one
+ClickHouse query, which takes the union with the visible cold rows per user, so a user
+with events in both tiers is one user with the union of their periods.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from eventide.analytics import calendar
+from eventide.analytics._sql_time import ClickHouse, Postgres
+from eventide.analytics._tiers import Tiers, snapshot
+from eventide.analytics.calendar import Period
+from eventide.services import Services
+
+MAX_PERIODS = 400
+_PERIODS_STRUCTURE = "user_id String, p Int64, c_ok UInt8, r_ok UInt8"
+_LAST_STORABLE_DAY = calendar.MAX_INSTANT_US // calendar.DAY_US - 1
+
+
+class CohortKind(enum.Enum):
+    FIRST_SEEN = "FIRST_SEEN"
+    ACTIVE = "ACTIVE"
+
+
+@dataclass(frozen=True)
+class RetentionCohort:
+    cohort: dt.date
+    size: int
+    retained: list[int]
+
+
+@dataclass(frozen=True)
+class _Query:
+    period: Period
+    periods: int
+    kind: CohortKind
+    first_key: int
+    last_key: int
+    window: calendar.Window
+    cohort_event_type: str | None
+    return_event_type: str | None
+
+
+async def retention(
+    services: Services,
+    *,
+    first: dt.date,
+    last: dt.date,
+    period: Period,
+    periods: int,
+    kind: CohortKind,
+    timezone: str,
+    cohort_event_type: str | None = None,
+    return_event_type: str | None = None,
+) -> list[RetentionCohort]:
+    """One cohort per period holding a day of ``first..last``, ascending, empty ones too."""
+    if not 0 <= periods <= MAX_PERIODS:
+        raise calendar.InvalidArgument(f"periods must be between 0 and {MAX_PERIODS}")
+    days = calendar.DayRange.of(first, last)
+    tz = calendar.zone(timezone)
+    first_key = calendar.period_key(period, days.first)
+    last_key = calendar.period_key(period, days.last)
+    # Return periods run up to periods after the last cohort; nothing is stored past 2261.
+    end_key = min(last_key + periods + 1, calendar.period_key(period, _LAST_STORABLE_DAY))
+    window_first = calendar.period_first_day(period, first_key)
+    window_last = max(calendar.period_first_day(period, end_key) - 1, window_first)
+    query = _Query(
+        period=period,
+        periods=periods,
+        kind=kind,
+        first_key=first_key,
+        last_key=last_key,
+        window=calendar.window(tz, window_first, window_last),
+        cohort_event_type=cohort_event_type,
+        return_event_type=return_event_type,
+    )
+    counts: dict[tuple[int, int], int] = {}
+    if not query.window.empty:
+        async with snapshot(services) as tiers:
+            counts = await _counts(tiers, query)
+    return [
+        RetentionCohort(
+            cohort=calendar.day_of(calendar.period_first_day(period, key)),
+            size=counts.get((key, 0), 0),
+            retained=[counts.get((key, k), 0) for k in range(periods + 1)],
+        )
+        for key in range(first_key, last_key + 1)
+    ]
+
+
+async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
+    """(cohort period, k) -> users of that cohort with a return event k periods later."""
+    window = query.window
+    hot_period = Postgres.period_key(
+        query.period, Postgres.local_day("occurred_at", window.offsets)
+    )
+    hot_periods = await tiers.hot.fetch(
+        f"""SELECT user_id, p, bool_or(c_ok)::int, bool_or(r_ok)::int FROM (
+                SELECT user_id,
+                       {hot_period} AS p,
+                       ($1::text IS NULL OR event_type = $1) AS c_ok,
+                       ($2::text IS NULL OR event_type = $2) AS r_ok
+                FROM events WHERE {Postgres.in_window("occurred_at", window)}
+            ) r GROUP BY user_id, p""",
+        query.cohort_event_type,
+        query.return_event_type,
+    )
+    params: dict[str, Any] = {
+        "cohort_type": query.cohort_event_type,
+        "return_type": query.return_event_type,
+    }
+    period_sql = ClickHouse.period_key(
+        query.period, ClickHouse.local_day("occurred_at", window.offsets)
+    )
+    per_user_periods = f"""
+        SELECT user_id,
+               groupUniqArrayIf(p, c_ok = 1 AND p BETWEEN {query.first_key} AND {query.last_key})
+                   AS cohorts,
+               groupUniqArrayIf(p, r_ok = 1) AS returns
+        FROM (
+            SELECT user_id, {period_sql} AS p,
+                   toUInt8(%(cohort_type)s IS NULL OR event_type = %(cohort_type)s) AS c_ok,
+                   toUInt8(%(return_type)s IS NULL OR event_type = %(return_type)s) AS r_ok
+            FROM events
+            WHERE {tiers.visible} AND {ClickHouse.in_window("occurred_at", window)}
+            UNION ALL
+            SELECT user_id, p, c_ok, r_ok
+            FROM {tiers.push(params, _PERIODS_STRUCTURE, hot_periods)}
+        ) GROUP BY user_id"""
+    if query.kind is CohortKind.ACTIVE:
+        per_user = per_user_periods
+    else:
+        per_user = f"""
+            SELECT f.user_id AS user_id, [f.cohort] AS cohorts, r.returns AS returns
+            FROM ({await _first_seen(tiers, query, params)}) AS f
+            LEFT JOIN ({per_user_periods}) AS r ON f.user_id = r.user_id"""
+    rows = await tiers.cold_fetch(
+        f"""SELECT ck.1, ck.2, count() FROM ({per_user})
+            ARRAY JOIN arrayFlatten(arrayMap(
+                c -> arrayMap(
+                    k -> (c, k),
+                    arrayConcat([toInt64(0)], arrayFilter(
+                        k -> k BETWEEN 1 AND {query.periods}, arrayMap(r -> r - c, returns)))),
+                cohorts)) AS ck
+            GROUP BY ck.1, ck.2""",
+        params,
+    )
+    return {(c, k): n for c, k, n in rows}
+
+
+async def _first_seen(tiers: Tiers, query: _Query, params: dict[str, Any]) -> str:
+    """A ClickHouse subquery (user_id, cohort): users whose first event ever (of the cohort
+    event type) lies in a cohort period, with the number of that period."""
+    window = query.window
+    hot_firsts = await tiers.hot.fetch(
+        f"""SELECT user_id, (EXTRACT(EPOCH FROM min(occurred_at)) * 1000000)::bigint
+            FROM events WHERE $1::text IS NULL OR event_type = $1
+            GROUP BY user_id HAVING min(occurred_at) < {Postgres.instant(window.end_us)}""",
+        query.cohort_event_type,
+    )
+    cohort_sql = ClickHouse.period_key(
+        query.period, ClickHouse.local_day("first_at", window.offsets)
+    )
+    return f"""
+        SELECT user_id, {cohort_sql} AS cohort FROM (
+            SELECT user_id, min(t) AS first_at FROM (
+                SELECT user_id, min(occurred_at) AS t FROM events
+                WHERE {tiers.visible}
+                  AND (%(cohort_type)s IS NULL OR event_type = %(cohort_type)s)
+                GROUP BY user_id
+                UNION ALL
+                SELECT user_id, fromUnixTimestamp64Micro(t_us, 'UTC')
+                FROM {tiers.push(params, "user_id String, t_us Int64", hot_firsts)}
+            ) GROUP BY user_id
+        )
+        WHERE first_at >= {ClickHouse.instant(window.start_us)}
+          AND first_at < {ClickHouse.instant(window.end_us)}
+          AND cohort BETWEEN {query.first_key} AND {query.last_key}"""

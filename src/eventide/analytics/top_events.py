@@ -1,0 +1,55 @@
+"""Top event types of a range of local days, by number of events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from eventide.analytics import calendar
+from eventide.analytics._keyed import KeyedRows, merged_counts, partial_counts
+from eventide.analytics._sql_time import ClickHouse, Postgres
+from eventide.analytics._tiers import snapshot
+from eventide.services import Services
+
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class EventTypeCount:
+    event_type: str
+    events: int
+    users: int
+
+
+async def top_events(
+    services: Services, *, first: dt.date, last: dt.date, timezone: str, limit: int
+) -> list[EventTypeCount]:
+    """At most ``limit`` event types, by events descending then event type ascending."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise calendar.InvalidArgument(f"limit must be between 1 and {MAX_LIMIT}")
+    days = calendar.DayRange.of(first, last)
+    window = calendar.window(calendar.zone(timezone), days.first, days.last)
+    if window.empty:
+        return []
+    async with snapshot(services) as tiers:
+        rows = _rows(window, tiers.visible)
+        hot, cold = await partial_counts(tiers, rows)
+        events = {t: hot.get(t, (0, 0))[0] + cold.get(t, (0, 0))[0] for t in hot.keys() | cold}
+        # Event counts add up, so the order is known before any distinct user is merged.
+        top = sorted(events, key=lambda t: (-events[t], t))[:limit]
+        counts = await merged_counts(tiers, rows, hot, cold, top)
+    return [EventTypeCount(t, counts[t][0], counts[t][1]) for t in top]
+
+
+def _rows(window: calendar.Window, visible: str) -> KeyedRows:
+    return KeyedRows(
+        hot_sql=(
+            "SELECT event_type AS key, user_id FROM events"
+            f" WHERE {Postgres.in_window('occurred_at', window)}"
+        ),
+        cold_sql=(
+            "SELECT toString(event_type) AS key, user_id FROM events"
+            f" WHERE {visible} AND {ClickHouse.in_window('occurred_at', window)}"
+        ),
+        key_type="String",
+    )

@@ -1,0 +1,199 @@
+"""Every analytics answer equals a plain-Python computation over all events, whatever
+the split of the events between the hot and the cold tier."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventide.analytics.calendar import Period
+from eventide.analytics.dau import daily_active_users
+from eventide.analytics.listing import Event, EventFilter, encode_cursor, list_events
+from eventide.analytics.retention import CohortKind, retention
+from eventide.analytics.top_events import top_events
+from eventide.services import Services
+from tests.analytics import oracle
+from tests.analytics.stores import clear, put_cold, put_hot
+
+UTC = dt.UTC
+TIMEZONES = [
+    "UTC",
+    "America/New_York",
+    "Europe/Berlin",
+    "Asia/Kathmandu",  # +05:45
+    "Australia/Lord_Howe",  # +10:30, and +11:00 in summer: a 30-minute shift
+    "America/St_Johns",  # -03:30
+    "Pacific/Chatham",  # +12:45
+    "America/Sao_Paulo",
+]
+START = dt.datetime(2026, 2, 1, tzinfo=UTC)
+SPAN = dt.timedelta(days=90)
+# Instants where days are 23 or 25 hours long somewhere, or months turn.
+ANCHORS = [
+    dt.datetime(2026, 3, 8, 7, tzinfo=UTC),  # New York springs forward
+    dt.datetime(2026, 3, 29, 1, tzinfo=UTC),  # Berlin springs forward
+    dt.datetime(2026, 4, 4, 15, tzinfo=UTC),  # Lord Howe falls back half an hour
+    dt.datetime(2026, 4, 5, 14, tzinfo=UTC),  # Chatham falls back
+    dt.datetime(2026, 3, 1, tzinfo=UTC),
+    dt.datetime(2026, 4, 1, tzinfo=UTC),
+]
+USERS = [f"user-{i}" for i in range(40)]
+TYPES = ["view", "click", "buy", "sign_up"]
+
+
+@st.composite
+def instants(draw: st.DrawFn) -> dt.datetime:
+    if draw(st.integers(0, 2)):
+        anchor = draw(st.sampled_from(ANCHORS))
+        return anchor + dt.timedelta(minutes=draw(st.integers(-36 * 60, 36 * 60)))
+    return START + dt.timedelta(
+        microseconds=draw(st.integers(0, SPAN // dt.timedelta(microseconds=1)))
+    )
+
+
+@st.composite
+def placed_events(draw: st.DrawFn) -> list[tuple[Event, str]]:
+    """Events, each with its tier: 'hot', or the index of a cold batch."""
+    count = draw(st.integers(0, 300))
+    placed = []
+    for i in range(count):
+        occurred = draw(instants())
+        event = Event(
+            event_id=f"e{draw(st.integers(0, 10**6)):07d}-{i}",
+            user_id=draw(st.sampled_from(USERS)),
+            event_type=draw(st.sampled_from(TYPES)),
+            occurred_at=occurred,
+            received_at=occurred + dt.timedelta(seconds=draw(st.integers(0, 10**6))),
+            properties=draw(st.one_of(st.none(), st.fixed_dictionaries({"n": st.integers(0, 9)}))),
+        )
+        placed.append((event, draw(st.sampled_from(["hot", "cold-0", "cold-1", "cold-2"]))))
+    return placed
+
+
+async def store(services: Services, placed: list[tuple[Event, str]]) -> list[Event]:
+    await clear(services)
+    await put_hot(services, [e for e, tier in placed if tier == "hot"])
+    await put_cold(services, [e for e, tier in placed if tier == "cold-0"])
+    # An interrupted copy between committed ones: its rows must never count.
+    await put_cold(services, [e for e, _ in placed[:5]], committed=False)
+    for batch in ("cold-1", "cold-2"):
+        await put_cold(services, [e for e, tier in placed if tier == batch])
+    return [e for e, _ in placed]
+
+
+@st.composite
+def ranges(draw: st.DrawFn) -> tuple[dt.date, dt.date]:
+    first = START.date() + dt.timedelta(days=draw(st.integers(-3, 80)))
+    return first, first + dt.timedelta(days=draw(st.integers(0, 60)))
+
+
+ORACLE_SETTINGS = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@ORACLE_SETTINGS
+@given(
+    placed=placed_events(),
+    tz_name=st.sampled_from(TIMEZONES),
+    span=ranges(),
+    event_type=st.one_of(st.none(), st.sampled_from(TYPES)),
+    limit=st.integers(1, 5),
+)
+async def test_dau_and_top_events(
+    services: Services,
+    placed: list[tuple[Event, str]],
+    tz_name: str,
+    span: tuple[dt.date, dt.date],
+    event_type: str | None,
+    limit: int,
+) -> None:
+    events = await store(services, placed)
+    tz, (first, last) = ZoneInfo(tz_name), span
+    got = await daily_active_users(
+        services, first=first, last=last, timezone=tz_name, event_type=event_type
+    )
+    assert [(r.date, r.users) for r in got] == oracle.dau(events, first, last, tz, event_type)
+    top = await top_events(services, first=first, last=last, timezone=tz_name, limit=limit)
+    assert [(r.event_type, r.events, r.users) for r in top] == oracle.top_events(
+        events, first, last, tz, limit
+    )
+
+
+@ORACLE_SETTINGS
+@given(
+    placed=placed_events(),
+    tz_name=st.sampled_from(TIMEZONES),
+    span=ranges(),
+    periods=st.integers(0, 10),
+    cohort_type=st.one_of(st.none(), st.sampled_from(TYPES)),
+    return_type=st.one_of(st.none(), st.sampled_from(TYPES)),
+)
+async def test_retention(
+    services: Services,
+    placed: list[tuple[Event, str]],
+    tz_name: str,
+    span: tuple[dt.date, dt.date],
+    periods: int,
+    cohort_type: str | None,
+    return_type: str | None,
+) -> None:
+    events = await store(services, placed)
+    tz, (first, last) = ZoneInfo(tz_name), span
+    for period in Period:
+        for kind in CohortKind:
+            for types in ((None, None), (cohort_type, return_type)):
+                got = await retention(
+                    services,
+                    first=first,
+                    last=last,
+                    period=period,
+                    periods=periods,
+                    kind=kind,
+                    timezone=tz_name,
+                    cohort_event_type=types[0],
+                    return_event_type=types[1],
+                )
+                expected = oracle.retention(
+                    events,
+                    first,
+                    last,
+                    tz,
+                    period=period.value,
+                    periods=periods,
+                    kind=kind.value,
+                    cohort_type=types[0],
+                    return_type=types[1],
+                )
+                assert [(r.cohort, r.size, r.retained) for r in got] == expected, (period, kind)
+
+
+@st.composite
+def filters(draw: st.DrawFn) -> EventFilter:
+    return EventFilter(
+        user_id=draw(st.one_of(st.none(), st.sampled_from(USERS))),
+        event_type=draw(st.one_of(st.none(), st.sampled_from(TYPES))),
+        occurred_from=draw(st.one_of(st.none(), instants())),
+        occurred_to=draw(st.one_of(st.none(), instants())),
+    )
+
+
+@ORACLE_SETTINGS
+@given(placed=placed_events(), where=filters(), page_size=st.integers(1, 40))
+async def test_listing_pages_through_every_event_once(
+    services: Services, placed: list[tuple[Event, str]], where: EventFilter, page_size: int
+) -> None:
+    events = await store(services, placed)
+    seen: list[Event] = []
+    after = None
+    while True:
+        page = await list_events(services, where=where, first=page_size, after=after)
+        seen.extend(page.events)
+        if not page.has_next_page:
+            break
+        assert len(page.events) == page_size
+        after = encode_cursor(page.events[-1])
+    assert seen == oracle.listing(events, where)
