@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from eventide.archive.schedule import scheduled_archiving
 from eventide.auth.bootstrap import bootstrap_admin
 from eventide.auth.purge import token_purging
 from eventide.config import Settings, load_settings
@@ -36,7 +37,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_services(settings) as services, ledger_pruning(services):
+        async with (
+            open_services(settings) as services,
+            ledger_pruning(services),
+            scheduled_archiving(services),
+        ):
             await bootstrap_admin(services)
             async with token_purging(services):
                 app.state.services = services

@@ -68,10 +68,26 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
     print(f"{username} is an active admin")
 
 
+def _archive(settings: Settings, args: argparse.Namespace) -> None:
+    from eventide.archive.archiver import archive_pass
+
+    async def run() -> None:
+        async with open_services(settings) as services:
+            report = await archive_pass(services, trigger="cli")
+        print(f"moved {report.moved} events that occurred before {report.cutoff.isoformat()}")
+
+    asyncio.run(run())
+
+
 COMMANDS: dict[str, tuple[str, Callable[..., None]]] = {
     "serve": ("serve the API (embedded engines for unset URLs)", _serve),
     "migrate": ("apply PostgreSQL migrations and ClickHouse DDL, then exit", _migrate),
     "schema": ("print the GraphQL schema (SDL)", _schema),
+    "archive": (
+        "run one archive pass (hot to cold) now, waiting for a running one; with embedded "
+        "engines only while no server holds them",
+        _archive,
+    ),
     "create-admin": (
         "create an admin, or make an existing account an active admin with a new password",
         _create_admin,

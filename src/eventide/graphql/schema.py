@@ -17,11 +17,12 @@ from eventide.graphql.directives import guard_role_fields
 from eventide.graphql.error_codes import classify
 from eventide.graphql.ingest import IngestMutation
 from eventide.graphql.scalars import SCALAR_MAP
+from eventide.graphql.storage import ArchiveMutation, StorageQuery
 from eventide.graphql.system import SystemQuery
 
-Query = merge_types("Query", (SystemQuery, AccountQuery, ApiTokenQuery, AdminQuery))
+Query = merge_types("Query", (SystemQuery, AccountQuery, ApiTokenQuery, AdminQuery, StorageQuery))
 Mutation = merge_types(
-    "Mutation", (AccountMutation, ApiTokenMutation, AdminMutation, IngestMutation)
+    "Mutation", (AccountMutation, ApiTokenMutation, AdminMutation, IngestMutation, ArchiveMutation)
 )
 
 

@@ -1,0 +1,38 @@
+"""What the storage tiers hold, read in one snapshot of both."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from eventide.archive import runs
+from eventide.archive.runs import ArchiveRun
+from eventide.archive.snapshot import tier_snapshot
+from eventide.services import Services
+
+
+@dataclass(frozen=True)
+class StorageStatus:
+    hot_events: int
+    cold_events: int
+    archived_through: dt.datetime | None
+    hot_window_days: int
+    last_run: ArchiveRun | None
+
+
+async def storage_status(services: Services) -> StorageStatus:
+    """Event counts per tier (cold: committed batches only), the archived-through
+    watermark and the latest run, all as of one PostgreSQL snapshot."""
+    async with tier_snapshot(services) as (conn, visibility):
+        hot: int = await conn.fetchval("SELECT count(*) FROM events")
+        through = await runs.archived_through(conn)
+        last = await runs.last_run(conn)
+        predicate, params = visibility.sql()
+        rows = await services.cold.fetch(f"SELECT count() FROM events WHERE {predicate}", params)
+    return StorageStatus(
+        hot_events=hot,
+        cold_events=int(rows[0][0]),
+        archived_through=through,
+        hot_window_days=services.settings.hot_window_days,
+        last_run=last,
+    )

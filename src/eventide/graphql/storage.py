@@ -1,0 +1,82 @@
+"""Storage tiers for admins: ``storage`` and ``archiveNow``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import strawberry
+
+from eventide.archive import runs, status
+from eventide.archive.archiver import archive_pass
+from eventide.auth.principal import Role
+from eventide.graphql.context import Info
+from eventide.graphql.directives import RequiresRole
+from eventide.graphql.errors import ServiceUnavailable
+from eventide.graphql.scalars import BigInt
+
+logger = logging.getLogger(__name__)
+
+ADMIN_ONLY = [RequiresRole(role=Role.ADMIN)]
+
+
+@strawberry.type(name="ArchiveRun")
+class ArchiveRunType:
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    moved: BigInt = strawberry.field(
+        description="Events moved from the hot to the cold store by this run."
+    )
+
+    @classmethod
+    def of(cls, run: runs.ArchiveRun) -> ArchiveRunType:
+        return cls(started_at=run.started_at, finished_at=run.finished_at, moved=BigInt(run.moved))
+
+
+@strawberry.type(name="StorageStatus")
+class StorageStatusType:
+    hot_events: BigInt
+    cold_events: BigInt
+    archived_through: dt.datetime | None = strawberry.field(
+        description=(
+            "Every event that occurred before this instant has left the hot store, "
+            "except late arrivals not yet archived."
+        )
+    )
+    hot_window_days: int
+    last_archive_run: ArchiveRunType | None
+
+
+@strawberry.type
+class StorageQuery:
+    @strawberry.field(directives=ADMIN_ONLY)
+    async def storage(self, info: Info) -> StorageStatusType:
+        current = await status.storage_status(info.context.services)
+        return StorageStatusType(
+            hot_events=BigInt(current.hot_events),
+            cold_events=BigInt(current.cold_events),
+            archived_through=current.archived_through,
+            hot_window_days=current.hot_window_days,
+            last_archive_run=None
+            if current.last_run is None
+            else ArchiveRunType.of(current.last_run),
+        )
+
+
+@strawberry.type
+class ArchiveMutation:
+    @strawberry.mutation(
+        directives=ADMIN_ONLY,
+        description="Runs one archive pass now (hot to cold) and returns its report.",
+    )
+    async def archive_now(self, info: Info) -> ArchiveRunType:
+        # A pass already running (scheduled, or another replica's) is waited for; this
+        # pass then moves whatever is left.
+        try:
+            run = await archive_pass(info.context.services, trigger="admin")
+        except Exception:
+            logger.exception("archiveNow failed")
+            raise ServiceUnavailable(
+                "The archive pass failed; nothing was lost and the next pass retries it"
+            ) from None
+        return ArchiveRunType.of(run)

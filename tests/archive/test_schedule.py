@@ -1,0 +1,41 @@
+"""The archiver running in the background of the server."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+
+from eventide.archive.schedule import scheduled_archiving
+from eventide.services import Services
+from tests.archive.tiers import Event, assert_exactly_once, put_hot
+
+
+def _every(services: Services, seconds: int) -> Services:
+    settings = dataclasses.replace(services.settings, archive_interval_seconds=seconds)
+    return dataclasses.replace(services, settings=settings)
+
+
+async def _runs(services: Services) -> list[str]:
+    rows = await services.db.fetch("SELECT status FROM archive_runs ORDER BY id")
+    return [r["status"] for r in rows]
+
+
+async def test_runs_a_pass_at_startup_then_every_interval(services: Services) -> None:
+    now = dt.datetime.now(dt.UTC)
+    events = [Event("old", now - dt.timedelta(days=30)), Event("new", now)]
+    await put_hot(services, events)
+    async with scheduled_archiving(_every(services, 1)):
+        for _ in range(100):
+            if len(await _runs(services)) >= 2:
+                break
+            await asyncio.sleep(0.05)
+    assert (await _runs(services))[:2] == ["succeeded", "succeeded"]
+    assert (await assert_exactly_once(services, events)).hot == ["new"]
+
+
+async def test_interval_zero_archives_only_on_demand(services: Services) -> None:
+    await put_hot(services, [Event("old", dt.datetime.now(dt.UTC) - dt.timedelta(days=30))])
+    async with scheduled_archiving(_every(services, 0)):
+        await asyncio.sleep(0.2)
+    assert await _runs(services) == []
