@@ -7,11 +7,10 @@ import datetime as dt
 import strawberry
 
 from eventide.auth import sessions, users
-from eventide.auth.principal import Role
 from eventide.auth.sessions import SessionTokens
 from eventide.auth.users import UserRecord
 from eventide.graphql.context import Info
-from eventide.graphql.directives import RequiresRole  # noqa: F401  (registers Role)
+from eventide.graphql.enums import Role
 from eventide.graphql.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from eventide.graphql.permissions import signed_in
 

@@ -9,12 +9,12 @@ import strawberry
 
 from eventide.auth import administration, users
 from eventide.auth.ids import parse_id
-from eventide.auth.principal import Role
 from eventide.auth.purge import purge_expired_tokens
 from eventide.auth.users import UserRecord
 from eventide.graphql.accounts import UserType
 from eventide.graphql.context import Info
 from eventide.graphql.directives import RequiresRole
+from eventide.graphql.enums import Role
 from eventide.graphql.errors import BadUserInput
 from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 

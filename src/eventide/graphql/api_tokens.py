@@ -9,9 +9,9 @@ import strawberry
 from eventide.auth import api_tokens
 from eventide.auth.api_tokens import ApiTokenRecord, TokenState
 from eventide.auth.ids import parse_id
-from eventide.auth.principal import Role, TokenScope
 from eventide.graphql.accounts import UserType
 from eventide.graphql.context import Info
+from eventide.graphql.enums import Role, TokenScope
 from eventide.graphql.errors import BadUserInput
 from eventide.graphql.permissions import signed_in
 

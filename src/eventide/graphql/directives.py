@@ -23,13 +23,10 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 from strawberry.types.union import StrawberryUnion
 
-from eventide.auth.principal import Role, TokenScope
 from eventide.graphql.context import Info
+from eventide.graphql.enums import Role
 from eventide.graphql.errors import Forbidden
 from eventide.graphql.permissions import SignedIn
-
-strawberry.enum(Role, name="Role")
-strawberry.enum(TokenScope, name="TokenScope")
 
 # An admin may do whatever a user may.
 _RANK = {Role.USER: 0, Role.ADMIN: 1}
