@@ -10,7 +10,6 @@ Event ids compare byte-wise in both stores (``COLLATE "C"`` in PostgreSQL), as i
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ from typing import Any
 from eventide.analytics import calendar
 from eventide.analytics._tiers import Tiers, snapshot
 from eventide.services import Services
-
-MAX_FIRST = 1000
 
 
 @dataclass(frozen=True)
@@ -51,30 +48,11 @@ class EventPage:
     has_next_page: bool
 
 
-def encode_cursor(event: Event) -> str:
-    micros, event_id = event.key
-    return base64.urlsafe_b64encode(f"{micros}:{event_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    """The key a cursor stands for, or :class:`InvalidArgument`."""
-    try:
-        micros, event_id = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split(":", 1)
-        digits = micros.removeprefix("-")
-        if not (digits.isascii() and digits.isdigit()):
-            raise ValueError(micros)
-        return int(micros), event_id
-    except ValueError:  # also base64 (binascii.Error) and UTF-8 (UnicodeError) errors
-        raise calendar.InvalidArgument("Malformed cursor") from None
-
-
 async def list_events(
-    services: Services, *, where: EventFilter, first: int, after: str | None = None
+    services: Services, *, where: EventFilter, first: int, below: tuple[int, str] | None = None
 ) -> EventPage:
-    """Up to ``first`` events matching ``where``, newest first, after cursor ``after``."""
-    if not 1 <= first <= MAX_FIRST:
-        raise calendar.InvalidArgument(f"first must be between 1 and {MAX_FIRST}")
-    below = decode_cursor(after) if after is not None else None
+    """Up to ``first`` events matching ``where``, newest first, with keys below ``below``
+    (an event's :attr:`Event.key`)."""
     async with snapshot(services) as tiers:
         hot, cold = await asyncio.gather(
             _hot_page(tiers, where, below, first + 1), _cold_page(tiers, where, below, first + 1)

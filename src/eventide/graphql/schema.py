@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from eventide.graphql.accounts import AccountMutation, AccountQuery
 from eventide.graphql.admin import AdminMutation, AdminQuery
+from eventide.graphql.analytics import AnalyticsQuery
 from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
 from eventide.graphql.directives import guard_role_fields
 from eventide.graphql.error_codes import classify
@@ -20,7 +21,10 @@ from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.storage import ArchiveMutation, StorageQuery
 from eventide.graphql.system import SystemQuery
 
-Query = merge_types("Query", (SystemQuery, AccountQuery, ApiTokenQuery, AdminQuery, StorageQuery))
+Query = merge_types(
+    "Query",
+    (SystemQuery, AccountQuery, ApiTokenQuery, AdminQuery, StorageQuery, AnalyticsQuery),
+)
 Mutation = merge_types(
     "Mutation", (AccountMutation, ApiTokenMutation, AdminMutation, IngestMutation, ArchiveMutation)
 )

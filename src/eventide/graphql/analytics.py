@@ -1,0 +1,163 @@
+"""The analytics queries: ``dau``, ``topEvents``, ``retention`` and the ``events`` listing.
+
+Open to signed-in users and to API tokens with the READ scope. Every answer is exact
+across the hot and the cold tier (see :mod:`eventide.analytics`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import strawberry
+
+from eventide.analytics import calendar, dau, listing, retention, top_events
+from eventide.analytics.calendar import Period
+from eventide.analytics.retention import CohortKind
+from eventide.auth.principal import TokenScope
+from eventide.graphql.analytics_types import (
+    DailyActiveUsers,
+    DateRange,
+    Event,
+    EventConnection,
+    EventEdge,
+    EventFilter,
+    EventTypeCount,
+    RetentionCohort,
+)
+from eventide.graphql.context import Info
+from eventide.graphql.errors import BadUserInput
+from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+from eventide.graphql.permissions import scoped
+
+_CURSOR_KIND = "events"
+_TIMEZONE = "IANA time zone whose calendar days are counted, e.g. Europe/Berlin."
+RangeArgument = Annotated[
+    DateRange, strawberry.argument(name="range", description="Inclusive range of days.")
+]
+TimezoneArgument = Annotated[str, strawberry.argument(description=_TIMEZONE)]
+
+
+@contextmanager
+def _bad_input() -> Iterator[None]:
+    try:
+        yield
+    except calendar.InvalidArgument as error:
+        raise BadUserInput(str(error)) from None
+
+
+def _cursor(event: listing.Event) -> str:
+    return encode_cursor(_CURSOR_KIND, *event.key)
+
+
+def _position(cursor: str) -> tuple[int, str]:
+    position = decode_cursor(_CURSOR_KIND, cursor)
+    match position:
+        case [int() as micros, str() as event_id] if not isinstance(micros, bool):
+            return micros, event_id
+    raise BadUserInput("Invalid cursor")
+
+
+@strawberry.type
+class AnalyticsQuery:
+    @strawberry.field(
+        extensions=scoped(TokenScope.READ),
+        description="Distinct users with an event on each day of the range, ascending, "
+        "days without any included.",
+    )
+    async def dau(
+        self,
+        info: Info,
+        range_: RangeArgument,
+        timezone: TimezoneArgument = "UTC",
+        event_type: str | None = None,
+    ) -> list[DailyActiveUsers]:
+        with _bad_input():
+            rows = await dau.daily_active_users(
+                info.context.services,
+                first=range_.from_,
+                last=range_.to,
+                timezone=timezone,
+                event_type=event_type,
+            )
+        return [DailyActiveUsers(date=r.date, users=r.users) for r in rows]
+
+    @strawberry.field(
+        extensions=scoped(TokenScope.READ),
+        description="Event types of the range by number of events (then name), "
+        "with their distinct users.",
+    )
+    async def top_events(
+        self,
+        info: Info,
+        range_: RangeArgument,
+        timezone: TimezoneArgument = "UTC",
+        limit: int = 10,
+    ) -> list[EventTypeCount]:
+        with _bad_input():
+            rows = await top_events.top_events(
+                info.context.services,
+                first=range_.from_,
+                last=range_.to,
+                timezone=timezone,
+                limit=limit,
+            )
+        return [EventTypeCount.of(r) for r in rows]
+
+    @strawberry.field(
+        extensions=scoped(TokenScope.READ),
+        description="One cohort per period holding a day of the range: its users, and how "
+        "many of them had an event each following period.",
+    )
+    async def retention(
+        self,
+        info: Info,
+        range_: RangeArgument,
+        period: Period = Period.DAY,
+        periods: int = 7,
+        cohort: CohortKind = CohortKind.FIRST_SEEN,
+        cohort_event_type: str | None = None,
+        return_event_type: str | None = None,
+        timezone: TimezoneArgument = "UTC",
+    ) -> list[RetentionCohort]:
+        with _bad_input():
+            rows = await retention.retention(
+                info.context.services,
+                first=range_.from_,
+                last=range_.to,
+                period=period,
+                periods=periods,
+                kind=cohort,
+                timezone=timezone,
+                cohort_event_type=cohort_event_type,
+                return_event_type=return_event_type,
+            )
+        return [RetentionCohort(cohort=r.cohort, size=r.size, retained=r.retained) for r in rows]
+
+    @strawberry.field(
+        extensions=scoped(TokenScope.READ),
+        description="Events matching the filter, newest first (occurredAt, then eventId, "
+        "descending).",
+    )
+    async def events(
+        self,
+        info: Info,
+        filter: EventFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> EventConnection:
+        check_page_size(first)
+        page = await listing.list_events(
+            info.context.services,
+            where=filter.to_domain() if filter else listing.EventFilter(),
+            first=first,
+            below=_position(after) if after is not None else None,
+        )
+        return EventConnection(
+            edges=[EventEdge(cursor=_cursor(e), node=Event.of(e)) for e in page.events],
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=_cursor(page.events[-1]) if page.events else None,
+            ),
+        )

@@ -1,0 +1,206 @@
+"""The analytics fields over GraphQL: shapes, callers, and every invalid argument."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from eventide.analytics.listing import Event
+from eventide.services import Services
+from tests.analytics.stores import put_cold, put_hot
+from tests.graphql_client import GraphQLClient
+
+UTC = dt.UTC
+DAU = """query($range: DateRange!, $tz: String! = "UTC", $type: String) {
+  dau(range: $range, timezone: $tz, eventType: $type) { date users } }"""
+TOP = """query($range: DateRange!, $tz: String! = "UTC", $limit: Int! = 10) {
+  topEvents(range: $range, timezone: $tz, limit: $limit) { eventType events users } }"""
+RETENTION = """query($range: DateRange!, $tz: String! = "UTC", $periods: Int! = 2,
+                     $period: RetentionPeriod! = DAY, $kind: CohortKind! = FIRST_SEEN) {
+  retention(range: $range, timezone: $tz, periods: $periods, period: $period, cohort: $kind) {
+    cohort size retained } }"""
+EVENTS = """query($filter: EventFilter, $first: Int! = 50, $after: String) {
+  events(filter: $filter, first: $first, after: $after) {
+    edges { cursor node { eventId userId eventType occurredAt receivedAt properties } }
+    pageInfo { hasNextPage endCursor } } }"""
+RANGE = {"from": "2026-03-01", "to": "2026-03-03"}
+
+
+def event(event_id: str, user: str, kind: str, occurred: dt.datetime, **props: Any) -> Event:
+    return Event(
+        event_id=event_id,
+        user_id=user,
+        event_type=kind,
+        occurred_at=occurred,
+        received_at=occurred + dt.timedelta(seconds=5),
+        properties=props or None,
+    )
+
+
+@pytest.fixture
+async def stored(services: Services) -> None:
+    # alice is active on 1 and 2 March in both tiers; bob on 2 March, hot only.
+    await put_cold(
+        services,
+        [
+            event("c1", "alice", "view", dt.datetime(2026, 3, 1, 10, tzinfo=UTC), page="home"),
+            event("c2", "alice", "buy", dt.datetime(2026, 3, 2, 9, tzinfo=UTC)),
+        ],
+    )
+    await put_hot(
+        services,
+        [
+            event("h1", "alice", "view", dt.datetime(2026, 3, 2, 11, 0, 0, 250000, tzinfo=UTC)),
+            event("h2", "bob", "view", dt.datetime(2026, 3, 2, 12, tzinfo=UTC), n=1),
+        ],
+    )
+
+
+@pytest.mark.usefixtures("stored")
+async def test_answers_for_a_user_session(client: GraphQLClient, user_token: str) -> None:
+    data = await client.data(DAU, {"range": RANGE}, token=user_token)
+    assert data["dau"] == [
+        {"date": "2026-03-01", "users": 1},
+        {"date": "2026-03-02", "users": 2},
+        {"date": "2026-03-03", "users": 0},
+    ]
+    data = await client.data(TOP, {"range": RANGE}, token=user_token)
+    assert data["topEvents"] == [
+        {"eventType": "view", "events": 3, "users": 2},
+        {"eventType": "buy", "events": 1, "users": 1},
+    ]
+    data = await client.data(RETENTION, {"range": RANGE}, token=user_token)
+    assert data["retention"] == [
+        {"cohort": "2026-03-01", "size": 1, "retained": [1, 1, 0]},
+        {"cohort": "2026-03-02", "size": 1, "retained": [1, 0, 0]},
+        {"cohort": "2026-03-03", "size": 0, "retained": [0, 0, 0]},
+    ]
+    data = await client.data(
+        RETENTION, {"range": RANGE, "period": "WEEK", "kind": "ACTIVE"}, token=user_token
+    )
+    # Sunday 1 March ends the week of 23 February; Monday 2 March starts the next.
+    assert data["retention"] == [
+        {"cohort": "2026-02-23", "size": 1, "retained": [1, 1, 0]},
+        {"cohort": "2026-03-02", "size": 2, "retained": [2, 0, 0]},
+    ]
+
+
+@pytest.mark.usefixtures("stored")
+async def test_events_pages_across_tiers(client: GraphQLClient, user_token: str) -> None:
+    first = await client.data(EVENTS, {"first": 2}, token=user_token)
+    edges = first["events"]["edges"]
+    assert [e["node"]["eventId"] for e in edges] == ["h2", "h1"]
+    assert edges[0]["node"] == {
+        "eventId": "h2",
+        "userId": "bob",
+        "eventType": "view",
+        "occurredAt": "2026-03-02T12:00:00.000000Z",
+        "receivedAt": "2026-03-02T12:00:05.000000Z",
+        "properties": {"n": 1},
+    }
+    assert first["events"]["pageInfo"] == {"hasNextPage": True, "endCursor": edges[1]["cursor"]}
+    rest = await client.data(EVENTS, {"first": 2, "after": edges[1]["cursor"]}, token=user_token)
+    nodes = [e["node"] for e in rest["events"]["edges"]]
+    assert [n["eventId"] for n in nodes] == ["c2", "c1"]
+    assert nodes[1]["properties"] == {"page": "home"}
+    assert nodes[0]["properties"] is None
+    assert rest["events"]["pageInfo"]["hasNextPage"] is False
+    filtered = await client.data(
+        EVENTS,
+        {
+            "filter": {
+                "userId": "alice",
+                "eventType": "view",
+                "from": "2026-03-01T10:00:00Z",
+                "to": "2026-03-02T11:00:00.25Z",
+            }
+        },
+        token=user_token,
+    )
+    assert [e["node"]["eventId"] for e in filtered["events"]["edges"]] == ["c1"]
+
+
+async def test_read_tokens_may_query_other_tokens_may_not(
+    client: GraphQLClient, api_token: Callable[[list[str]], Awaitable[str]]
+) -> None:
+    variables = {"range": RANGE}
+    assert await client.data(DAU, variables, token=await api_token(["READ"]))
+    assert await client.error_code(DAU, variables, token=await api_token(["INGEST"])) == "FORBIDDEN"
+    assert await client.error_code(EVENTS, token=await api_token(["INGEST"])) == "FORBIDDEN"
+    assert await client.error_code(DAU, variables) == "UNAUTHENTICATED"
+
+
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (DAU, {"range": RANGE, "tz": "Mars/Olympus_Mons"}),
+        (DAU, {"range": RANGE, "tz": ""}),
+        (DAU, {"range": RANGE, "tz": "../../etc/passwd"}),
+        (TOP, {"range": RANGE, "tz": "Not/AZone"}),
+        (RETENTION, {"range": RANGE, "tz": "utc+1"}),
+        (DAU, {"range": {"from": "2026-03-02", "to": "2026-03-01"}}),
+        (TOP, {"range": {"from": "2026-03-02", "to": "2026-03-01"}}),
+        (RETENTION, {"range": {"from": "2026-03-02", "to": "2026-03-01"}}),
+        (DAU, {"range": {"from": "2016-01-01", "to": "2026-01-08"}}),  # 3,661 days
+        (TOP, {"range": {"from": "2016-01-01", "to": "2026-01-08"}}),
+        (RETENTION, {"range": {"from": "2016-01-01", "to": "2026-01-08"}}),
+        (TOP, {"range": RANGE, "limit": 0}),
+        (TOP, {"range": RANGE, "limit": 1001}),
+        (RETENTION, {"range": RANGE, "periods": -1}),
+        (RETENTION, {"range": RANGE, "periods": 401}),
+        (EVENTS, {"first": 0}),
+        (EVENTS, {"first": 1001}),
+        (EVENTS, {"after": "not a cursor"}),
+        (EVENTS, {"after": _cursor('["users", 1, "x"]')}),
+        (EVENTS, {"after": _cursor('["events", "1", "x"]')}),
+        (EVENTS, {"after": _cursor('["events", 1]')}),
+        (EVENTS, {"after": _cursor('["events", true, "x"]')}),
+    ],
+)
+async def test_invalid_arguments_are_bad_user_input(
+    client: GraphQLClient, user_token: str, query: str, variables: dict[str, Any]
+) -> None:
+    assert await client.error_code(query, variables, token=user_token) == "BAD_USER_INPUT"
+
+
+@pytest.mark.xfail(
+    reason="classify() masks variable coercion errors that carry an original_error "
+    "(graphql-core 3.3 sets one) as INTERNAL_SERVER_ERROR",
+    strict=True,
+)
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        (DAU, {"range": {"from": "2026-02-30", "to": "2026-03-01"}}),
+        (EVENTS, {"filter": {"from": "2026-03-01T10:00:00"}}),  # no offset
+    ],
+)
+async def test_malformed_scalars_are_bad_user_input(
+    client: GraphQLClient, user_token: str, query: str, variables: dict[str, Any]
+) -> None:
+    assert await client.error_code(query, variables, token=user_token) == "BAD_USER_INPUT"
+
+
+async def test_longest_range_and_extreme_arguments_are_accepted(
+    client: GraphQLClient, user_token: str
+) -> None:
+    longest = {"from": "2016-01-01", "to": "2026-01-07"}  # 3,660 days
+    data = await client.data(DAU, {"range": longest, "tz": "Asia/Kathmandu"}, token=user_token)
+    assert len(data["dau"]) == 3660
+    data = await client.data(RETENTION, {"range": longest, "period": "MONTH"}, token=user_token)
+    assert len(data["retention"]) == 121
+    one_day = {"from": "2026-01-07", "to": "2026-01-07"}
+    data = await client.data(
+        RETENTION, {"range": one_day, "periods": 400, "period": "MONTH"}, token=user_token
+    )
+    assert data["retention"] == [{"cohort": "2026-01-01", "size": 0, "retained": [0] * 401}]
+    assert await client.data(TOP, {"range": RANGE, "limit": 1000}, token=user_token)
+    assert await client.data(EVENTS, {"first": 1000}, token=user_token)
