@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
+import time
 from collections.abc import AsyncIterator
 
 import httpx
+import jwt
 import pytest
 from redis.asyncio import Redis
 
@@ -180,3 +184,46 @@ async def test_session_checks_fail_closed_without_redis(
     assert code == "SERVICE_UNAVAILABLE"
     body = await login(redis_down_client, "alice")
     assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+def _forgeries(settings: Settings, user_id: str) -> dict[str, str]:
+    now = int(time.time())
+    good = {
+        "sub": user_id,
+        "epoch": 0,
+        "iat": now,
+        "exp": now + 600,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "jti": "j1",
+        "typ": "access",
+    }
+    key = settings.jwt_secret
+
+    def unsigned(claims: dict[str, object]) -> str:
+        header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').decode().rstrip("=")
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        return f"{header}.{body}."
+
+    return {
+        "control": jwt.encode(good, key, algorithm="HS256"),
+        "alg-none": unsigned(good),
+        "wrong-key": jwt.encode(good, "k" * 64, algorithm="HS256"),
+        "wrong-aud": jwt.encode({**good, "aud": "other"}, key, algorithm="HS256"),
+        "wrong-iss": jwt.encode({**good, "iss": "other"}, key, algorithm="HS256"),
+        "expired": jwt.encode({**good, "exp": now - 1}, key, algorithm="HS256"),
+        "no-jti": jwt.encode({k: v for k, v in good.items() if k != "jti"}, key, algorithm="HS256"),
+        "typ-refresh": jwt.encode({**good, "typ": "refresh"}, key, algorithm="HS256"),
+        "old-epoch": jwt.encode({**good, "epoch": -1}, key, algorithm="HS256"),
+    }
+
+
+async def test_forged_access_tokens_are_refused_by_the_api(
+    client: GraphQLClient, settings: Settings
+) -> None:
+    session = await signed_up(client)
+    forgeries = _forgeries(settings, session.user_id)
+    # The control proves the forgeries fail for their one defect, not for another reason.
+    assert "errors" not in await client.execute(ME, token=forgeries.pop("control"))
+    for name, token in forgeries.items():
+        assert await client.error_code(ME, token=token) == "UNAUTHENTICATED", name
