@@ -19,10 +19,16 @@ from graphql import (
     get_named_type,
     print_ast,
 )
+from strawberry.permission import PermissionExtension
 
 from eventide.auth.principal import Principal, Role
 from eventide.graphql.context import Context
-from eventide.graphql.directives import RequiresRole, guard_role_fields, required_role
+from eventide.graphql.directives import (
+    HasRole,
+    RequiresRole,
+    guard_role_fields,
+    required_role,
+)
 from eventide.graphql.schema import schema
 from tests.graphql_client import GraphQLClient
 
@@ -93,6 +99,24 @@ GUARDED = _guarded_fields()
 
 def test_the_contract_admin_fields_carry_the_directive() -> None:
     assert {(root, name) for root, name, _ in GUARDED} >= CONTRACT_ADMIN_FIELDS
+
+
+def test_every_field_with_the_directive_has_the_check() -> None:
+    # Nested types included: the runtime test below only reaches root fields.
+    for type_ in schema._schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for name, field in type_.fields.items():
+            definition = field.extensions.get("strawberry-definition")
+            if definition is None or required_role(definition) is None:
+                continue
+            checks = [
+                permission
+                for extension in definition.extensions
+                if isinstance(extension, PermissionExtension)
+                for permission in extension.permissions
+            ]
+            assert any(isinstance(p, HasRole) for p in checks), f"{type_.name}.{name}"
 
 
 def test_the_directive_is_printed() -> None:

@@ -227,3 +227,12 @@ async def test_forged_access_tokens_are_refused_by_the_api(
     assert "errors" not in await client.execute(ME, token=forgeries.pop("control"))
     for name, token in forgeries.items():
         assert await client.error_code(ME, token=token) == "UNAUTHENTICATED", name
+
+
+async def test_logout_without_redis_says_so_and_still_revokes_the_family(
+    client: GraphQLClient, redis_down_client: GraphQLClient, services: Services
+) -> None:
+    session = await signed_up(client)
+    # Authentication itself needs Redis, so only the refresh token reaches logout here.
+    assert await redis_down_client.data(LOGOUT, {"r": session.refresh}) == {"logout": True}
+    assert await client.error_code(REFRESH, {"r": session.refresh}) == "UNAUTHENTICATED"

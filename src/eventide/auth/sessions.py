@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
+
 from eventide.auth import login_limits, passwords, refresh, users
 from eventide.auth.authenticate import deny_access_token
 from eventide.auth.jwt_tokens import AccessClaims, issue_access_token
 from eventide.auth.users import UserRecord
-from eventide.graphql.errors import BadUserInput, Conflict, Unauthenticated
+from eventide.graphql.errors import BadUserInput, Conflict, ServiceUnavailable, Unauthenticated
 from eventide.services import Services
 
 BAD_CREDENTIALS = "Invalid username or password"
@@ -109,10 +111,15 @@ async def refresh_session(services: Services, *, refresh_token: str) -> SessionT
 async def sign_out(
     services: Services, *, access: AccessClaims | None, refresh_token: str | None
 ) -> None:
-    if access is not None:
-        await deny_access_token(services, access)
     if refresh_token is not None:
         await refresh.revoke_family_of(services.db, token=refresh_token)
+    if access is not None:
+        try:
+            await deny_access_token(services, access)
+        except RedisError:
+            raise ServiceUnavailable(
+                "The access token could not be revoked right now; retry shortly"
+            ) from None
 
 
 async def change_password(
