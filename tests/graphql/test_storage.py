@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from eventide.archive.archiver import hot_cutoff
+from eventide.archive.snapshot import tier_snapshot
 from eventide.graphql.scalars import format_datetime
 from eventide.services import Services
 from tests.archive.tiers import Event, put_hot
@@ -84,3 +86,28 @@ async def test_only_admins_see_storage(
     assert await client.error_code(document, token=user_token) == "FORBIDDEN"
     token = await api_token(["READ", "INGEST"])
     assert await client.error_code(document, token=token) == "FORBIDDEN"
+
+
+async def test_archive_now_finishes_its_pass_when_the_request_is_cancelled(
+    client: GraphQLClient, services: Services, admin_token: str
+) -> None:
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=20)
+    await put_hot(services, [Event("old", old)])
+    # An open snapshot makes the pass wait before it can drop the day's partition.
+    async with tier_snapshot(services) as (conn, _):
+        await conn.fetchval("SELECT count(*) FROM events")
+        request = asyncio.create_task(client.data(ARCHIVE_NOW, token=admin_token))
+        for _ in range(500):
+            if await services.db.fetchval("SELECT count(*) FROM archive_batches"):
+                break
+            await asyncio.sleep(0.02)
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+    for _ in range(200):
+        status = await services.db.fetchval("SELECT status FROM archive_runs")
+        if status != "running":
+            break
+        await asyncio.sleep(0.05)
+    assert status == "succeeded"
+    assert await services.db.fetchval("SELECT count(*) FROM events") == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -71,12 +72,25 @@ class ArchiveMutation:
     )
     async def archive_now(self, info: Info) -> ArchiveRunType:
         # A pass already running (scheduled, or another replica's) is waited for; this
-        # pass then moves whatever is left.
+        # pass then moves whatever is left. The pass outlives the request if the request
+        # is cancelled (timeout, disconnect): storage.lastArchiveRun shows how it ended.
+        task = asyncio.create_task(archive_pass(info.context.services, trigger="admin"))
+        _passes.add(task)
+        task.add_done_callback(_settled)
         try:
-            run = await archive_pass(info.context.services, trigger="admin")
+            run = await asyncio.shield(task)
         except Exception:
-            logger.exception("archiveNow failed")
             raise ServiceUnavailable(
                 "The archive pass failed; nothing was lost and the next pass retries it"
             ) from None
         return ArchiveRunType.of(run)
+
+
+# Passes started by archiveNow, referenced until they end.
+_passes: set[asyncio.Task[runs.ArchiveRun]] = set()
+
+
+def _settled(task: asyncio.Task[runs.ArchiveRun]) -> None:
+    _passes.discard(task)
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.error("archive pass started by archiveNow failed", exc_info=error)
