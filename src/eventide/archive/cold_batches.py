@@ -20,6 +20,9 @@ COLUMNS = (
 )
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def _micros(instant: dt.datetime) -> int:
     return int(instant.timestamp()) * 1_000_000 + instant.microsecond
 
@@ -36,7 +39,7 @@ async def batch_keys(
     """``(event_ids, received_ats)`` of the rows copied under ``batch_id`` (of UTC ``day``)."""
     start = dt.datetime.combine(day, dt.time(), dt.UTC)
     rows = await cold.fetch(
-        """SELECT event_id, received_at FROM events
+        """SELECT event_id, toUnixTimestamp64Micro(received_at) FROM events
            WHERE batch_id = %(batch)s
              AND occurred_at >= fromUnixTimestamp64Micro(%(start)s)
              AND occurred_at < fromUnixTimestamp64Micro(%(end)s)""",
@@ -46,7 +49,9 @@ async def batch_keys(
             "end": _micros(start + dt.timedelta(days=1)),
         },
     )
-    return [row[0] for row in rows], [row[1] for row in rows]
+    # Read as integer microseconds: exact on both transports, and the hot rows are
+    # matched on equality.
+    return [row[0] for row in rows], [_EPOCH + dt.timedelta(microseconds=row[1]) for row in rows]
 
 
 async def delete_batches(cold: ColdStore, *, batch_ids: Sequence[int]) -> bool:
