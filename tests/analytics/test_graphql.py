@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from eventide.analytics.listing import Event
+from eventide.archive.archiver import archive_pass
 from eventide.services import Services
-from tests.analytics.stores import put_cold, put_hot
+from tests.analytics.stores import put_hot
 from tests.graphql_client import GraphQLClient
 
 UTC = dt.UTC
@@ -44,13 +45,14 @@ def event(event_id: str, user: str, kind: str, occurred: dt.datetime, **props: A
 @pytest.fixture
 async def stored(services: Services) -> None:
     # alice is active on 1 and 2 March in both tiers; bob on 2 March, hot only.
-    await put_cold(
+    await put_hot(
         services,
         [
             event("c1", "alice", "view", dt.datetime(2026, 3, 1, 10, tzinfo=UTC), page="home"),
             event("c2", "alice", "buy", dt.datetime(2026, 3, 2, 9, tzinfo=UTC)),
         ],
     )
+    await archive_pass(services, trigger="cli", now=dt.datetime(2026, 3, 10, tzinfo=UTC))
     await put_hot(
         services,
         [
@@ -58,6 +60,7 @@ async def stored(services: Services) -> None:
             event("h2", "bob", "view", dt.datetime(2026, 3, 2, 12, tzinfo=UTC), n=1),
         ],
     )
+    assert await services.cold.fetch("SELECT count() FROM events") == [(2,)]
 
 
 @pytest.mark.usefixtures("stored")

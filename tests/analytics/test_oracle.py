@@ -3,7 +3,9 @@ the split of the events between the hot and the cold tier."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -14,9 +16,10 @@ from eventide.analytics.dau import daily_active_users
 from eventide.analytics.listing import Event, EventFilter, list_events
 from eventide.analytics.retention import CohortKind, retention
 from eventide.analytics.top_events import top_events
+from eventide.archive.archiver import archive_pass
 from eventide.services import Services
 from tests.analytics import oracle
-from tests.analytics.stores import clear, put_cold, put_hot
+from tests.analytics.stores import clear, put_hot
 
 UTC = dt.UTC
 TIMEZONES = [
@@ -55,33 +58,73 @@ def instants(draw: st.DrawFn) -> dt.datetime:
 
 
 @st.composite
-def placed_events(draw: st.DrawFn) -> list[tuple[Event, str]]:
-    """Events, each with its tier: 'hot', or the index of a cold batch."""
+def events_lists(draw: st.DrawFn) -> list[Event]:
     count = draw(st.integers(0, 300))
-    placed = []
+    events = []
     for i in range(count):
         occurred = draw(instants())
-        event = Event(
-            event_id=f"e{draw(st.integers(0, 10**6)):07d}-{i}",
-            user_id=draw(st.sampled_from(USERS)),
-            event_type=draw(st.sampled_from(TYPES)),
-            occurred_at=occurred,
-            received_at=occurred + dt.timedelta(seconds=draw(st.integers(0, 10**6))),
-            properties=draw(st.one_of(st.none(), st.fixed_dictionaries({"n": st.integers(0, 9)}))),
+        events.append(
+            Event(
+                event_id=f"e{draw(st.integers(0, 10**6)):07d}-{i}",
+                user_id=draw(st.sampled_from(USERS)),
+                event_type=draw(st.sampled_from(TYPES)),
+                occurred_at=occurred,
+                received_at=occurred + dt.timedelta(seconds=draw(st.integers(0, 10**6))),
+                properties=draw(
+                    st.one_of(st.none(), st.fixed_dictionaries({"n": st.integers(0, 9)}))
+                ),
+            )
         )
-        placed.append((event, draw(st.sampled_from(["hot", "cold-0", "cold-1", "cold-2"]))))
-    return placed
+    return events
 
 
-async def store(services: Services, placed: list[tuple[Event, str]]) -> list[Event]:
+@dataclass(frozen=True)
+class Wave:
+    """Events ingested together, then (maybe) an archive pass at ``now``."""
+
+    events: list[Event]
+    now: dt.datetime | None
+    fail_at: str | None  # the pass dies after this step of its protocol
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[Wave]:
+    """How the events reached their tiers: waves of ingestion and archive passes; the
+    events of a wave that occurred before the pass's cutoff move cold, and those of later
+    waves that occurred before an earlier cutoff are late events that stay hot."""
+    events = draw(events_lists())
+    waves = draw(st.integers(1, 4))
+    assignment = [draw(st.integers(0, waves - 1)) for _ in events]
+    days = sorted(draw(st.lists(st.integers(0, 100), min_size=waves, max_size=waves)))
+    return [
+        Wave(
+            events=[e for e, w in zip(events, assignment, strict=True) if w == wave],
+            now=START + dt.timedelta(days=days[wave], hours=7) if draw(st.integers(0, 2)) else None,
+            fail_at=draw(st.sampled_from([None, None, None, "chunk_copied", "day_copied"])),
+        )
+        for wave in range(waves)
+    ]
+
+
+class ArchiveInterrupted(Exception):
+    pass
+
+
+async def store(services: Services, history: list[Wave]) -> list[Event]:
+    """Ingest and archive as ``history`` says; return every event."""
     await clear(services)
-    await put_hot(services, [e for e, tier in placed if tier == "hot"])
-    await put_cold(services, [e for e, tier in placed if tier == "cold-0"])
-    # An interrupted copy between committed ones: its rows must never count.
-    await put_cold(services, [e for e, _ in placed[:5]], committed=False)
-    for batch in ("cold-1", "cold-2"):
-        await put_cold(services, [e for e, tier in placed if tier == batch])
-    return [e for e, _ in placed]
+    for wave in history:
+        await put_hot(services, wave.events)
+        if wave.now is None:
+            continue
+
+        async def faults(step: str, fail_at: str | None = wave.fail_at) -> None:
+            if step == fail_at:
+                raise ArchiveInterrupted(step)
+
+        with contextlib.suppress(ArchiveInterrupted):
+            await archive_pass(services, trigger="cli", now=wave.now, batch_size=7, faults=faults)
+    return [e for wave in history for e in wave.events]
 
 
 @st.composite
@@ -97,7 +140,7 @@ ORACLE_SETTINGS = settings(
 
 @ORACLE_SETTINGS
 @given(
-    placed=placed_events(),
+    history=histories(),
     tz_name=st.sampled_from(TIMEZONES),
     span=ranges(),
     event_type=st.one_of(st.none(), st.sampled_from(TYPES)),
@@ -105,13 +148,13 @@ ORACLE_SETTINGS = settings(
 )
 async def test_dau_and_top_events(
     services: Services,
-    placed: list[tuple[Event, str]],
+    history: list[Wave],
     tz_name: str,
     span: tuple[dt.date, dt.date],
     event_type: str | None,
     limit: int,
 ) -> None:
-    events = await store(services, placed)
+    events = await store(services, history)
     tz, (first, last) = ZoneInfo(tz_name), span
     got = await daily_active_users(
         services, first=first, last=last, timezone=tz_name, event_type=event_type
@@ -125,7 +168,7 @@ async def test_dau_and_top_events(
 
 @ORACLE_SETTINGS
 @given(
-    placed=placed_events(),
+    history=histories(),
     tz_name=st.sampled_from(TIMEZONES),
     span=ranges(),
     periods=st.integers(0, 10),
@@ -134,14 +177,14 @@ async def test_dau_and_top_events(
 )
 async def test_retention(
     services: Services,
-    placed: list[tuple[Event, str]],
+    history: list[Wave],
     tz_name: str,
     span: tuple[dt.date, dt.date],
     periods: int,
     cohort_type: str | None,
     return_type: str | None,
 ) -> None:
-    events = await store(services, placed)
+    events = await store(services, history)
     tz, (first, last) = ZoneInfo(tz_name), span
     for period in Period:
         for kind in CohortKind:
@@ -182,11 +225,11 @@ def filters(draw: st.DrawFn) -> EventFilter:
 
 
 @ORACLE_SETTINGS
-@given(placed=placed_events(), where=filters(), page_size=st.integers(1, 40))
+@given(history=histories(), where=filters(), page_size=st.integers(1, 40))
 async def test_listing_pages_through_every_event_once(
-    services: Services, placed: list[tuple[Event, str]], where: EventFilter, page_size: int
+    services: Services, history: list[Wave], where: EventFilter, page_size: int
 ) -> None:
-    events = await store(services, placed)
+    events = await store(services, history)
     seen: list[Event] = []
     below = None
     while True:
