@@ -11,6 +11,7 @@ import math
 
 from redis.exceptions import RedisError
 
+from eventide.auth.users import MAX_USERNAME_LENGTH
 from eventide.graphql.errors import RateLimited, ServiceUnavailable
 from eventide.services import Services
 
@@ -26,7 +27,8 @@ return 0
 
 def _keys(services: Services, *, username: str, client: str) -> list[str]:
     return [
-        services.redis_key("auth", "login-user", username.lower()),
+        # No account name is longer, so a longer one cannot bloat the key space.
+        services.redis_key("auth", "login-user", username[:MAX_USERNAME_LENGTH].lower()),
         services.redis_key("auth", "login-client", client),
     ]
 

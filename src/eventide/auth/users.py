@@ -12,7 +12,8 @@ import asyncpg
 
 from eventide.auth.principal import Role
 
-_USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,64}")
+MAX_USERNAME_LENGTH = 64
+_USERNAME = re.compile(rf"[A-Za-z0-9_.\-]{{3,{MAX_USERNAME_LENGTH}}}")
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is not ours to
 # prove; this catches typos and keeps junk out.
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
