@@ -193,3 +193,14 @@ async def test_an_empty_hot_store_still_advances_the_watermark(services: Service
     assert run.moved == 0
     async with services.db.acquire() as conn:
         assert await archived_through(conn) == CUTOFF
+
+
+async def test_events_before_1900_stay_hot(services: Services) -> None:
+    # ClickHouse servers cannot hold them without clamping the time.
+    events = [
+        Event("ancient", dt.datetime(1899, 12, 31, 23, 59, 59, tzinfo=dt.UTC)),
+        Event("old", dt.datetime(1900, 1, 1, tzinfo=dt.UTC)),
+    ]
+    await put_hot(services, events)
+    assert (await archive_pass(services, trigger="cli", now=NOW)).moved == 1
+    assert (await assert_exactly_once(services, events)).hot == ["ancient"]

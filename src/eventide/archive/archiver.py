@@ -36,6 +36,10 @@ ARCHIVE_LOCK = 0x45564E544152
 # How long the commit of a whole day may wait for readers before falling back to deletes.
 DROP_LOCK_TIMEOUT = "2s"
 
+# The earliest instant every supported ClickHouse stores in DateTime64: older events stay
+# hot rather than be clamped.
+COLD_RANGE_START = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+
 Faults = Callable[[str], Awaitable[None]]
 """Called with the name of each step of the protocol as it completes (tests inject
 failures there): ``batch_created``, ``chunk_copied``, ``day_copied``, ``hot_removed``
@@ -139,7 +143,7 @@ class _DayMover:
         self.faults = faults
 
     async def move_before(self, cutoff: dt.datetime) -> None:
-        start = dt.datetime.min.replace(tzinfo=dt.UTC)
+        start = COLD_RANGE_START
         while True:
             oldest: dt.datetime | None = await self.conn.fetchval(
                 "SELECT min(occurred_at) FROM events WHERE occurred_at >= $1 AND occurred_at < $2",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
 
 import asyncpg
@@ -54,12 +55,21 @@ async def batch_keys(
     return [row[0] for row in rows], [_EPOCH + dt.timedelta(microseconds=row[1]) for row in rows]
 
 
-async def delete_batches(cold: ColdStore, *, batch_ids: Sequence[int]) -> bool:
-    """Delete every row of ``batch_ids``; True once none is left."""
-    ids = tuple(batch_ids)
-    await cold.execute(
-        "ALTER TABLE events DELETE WHERE batch_id IN %(ids)s SETTINGS mutations_sync = 1",
-        {"ids": ids},
+async def delete_batches(cold: ColdStore, *, batches: Sequence[tuple[int, dt.date]]) -> bool:
+    """Delete every row of the ``(batch id, day)`` batches; True once none is left."""
+    by_month: dict[int, list[int]] = defaultdict(list)
+    for batch_id, day in batches:
+        by_month[day.year * 100 + day.month].append(batch_id)
+    # One mutation per monthly partition, so only that partition's parts are rewritten.
+    for month, ids in sorted(by_month.items()):
+        await cold.execute(
+            "ALTER TABLE events DELETE IN PARTITION %(month)s WHERE batch_id IN %(ids)s "
+            "SETTINGS mutations_sync = 1",
+            {"month": month, "ids": tuple(ids)},
+        )
+    rows = await cold.fetch(
+        "SELECT count() FROM events WHERE toYYYYMM(occurred_at) IN %(months)s "
+        "AND batch_id IN %(ids)s",
+        {"months": tuple(by_month), "ids": tuple(batch_id for batch_id, _ in batches)},
     )
-    rows = await cold.fetch("SELECT count() FROM events WHERE batch_id IN %(ids)s", {"ids": ids})
     return bool(rows[0][0] == 0)

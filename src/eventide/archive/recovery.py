@@ -25,13 +25,13 @@ async def recover(conn: asyncpg.Connection, cold: ColdStore) -> None:
     aborted = await runs.abandon_interrupted(conn)
     if aborted:
         logger.warning("aborted %s archive batches of an interrupted pass", aborted)
-    batch_ids = await runs.uncleaned_aborted(conn, limit=CLEAN_LIMIT)
-    if not batch_ids:
+    batches = await runs.uncleaned_aborted(conn, limit=CLEAN_LIMIT)
+    if not batches:
         return
     try:
-        gone = await cold_batches.delete_batches(cold, batch_ids=batch_ids)
+        gone = await cold_batches.delete_batches(cold, batches=batches)
     except Exception:
         logger.warning("could not delete cold rows of aborted archive batches", exc_info=True)
         return
     if gone:
-        await runs.mark_cleaned(conn, batch_ids=batch_ids)
+        await runs.mark_cleaned(conn, batch_ids=[batch_id for batch_id, _ in batches])

@@ -102,13 +102,14 @@ async def abandon_interrupted(conn: asyncpg.Connection) -> int:
     return int(status.rsplit(" ", 1)[1])
 
 
-async def uncleaned_aborted(conn: asyncpg.Connection, *, limit: int) -> list[int]:
+async def uncleaned_aborted(conn: asyncpg.Connection, *, limit: int) -> list[tuple[int, dt.date]]:
+    """``(batch id, day)`` of aborted batches whose cold rows may remain."""
     rows = await conn.fetch(
-        """SELECT id FROM archive_batches WHERE state = 'aborted' AND NOT cleaned
+        """SELECT id, day FROM archive_batches WHERE state = 'aborted' AND NOT cleaned
            ORDER BY id LIMIT $1""",
         limit,
     )
-    return [row["id"] for row in rows]
+    return [(row["id"], row["day"]) for row in rows]
 
 
 async def mark_cleaned(conn: asyncpg.Connection, *, batch_ids: Sequence[int]) -> None:
