@@ -5,7 +5,12 @@ BIN := $(VENV)/bin
 
 .PHONY: install run test lint typecheck schema schema-check contract clean
 
-install: $(BIN)/eventide
+install: $(BIN)/eventide node_modules/.package-lock.json
+
+# GraphiQL's browser assets, served by Eventide itself at /graphiql/assets.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
 
 $(BIN)/eventide: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,4 +42,4 @@ contract: install
 	$(BIN)/python ../shared/api/check-contract schema.graphql
 
 clean:
-	rm -rf $(VENV) .eventide .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .eventide .pytest_cache .mypy_cache .ruff_cache node_modules

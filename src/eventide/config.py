@@ -45,6 +45,18 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     database_pool_size: int = 10
+    # Operation limits (see README "Operations").
+    max_query_depth: int = 10
+    max_query_aliases: int = 15
+    max_query_tokens: int = 2000
+    max_query_cost: int = 10_000
+    max_body_bytes: int = 2 * 1024 * 1024
+    query_timeout_seconds: float = 30.0
+    slow_query_seconds: float = 1.0
+    # Per principal and per minute, shared by every replica through Redis; 0 disables.
+    rate_limit_query_points: int = 60_000
+    rate_limit_events: int = 120_000
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -90,6 +102,24 @@ def _text(name: str, raw: str) -> str:
     return raw
 
 
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 < value <= 86400:
+        raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {value}")
+    return value
+
+
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ConfigError(f"{name} must list origins like https://app.example.com")
+    return origins
+
+
 def _read(env: Mapping[str, str], name: str, parse: Callable[[str, str], T]) -> T | None:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -122,6 +152,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "admin_password": ("EVENTIDE_ADMIN_PASSWORD", _text),
         "log_level": ("EVENTIDE_LOG_LEVEL", _choice(*LOG_LEVELS)),
         "database_pool_size": ("EVENTIDE_DATABASE_POOL_SIZE", _int(1, 1000)),
+        "max_query_depth": ("EVENTIDE_MAX_QUERY_DEPTH", _int(1, 100)),
+        "max_query_aliases": ("EVENTIDE_MAX_QUERY_ALIASES", _int(0, 1000)),
+        "max_query_tokens": ("EVENTIDE_MAX_QUERY_TOKENS", _int(10, 1_000_000)),
+        "max_query_cost": ("EVENTIDE_MAX_QUERY_COST", _int(1)),
+        "max_body_bytes": ("EVENTIDE_MAX_BODY_BYTES", _int(1024)),
+        "query_timeout_seconds": ("EVENTIDE_QUERY_TIMEOUT_SECONDS", _seconds),
+        "slow_query_seconds": ("EVENTIDE_SLOW_QUERY_SECONDS", _seconds),
+        "rate_limit_query_points": ("EVENTIDE_RATE_LIMIT_QUERY_POINTS", _int(0)),
+        "rate_limit_events": ("EVENTIDE_RATE_LIMIT_EVENTS", _int(0)),
+        "cors_origins": ("EVENTIDE_CORS_ORIGINS", _origins),
     }
     values: dict[str, object] = {}
     for attr, (name, parse) in specs.items():
@@ -136,6 +176,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             "EVENTIDE_DEDUP_WINDOW_DAYS must not be shorter than EVENTIDE_HOT_WINDOW_DAYS"
         )
+    if 0 < settings.rate_limit_query_points < settings.max_query_cost:
+        # Otherwise a query within the cost budget could never be afforded.
+        raise ConfigError(
+            "EVENTIDE_RATE_LIMIT_QUERY_POINTS must not be below EVENTIDE_MAX_QUERY_COST"
+        )
+    if 0 < settings.rate_limit_events < settings.max_batch_events:
+        raise ConfigError("EVENTIDE_RATE_LIMIT_EVENTS must not be below EVENTIDE_MAX_BATCH_EVENTS")
     if bool(settings.admin_username) != bool(settings.admin_password):
         raise ConfigError("EVENTIDE_ADMIN_USERNAME and EVENTIDE_ADMIN_PASSWORD go together")
     return _with_secret(settings)

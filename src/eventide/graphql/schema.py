@@ -20,6 +20,8 @@ from eventide.graphql.ingest import IngestMutation
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.storage import ArchiveMutation, StorageQuery
 from eventide.graphql.system import SystemQuery
+from eventide.limits.extension import OperationGuard
+from eventide.observability.operations import OperationObserver
 
 Query = merge_types(
     "Query",
@@ -48,4 +50,5 @@ def build_schema(**options: Any) -> EventideSchema:
     )
 
 
-schema = build_schema()
+# The observer comes first so that its timing and outcome cover the guard's refusals.
+schema = build_schema(extensions=[OperationObserver, OperationGuard])

@@ -5,15 +5,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from eventide.auth.authenticate import authenticate
 from eventide.graphql.context import Context
 from eventide.graphql.loaders import Loaders
+from eventide.http.errors import JsonErrorsGraphQL
 from eventide.services import Services
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(JsonErrorsGraphQL):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:

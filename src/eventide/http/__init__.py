@@ -1,0 +1,1 @@
+"""HTTP hygiene around the GraphQL endpoint: body size, CSRF, CORS, JSON errors."""

@@ -1,0 +1,256 @@
+"""Static measures of an operation, taken before execution: depth, aliases and cost.
+
+Cost formula (points):
+
+- a leaf field (scalar or enum, ``__typename`` included) costs 0;
+- a field of object type costs ``size * (1 + cost of its selection)``, where ``size`` is
+  the number of items its arguments ask for: ``first``/``last``/``limit`` when given;
+  otherwise the number of days of a ``range`` (of weeks or months for ``period: WEEK``
+  or ``MONTH``); times ``periods + 1``. A field without such arguments has size 1;
+- every root field of a mutation adds 10.
+
+Argument values come from literals, variables or schema defaults. A value outside what
+the API accepts (say ``first: 5000``) counts as 1: the resolver refuses it with
+``BAD_USER_INPUT`` before doing any work. Fragments and inline fragments count where they
+are spread, as often as they are spread; a fragment cycle counts nothing (validation
+rejects it anyway).
+
+Depth counts the fields on the longest path (``{ me { id } }`` has depth 2). The
+selection below a ``__schema`` or ``__type`` field is measured against a separate
+allowance so that GraphiQL's introspection query fits; only the field's name decides,
+never an alias, operation or fragment name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLArgument,
+    GraphQLField,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Undefined,
+    get_named_type,
+    is_leaf_type,
+    value_from_ast_untyped,
+)
+from graphql.type import (
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    SchemaMetaFieldDef,
+    TypeMetaFieldDef,
+    TypeNameMetaFieldDef,
+)
+
+MUTATION_FIELD_COST = 10
+INTROSPECTION_MAX_DEPTH = 20
+# The largest values the API accepts; larger ones are refused before any work.
+MAX_LIST_SIZE = 1000
+MAX_RANGE_DAYS = 3660
+MAX_PERIODS = 400
+_SIZE_ARGUMENTS = ("first", "last", "limit")
+_PERIOD_DAYS = {"DAY": 1, "WEEK": 7, "MONTH": 28}
+_INTROSPECTION_ROOTS = ("__schema", "__type")
+
+
+@dataclass(frozen=True)
+class Measure:
+    depth: int = 0
+    introspection_depth: int = 0
+    aliases: int = 0
+    cost: int = 0
+
+    def __add__(self, other: Measure) -> Measure:
+        return Measure(
+            depth=max(self.depth, other.depth),
+            introspection_depth=max(self.introspection_depth, other.introspection_depth),
+            aliases=self.aliases + other.aliases,
+            cost=self.cost + other.cost,
+        )
+
+
+class DocumentAnalysis:
+    """Measures the operations of one validated-or-not document; each fragment once."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._schema = schema
+        self._variables = dict(variables or {})
+        self._fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        self._measured: dict[str, Measure] = {}
+        self._in_progress: set[str] = set()
+
+    def operation(self, node: OperationDefinitionNode) -> Measure:
+        root = self._schema.get_root_type(node.operation)
+        if root is None:
+            return Measure()
+        return self._selection(node.selection_set, root, introspection=False)
+
+    def _selection(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType, *, introspection: bool
+    ) -> Measure:
+        total = Measure()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total = total + self._field(selection, parent, introspection=introspection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                scope = self._type(condition.name.value) if condition else parent
+                if scope is not None:
+                    total = total + self._selection(
+                        selection.selection_set, scope, introspection=introspection
+                    )
+            elif isinstance(selection, FragmentSpreadNode):
+                total = total + self._spread(selection.name.value, introspection=introspection)
+        return total
+
+    def _spread(self, name: str, *, introspection: bool) -> Measure:
+        fragment = self._fragments.get(name)
+        if fragment is None or name in self._in_progress:
+            return Measure()  # unknown or cyclic: validation reports it
+        key = f"{name}:{introspection}"
+        if key not in self._measured:
+            scope = self._type(fragment.type_condition.name.value)
+            if scope is None:
+                return Measure()
+            self._in_progress.add(name)
+            try:
+                self._measured[key] = self._selection(
+                    fragment.selection_set, scope, introspection=introspection
+                )
+            finally:
+                self._in_progress.discard(name)
+        return self._measured[key]
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType, *, introspection: bool) -> Measure:
+        aliases = 1 if node.alias else 0
+        definition = self._definition(parent, node.name.value)
+        if definition is None:
+            return Measure(depth=1, aliases=aliases)  # unknown field: validation reports it
+        named = get_named_type(definition.type)
+        own_cost = MUTATION_FIELD_COST if parent is self._schema.mutation_type else 0
+        if node.selection_set is None or is_leaf_type(named):
+            if introspection:
+                return Measure(introspection_depth=1, aliases=aliases)
+            return Measure(depth=1, aliases=aliases, cost=own_cost)
+        enters = not introspection and node.name.value in _INTROSPECTION_ROOTS
+        inside = introspection or enters
+        child = self._selection(node.selection_set, named, introspection=inside)
+        if inside:
+            return Measure(
+                depth=1 if enters else 0,
+                introspection_depth=child.introspection_depth + 1,
+                aliases=aliases + child.aliases,
+                cost=1 + child.cost,
+            )
+        return Measure(
+            depth=child.depth + 1,
+            introspection_depth=child.introspection_depth,
+            aliases=aliases + child.aliases,
+            cost=own_cost + self._size(node, definition) * (1 + child.cost),
+        )
+
+    def _definition(self, parent: GraphQLNamedType, name: str) -> GraphQLField | None:
+        if name == "__typename":
+            return TypeNameMetaFieldDef
+        if parent is self._schema.query_type:
+            if name == "__schema":
+                return SchemaMetaFieldDef
+            if name == "__type":
+                return TypeMetaFieldDef
+        if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            field: GraphQLField | None = parent.fields.get(name)
+            return field
+        return None
+
+    def _type(self, name: str) -> GraphQLNamedType | None:
+        return self._schema.get_type(name)
+
+    def _size(self, node: FieldNode, definition: GraphQLField) -> int:
+        values = self._arguments(node, definition)
+        size = 1
+        for name in _SIZE_ARGUMENTS:
+            size *= _bounded(values.get(name), MAX_LIST_SIZE)
+        if "range" in values and not any(name in values for name in _SIZE_ARGUMENTS):
+            # A limit bounds the list whatever the range; without one, the range does.
+            size *= _range_units(values["range"], values.get("period"))
+        if "periods" in values:
+            periods = values["periods"]
+            if _is_int(periods) and 0 <= periods <= MAX_PERIODS:
+                size *= periods + 1
+        return size
+
+    def _arguments(self, node: FieldNode, definition: GraphQLField) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, argument in definition.args.items():
+            if (default := _default(argument)) is not Undefined:
+                values[name] = default
+        for argument_node in node.arguments or ():
+            value = value_from_ast_untyped(argument_node.value, self._variables)
+            if value is not Undefined:
+                values[argument_node.name.value] = value
+        return values
+
+
+def _default(argument: GraphQLArgument) -> Any:
+    # Code-first schemas set the coerced default; SDL-built ones keep a literal.
+    if argument.default_value is not Undefined:
+        return argument.default_value
+    default = argument.default
+    if default is None:
+        return Undefined
+    if default.value is not Undefined:
+        return default.value
+    return value_from_ast_untyped(default.literal) if default.literal else Undefined
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _bounded(value: Any, maximum: int) -> int:
+    return value if _is_int(value) and 1 <= value <= maximum else 1
+
+
+def _range_units(value: Any, period: Any) -> int:
+    if not isinstance(value, Mapping):
+        return 1
+    start, end = _date(value.get("from")), _date(value.get("to"))
+    if start is None or end is None or not 0 <= (end - start).days < MAX_RANGE_DAYS:
+        return 1
+    days = (end - start).days + 1
+    period_days = _PERIOD_DAYS.get(str(getattr(period, "name", period)), 1)
+    # A range may touch one more week or month than its length suggests.
+    return days if period_days == 1 else min(days, days // period_days + 2)
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,193 @@
+"""The schema extension that applies every per-operation limit.
+
+Parse: the token limit (graphql-core's ``max_tokens``, as strawberry's MaxTokensLimiter
+sets it). Validate: depth, aliases and cost (:mod:`eventide.limits.rules`), and in
+production introspection for administrators only. Execute: the rate limits, then a
+timeout around execution. Outside development, "Did you mean ...?" suggestions are
+removed from error messages so that the schema cannot be guessed field by field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    NoSchemaIntrospectionCustomRule,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_operation_ast,
+    value_from_ast_untyped,
+)
+from strawberry.extensions import SchemaExtension
+
+from eventide.auth.principal import Principal, Role
+from eventide.config import Settings
+from eventide.graphql.context import Context
+from eventide.graphql.errors import ApiError
+from eventide.limits.analysis import Measure
+from eventide.limits.rate import Throttle, charge, charge_events, enforce, principal_key
+from eventide.limits.rules import OperationLimits, operation_limits_rule
+
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+_TOKEN_LIMIT = re.compile(r"Document contains more than (\d+) tokens")
+INGEST_FIELD = "ingestEvents"
+
+
+class QueryTimeout(ApiError):
+    code = "QUERY_TIMEOUT"
+
+
+def may_introspect(settings: Settings, principal: Principal | None) -> bool:
+    """Everyone in development; in production, administrators in a user session."""
+    if not settings.is_production:
+        return True
+    return principal is not None and principal.role is Role.ADMIN and not principal.is_api_token
+
+
+class OperationGuard(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        self._measures: dict[int, Measure] = {}
+        self._requested: int | None = None
+        self._throttle: Throttle | None = None
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            yield
+            return
+        settings = context.services.settings
+        self.execution_context.parse_options["max_tokens"] = settings.max_query_tokens
+        limits = OperationLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_query_aliases,
+            max_cost=settings.max_query_cost,
+        )
+        rules: list[Any] = [
+            operation_limits_rule(limits, self.execution_context.variables, self._record)
+        ]
+        if not may_introspect(settings, context.principal):
+            rules.append(NoSchemaIntrospectionCustomRule)
+        self.execution_context.validation_rules = (
+            *self.execution_context.validation_rules,
+            *rules,
+        )
+        try:
+            yield
+        finally:
+            if settings.is_production:
+                _hide_suggestions(self._errors())
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if match := _TOKEN_LIMIT.search(error.message):
+                error.message = (
+                    f"The document exceeds the limit of {match.group(1)} tokens; "
+                    "send a smaller query."
+                )
+                error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        operation = self._operation()
+        if operation is not None and id(operation) in self._measures:
+            self._requested = self._measures[id(operation)].cost
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        operation = self._operation()
+        if not isinstance(context, Context) or operation is None:
+            yield
+            return
+        settings = context.services.settings
+        # Every operation costs at least one point, so cheap ones cannot be flooded.
+        self._throttle = await charge(
+            context.services,
+            bucket="query",
+            key=principal_key(context),
+            amount=max(1, self._requested or 0),
+            capacity=settings.rate_limit_query_points,
+        )
+        enforce(context, self._throttle)
+        events = self._ingested_events(operation)
+        if 0 < events <= settings.max_batch_events:  # larger batches are refused whole
+            await charge_events(context, events)
+        try:
+            async with asyncio.timeout(settings.query_timeout_seconds):
+                yield
+        except TimeoutError:
+            raise QueryTimeout(
+                f"The query ran longer than {settings.query_timeout_seconds:g} s and was "
+                "cancelled; narrow it or ask for fewer items."
+            ) from None
+
+    def get_results(self) -> dict[str, Any]:
+        if self._requested is None:
+            return {}
+        cost: dict[str, Any] = {"requestedQueryCost": self._requested}
+        if self._throttle is not None and self._throttle.bucket == "query":
+            cost["throttleStatus"] = self._throttle.status()
+        return {"cost": cost}
+
+    def _record(self, operation: OperationDefinitionNode, measure: Measure) -> None:
+        self._measures[id(operation)] = measure
+
+    def _operation(self) -> OperationDefinitionNode | None:
+        document = self.execution_context.graphql_document
+        if document is None:
+            return None
+        return get_operation_ast(document, self.execution_context.operation_name)
+
+    def _errors(self) -> list[GraphQLError]:
+        errors = list(self.execution_context.pre_execution_errors or ())
+        result = self.execution_context.result
+        if result is not None and getattr(result, "errors", None):
+            errors.extend(error for error in result.errors or () if error not in errors)
+        return errors
+
+    def _ingested_events(self, operation: OperationDefinitionNode) -> int:
+        """Events sent to ``ingestEvents`` root fields; each fragment counted once."""
+        document = self.execution_context.graphql_document
+        assert document is not None
+        fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        variables = self.execution_context.variables or {}
+        visited: set[str] = set()
+        pending: list[SelectionSetNode] = [operation.selection_set]
+        total = 0
+        while pending:
+            for selection in pending.pop().selections:
+                if isinstance(selection, InlineFragmentNode):
+                    pending.append(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name not in visited and name in fragments:
+                        visited.add(name)
+                        pending.append(fragments[name].selection_set)
+                elif isinstance(selection, FieldNode) and selection.name.value == INGEST_FIELD:
+                    total += _batch_size(selection, variables)
+        return total
+
+
+def _batch_size(field: FieldNode, variables: dict[str, Any]) -> int:
+    for argument in field.arguments or ():
+        if argument.name.value == "events":
+            value = value_from_ast_untyped(argument.value, variables)
+            if isinstance(value, list):
+                return len(value)
+            return 0 if value is None else 1  # a single value is coerced to a list
+    return 0
+
+
+def _hide_suggestions(errors: list[GraphQLError]) -> None:
+    for error in errors:
+        error.message = _SUGGESTION.sub("", error.message)

@@ -1,0 +1,161 @@
+"""Rate limits shared by every replica: one token bucket per principal in Redis.
+
+Each principal (API token, user, or client address when anonymous) has two buckets:
+query cost points and ingested events. A bucket holds at most its per-minute allowance
+and refills continuously at allowance/60 per second; a request takes its amount at once
+or nothing. The check and the update run in one Lua script, so replicas never race, and
+the time is Redis's own clock, so replicas need no synchronised clocks.
+
+``ingestEvents`` is charged automatically before it runs, from the size of its
+``events`` argument; any other ingestion path calls :func:`charge_events`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from redis.exceptions import RedisError
+
+from eventide.graphql.context import Context
+from eventide.graphql.errors import RateLimited
+from eventide.observability.operations import principal_id
+from eventide.services import Services
+
+logger = logging.getLogger(__name__)
+
+Bucket = Literal["query", "events"]
+
+# KEYS[1]: the bucket. ARGV: capacity, refill per second, amount.
+# Returns {allowed (0/1), tokens left after the call, as a string to keep fractions}.
+_BUCKET_SCRIPT = """
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local amount = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+if amount <= tokens then
+  tokens = tokens - amount
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate * 1000) + 1000)
+return {allowed, tostring(tokens)}
+"""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A bucket's state after a charge."""
+
+    bucket: Bucket
+    allowed: bool
+    amount: int
+    capacity: int
+    available: float
+
+    @property
+    def restore_rate(self) -> float:
+        """Units restored per second."""
+        return self.capacity / 60
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds until the refused amount is available."""
+        return max(1, math.ceil((self.amount - self.available) / self.restore_rate))
+
+    @property
+    def reset(self) -> int:
+        """Seconds until the bucket is full again."""
+        return math.ceil((self.capacity - self.available) / self.restore_rate)
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "RateLimit-Limit": str(self.capacity),
+            "RateLimit-Remaining": str(math.floor(self.available)),
+            "RateLimit-Reset": str(self.reset),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.retry_after)
+        return headers
+
+    def status(self) -> dict[str, float | int]:
+        """Shopify's ``throttleStatus`` shape."""
+        return {
+            "maximumAvailable": self.capacity,
+            "currentlyAvailable": math.floor(self.available),
+            "restoreRate": round(self.restore_rate, 3),
+        }
+
+
+def principal_key(context: Context) -> str:
+    if (known := principal_id(context.principal)) is not None:
+        return known
+    client = context.request.client
+    return f"addr:{client.host if client else 'unknown'}"
+
+
+async def charge(
+    services: Services, *, bucket: Bucket, key: str, amount: int, capacity: int
+) -> Throttle | None:
+    """Take ``amount`` from the bucket; None when limits are off or Redis fails.
+
+    A Redis failure lets the request through (logged): the limits protect capacity,
+    and an outage of Redis must not take the whole API down with it.
+    """
+    if capacity <= 0 or amount <= 0:
+        return None
+    try:
+        allowed, left = await services.redis.eval(
+            _BUCKET_SCRIPT,
+            1,
+            services.redis_key("ratelimit", bucket, key),
+            capacity,
+            capacity / 60,
+            amount,
+        )
+    except (RedisError, OSError):
+        logger.warning("rate limit not checked: Redis is unavailable", exc_info=True)
+        return None
+    return Throttle(
+        bucket=bucket,
+        allowed=bool(allowed),
+        amount=amount,
+        capacity=capacity,
+        available=float(left),
+    )
+
+
+def enforce(context: Context, throttle: Throttle | None) -> None:
+    """Send the bucket's headers; raise RATE_LIMITED when the charge was refused."""
+    if throttle is None:
+        return
+    context.response.headers.update(throttle.headers())
+    if not throttle.allowed:
+        unit = "query cost points" if throttle.bucket == "query" else "events"
+        raise RateLimited(
+            f"Rate limit exceeded: {throttle.amount} {unit} requested, "
+            f"{math.floor(throttle.available)} of {throttle.capacity} per minute available; "
+            f"retry in {throttle.retry_after} s",
+            retry_after=throttle.retry_after,
+        )
+
+
+async def charge_events(context: Context, count: int) -> None:
+    """Charge ``count`` ingested events to the caller; raise RATE_LIMITED if over."""
+    services = context.services
+    throttle = await charge(
+        services,
+        bucket="events",
+        key=principal_key(context),
+        amount=count,
+        capacity=services.settings.rate_limit_events,
+    )
+    enforce(context, throttle)

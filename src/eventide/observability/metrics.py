@@ -1,0 +1,99 @@
+"""Prometheus metrics. Other modules increment the public counters and gauges here.
+
+- ``EVENTS.labels(outcome=...).inc(n)`` with outcome ``accepted``, ``duplicate`` or
+  ``rejected``;
+- ``ARCHIVE_LAG_SECONDS.set(s)``: age of the oldest event still waiting for the archiver;
+- ``ARCHIVE_LAST_RUN_SECONDS.set(unix_time)`` and ``ARCHIVE_LAST_RUN_MOVED.set(n)`` after
+  each archive pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+
+from eventide.services import Services
+
+OPERATIONS = Counter(
+    "eventide_graphql_operations",
+    "GraphQL operations by operation name and outcome (ok or the first error code).",
+    ["operation", "outcome"],
+)
+OPERATION_SECONDS = Histogram(
+    "eventide_graphql_operation_duration_seconds",
+    "Time from parsing to the result of a GraphQL operation.",
+    ["operation", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+HTTP_REQUESTS = Counter(
+    "eventide_http_requests", "HTTP requests by route and status.", ["route", "status"]
+)
+EVENTS = Counter(
+    "eventide_events", "Ingested events by outcome: accepted, duplicate, rejected.", ["outcome"]
+)
+ARCHIVE_LAG_SECONDS = Gauge(
+    "eventide_archive_lag_seconds",
+    "Age of the oldest hot event that is due for archiving (0 when none).",
+)
+ARCHIVE_LAST_RUN_SECONDS = Gauge(
+    "eventide_archive_last_run_timestamp_seconds", "Unix time the last archive pass finished."
+)
+ARCHIVE_LAST_RUN_MOVED = Gauge(
+    "eventide_archive_last_run_moved_events", "Events the last archive pass moved."
+)
+
+# Operation names come from clients: keep the label set bounded.
+_MAX_OPERATION_NAMES = 200
+_OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+_seen_operations: set[str] = set()
+
+
+def operation_label(name: str | None) -> str:
+    if not name:
+        return "anonymous"
+    if not _OPERATION_NAME.fullmatch(name):
+        return "other"
+    if name not in _seen_operations:
+        if len(_seen_operations) >= _MAX_OPERATION_NAMES:
+            return "other"
+        _seen_operations.add(name)
+    return name
+
+
+class PoolCollector(Collector):
+    """The PostgreSQL pool's size and idle connections, read at scrape time."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def collect(self) -> Iterator[Metric]:
+        pool = self._services.db
+        size = GaugeMetricFamily(
+            "eventide_db_pool_connections", "Open PostgreSQL connections in the pool."
+        )
+        size.add_metric([], pool.get_size())
+        idle = GaugeMetricFamily(
+            "eventide_db_pool_idle_connections", "Idle PostgreSQL connections in the pool."
+        )
+        idle.add_metric([], pool.get_idle_size())
+        limit = GaugeMetricFamily(
+            "eventide_db_pool_max_connections", "Most connections the pool may open."
+        )
+        limit.add_metric([], pool.get_max_size())
+        yield from (size, idle, limit)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus text format: the process's metrics and this app's engine pools."""
+    services: Services = request.app.state.services
+    engines = CollectorRegistry(auto_describe=False)
+    engines.register(PoolCollector(services))
+    body = generate_latest(REGISTRY) + generate_latest(engines)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

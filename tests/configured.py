@@ -1,0 +1,27 @@
+"""A client on an app whose settings differ from the session's (tiny limits, production)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from eventide.app import create_app
+from eventide.services import Services
+from tests.graphql_client import GraphQLClient
+
+
+@contextlib.asynccontextmanager
+async def configured_client(
+    services: Services, *, address: str = "203.0.113.7", **overrides: Any
+) -> AsyncIterator[GraphQLClient]:
+    """The session's engines under ``services.settings`` changed by ``overrides``."""
+    settings = dataclasses.replace(services.settings, **overrides)
+    app = create_app(settings)
+    app.state.services = dataclasses.replace(services, settings=settings)
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://eventide.test") as http:
+        yield GraphQLClient(http)
