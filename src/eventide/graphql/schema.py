@@ -14,6 +14,7 @@ from eventide.graphql.accounts import AccountMutation, AccountQuery
 from eventide.graphql.admin import AdminMutation, AdminQuery
 from eventide.graphql.analytics import AnalyticsQuery
 from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
+from eventide.graphql.bulk_inputs import BulkInputExecutionContext
 from eventide.graphql.directives import guard_role_fields
 from eventide.graphql.error_codes import classify
 from eventide.graphql.ingest import IngestMutation
@@ -46,6 +47,8 @@ def build_schema(**options: Any) -> EventideSchema:
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
+        # Coerces batch variables such as ingestEvents' events in one tight loop.
+        execution_context_class=BulkInputExecutionContext,
         **options,
     )
 
