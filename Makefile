@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint typecheck schema schema-check contract clean
+.PHONY: install run test lint typecheck schema schema-check contract bench-ingest clean
 
 install: $(BIN)/eventide node_modules/.package-lock.json
 
@@ -40,6 +40,10 @@ schema-check: install
 
 contract: install
 	$(BIN)/python ../shared/api/check-contract schema.graphql
+
+# Ingestion throughput against raw asyncpg; BENCH_EVENTS sets the total (default 1,000,000).
+bench-ingest: install
+	$(BIN)/python benchmarks/ingest.py
 
 clean:
 	rm -rf $(VENV) .eventide .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -131,7 +131,15 @@ def test_properties_size_limit_is_32_kib_serialized() -> None:
 
 
 @pytest.mark.parametrize(
-    "properties", [{"a": "x\x00y"}, {"k\x00": 1}, {"a": [{"b": "\x00"}]}, {"a": "\ud800"}]
+    "properties",
+    [
+        {"a": "x\x00y"},
+        {"k\x00": 1},
+        {"a": [{"b": "\x00"}]},
+        {"a": "\ud800"},
+        {"a": float("nan")},
+        {"a": [float("-inf")]},
+    ],
 )
 def test_properties_postgresql_cannot_hold_are_rejected(properties: Any) -> None:
     assert only_rejection(event(properties=properties)).code == "INVALID_FIELD"
@@ -142,8 +150,10 @@ def test_an_escaped_backslash_is_not_mistaken_for_nul() -> None:
     assert batch.rejected == []
 
 
-def test_integers_json_cannot_carry_exactly_are_rejected_cleanly() -> None:
-    assert only_rejection(event(properties={"n": 2**70})).code == "INVALID_FIELD"
+def test_nulls_and_huge_integers_are_kept_exactly() -> None:
+    batch = validate(event(properties={"n": 2**70, "none": None, "text": "null"}))
+    assert batch.rejected == []
+    assert batch.properties == ['{"n":1180591620717411303424,"none":null,"text":"null"}']
 
 
 def test_repeats_within_a_call_are_stored_once_first_valid_copy_wins() -> None:

@@ -6,6 +6,7 @@ common small, flat object never pays for a walk.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -32,17 +33,23 @@ def depth(value: Any, *, limit: int) -> int:
     return deepest
 
 
-def has_nul(value: Any) -> bool:
-    """Whether a string anywhere in ``value`` (keys included) holds U+0000."""
+def unstorable(value: Any) -> str | None:
+    """What in ``value`` PostgreSQL's jsonb cannot hold, or None.
+
+    U+0000 in a string or key, and the non-finite numbers some JSON parsers accept.
+    """
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return True
+                return "NUL (U+0000) characters"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "NaN or infinite numbers"
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return False
+    return None

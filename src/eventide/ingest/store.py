@@ -18,7 +18,7 @@ from eventide.ingest.validation import ValidatedBatch
 # Ids already in the ledger are duplicates, unless their receipt left the dedup window:
 # then the event is accepted again and the ledger row renewed. ON CONFLICT waits for an
 # uncommitted insert of the same id by a concurrent call, so the first commit wins.
-_STORE_SQL = """
+STORE_EVENTS_SQL = """
 WITH incoming AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
         AS t(event_id, user_id, event_type, occurred_at, properties)
@@ -87,7 +87,7 @@ async def _store_once(
     conn: asyncpg.Connection, days: set[dt.date], args: tuple[object, ...]
 ) -> int:
     await _ensure_partitions(conn, days - _known_days)
-    status: str = await conn.execute(_STORE_SQL, *args)
+    status: str = await conn.execute(STORE_EVENTS_SQL, *args)
     return int(status.rsplit(" ", 1)[1])
 
 

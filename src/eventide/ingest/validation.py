@@ -9,6 +9,7 @@ its own; the valid ones come out as columns ready for a bulk insert.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,10 +151,8 @@ def _serialize_properties(value: Any) -> str | None:
         raise _Invalid("PROPERTIES_NOT_OBJECT", "properties must be a JSON object")
     try:
         text = orjson.dumps(value)
-    except orjson.JSONEncodeError as error:
-        # orjson gives up on nesting far beyond our limit; tell that case apart.
-        _check_depth(value)
-        raise _Invalid("INVALID_FIELD", f"properties cannot be stored: {error}") from None
+    except orjson.JSONEncodeError:
+        text = _serialize_slowly(value)
     # Depth can only exceed the limit if the text opens more containers than the limit.
     if text.count(b"{") + text.count(b"[") > MAX_PROPERTIES_DEPTH:
         _check_depth(value)
@@ -162,10 +161,25 @@ def _serialize_properties(value: Any) -> str | None:
             "PROPERTIES_TOO_LARGE",
             f"properties take {len(text)} bytes serialized, more than {MAX_PROPERTIES_BYTES}",
         )
-    # The escape may also come from a literal backslash; only a walk tells for sure.
-    if _ESCAPED_NUL in text and _properties.has_nul(value):
-        raise _Invalid("INVALID_FIELD", "properties must not contain NUL (U+0000) characters")
+    # orjson writes NaN and infinities as null; both signs may also be innocent text.
+    if (_ESCAPED_NUL in text or b"null" in text) and (problem := _properties.unstorable(value)):
+        raise _Invalid("INVALID_FIELD", f"properties must not contain {problem}")
     return text.decode()
+
+
+def _serialize_slowly(value: dict[str, Any]) -> bytes:
+    """The standard library's encoding, for what orjson refuses.
+
+    That is: integers beyond 64 bits (jsonb keeps them exactly), nesting deeper than
+    orjson's limit, and unpaired surrogates, which no UTF-8 text can carry.
+    """
+    _check_depth(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        raise _Invalid(
+            "INVALID_FIELD", "properties must not contain unpaired surrogate characters"
+        ) from None
 
 
 def _check_depth(value: dict[str, Any]) -> None:
