@@ -174,11 +174,6 @@ async def test_invalid_arguments_are_bad_user_input(
     assert await client.error_code(query, variables, token=user_token) == "BAD_USER_INPUT"
 
 
-@pytest.mark.xfail(
-    reason="classify() masks variable coercion errors that carry an original_error "
-    "(graphql-core 3.3 sets one) as INTERNAL_SERVER_ERROR",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("query", "variables"),
     [

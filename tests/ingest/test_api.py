@@ -5,8 +5,6 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
-
 from eventide.services import Services
 from tests.graphql_client import GraphQLClient
 from tests.ingest.test_service import _wait_for_blocked_backend
@@ -143,11 +141,6 @@ async def test_more_than_the_batch_limit_fails_whole(
     assert result["accepted"] == 1000
 
 
-@pytest.mark.xfail(
-    reason="classify() masks variable coercion errors that carry an original_error "
-    "(graphql-core 3.3 sets one) as INTERNAL_SERVER_ERROR",
-    strict=True,
-)
 async def test_malformed_input_is_bad_user_input(
     client: GraphQLClient, services: Services, user_token: str
 ) -> None:

@@ -17,7 +17,9 @@ def classify(error: GraphQLError) -> None:
     extensions = dict(error.extensions or {})
     if isinstance(original, ApiError):
         extensions.update(original.extensions or {})
-    elif original is None and error.path is None:
+    elif error.path is None:
+        # Before execution: the document or the variables are wrong. Coercion errors of
+        # variables carry the scalar's own ValueError, whose message is ours and safe.
         extensions.setdefault("code", _document_error_code(error.message))
     elif original is not None:
         # The message may carry SQL, a stack or a secret: log it here, answer generically.
