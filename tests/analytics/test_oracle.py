@@ -43,8 +43,10 @@ ANCHORS = [
     dt.datetime(2026, 3, 1, tzinfo=UTC),
     dt.datetime(2026, 4, 1, tzinfo=UTC),
 ]
-USERS = [f"user-{i}" for i in range(40)]
-TYPES = ["view", "click", "buy", "sign_up"]
+# Ids with quotes, backslashes, percent signs, newlines and non-ASCII text travel
+# between the stores too.
+USERS = [f"user-{i}" for i in range(34)] + ["o'brien", "back\\slash", "100%", "ü-ñ", '"q"', "a\nb"]
+TYPES = ["view", "click", "buy", "it's 50%"]
 
 
 @st.composite

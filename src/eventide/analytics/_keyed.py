@@ -3,7 +3,7 @@
 Event counts add up across tiers; distinct users do not, since one user may have events
 of one key in both. Each tier counts its own rows per key; a key only one tier has is
 final at once. For keys both tiers have, the hot (key, user) pairs of those keys are
-shipped into ClickHouse, which counts the distinct users of the union.
+shipped into ClickHouse, which counts the users the two tiers have in common.
 """
 
 from __future__ import annotations
@@ -56,21 +56,23 @@ async def merged_counts(
     shared = [key for key in keys if key in hot and key in cold]
     if not shared:
         return result
-    pairs = await tiers.hot.fetch(
-        f"SELECT DISTINCT key, user_id FROM ({rows.hot_sql}) r "
-        f"WHERE key = ANY(${len(rows.hot_args) + 1})",
+    # users(hot or cold) = users(hot) + users(cold) - users(both): ClickHouse counts, per key,
+    # the cold users that the hot tier also has, reading only rows of those users.
+    pushed = await tiers.push_hot(
+        f"SELECT DISTINCT key, user_id FROM ({rows.hot_sql}) r"
+        f" WHERE key = ANY(${len(rows.hot_args) + 1})",
         *rows.hot_args,
         shared,
+        structure=f"key {rows.key_type}, user_id String",
     )
-    params = {**rows.cold_params, "shared_keys": shared}
-    pushed = tiers.push(params, f"key {rows.key_type}, user_id String", pairs)
-    union = await tiers.cold_fetch(
-        f"""SELECT key, uniqExact(user_id) FROM (
-                SELECT key, user_id FROM ({rows.cold_sql}) WHERE key IN %(shared_keys)s
-                UNION ALL SELECT key, user_id FROM {pushed}
-            ) GROUP BY key""",
-        params,
+    common = await tiers.cold_fetch(
+        f"""SELECT key, uniqExact(user_id) FROM ({rows.cold_sql})
+            WHERE key IN %(shared_keys)s AND (key, user_id) IN (SELECT key, user_id FROM {pushed})
+            GROUP BY key""",
+        {**rows.cold_params, "shared_keys": tuple(shared)},
     )
-    for key, users in union:
-        result[key] = (hot[key][0] + cold[key][0], users)
+    in_both: dict[Any, int] = {key: users for key, users in common}
+    for key in shared:
+        (hot_events, hot_users), (cold_events, cold_users) = hot[key], cold[key]
+        result[key] = (hot_events + cold_events, hot_users + cold_users - in_both.get(key, 0))
     return result

@@ -2,16 +2,15 @@
 
 Every analytics question reads the hot store through the snapshot's connection and
 filters every cold query with the snapshot's visibility, so each event is counted in
-exactly one tier. Where a distinct count spans both tiers, the (small) hot side is
-shipped into the ClickHouse query as inline data and ClickHouse counts the union.
+exactly one tier. Where a distinct count spans both tiers, the hot side (the small
+one) is shipped into the ClickHouse query as inline data.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -22,6 +21,7 @@ from eventide.storage.clickhouse import Row
 
 # Inline data makes long statements; they are built here, never from caller text.
 _MAX_QUERY_BYTES = 1 << 30
+_LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'"})
 
 
 @dataclass
@@ -31,7 +31,6 @@ class Tiers:
     hot: asyncpg.Connection
     services: Services
     visibility: ColdVisibility
-    _pushed: int = field(default=0)
 
     @property
     def visible(self) -> str:
@@ -39,21 +38,30 @@ class Tiers:
         return self.visibility.sql()[0]
 
     async def cold_fetch(self, sql: str, params: dict[str, Any] | None = None) -> list[Row]:
-        """Run a cold query written with :attr:`visible` (and maybe :meth:`push`)."""
+        """Run a cold query written with :attr:`visible` (and maybe :meth:`push_hot`)."""
         merged = {**self.visibility.sql()[1], **(params or {})}
         return await self.services.cold.fetch(
             f"{sql} SETTINGS max_query_size = {_MAX_QUERY_BYTES}", merged
         )
 
-    def push(self, params: dict[str, Any], structure: str, rows: Iterable[Sequence[Any]]) -> str:
-        """A ClickHouse table expression holding ``rows``; adds its data to ``params``.
+    async def push_hot(self, sql: str, *args: Any, structure: str) -> str:
+        """A ClickHouse table expression holding the rows of the hot query ``sql``.
 
-        ``structure`` names and types the columns, e.g. ``"day Int64, user_id String"``.
+        ``structure`` names and types the columns ``sql`` selects, e.g.
+        ``"key Int64, user_id String"``. PostgreSQL renders the rows as JSON lines itself,
+        and they are inlined into the cold query as one string literal: no per-row work
+        in Python, and the cold store needs no write access.
         """
-        name = f"pushed_{self._pushed}"
-        self._pushed += 1
-        params[name] = "\n".join(json.dumps(list(row), ensure_ascii=False) for row in rows)
-        return f"format(JSONCompactEachRow, '{structure}', %({name})s)"
+        names = ", ".join(column.split()[0] for column in structure.split(","))
+        data: str = await self.hot.fetchval(
+            f"SELECT coalesce(string_agg(json_build_array({names})::text, E'\\n'), '')"
+            f" FROM ({sql}) hot_rows",
+            *args,
+        )
+        # Every cold query is rendered with parameters (the visibility's at least), so
+        # a literal percent sign is written twice.
+        literal = data.translate(_LITERAL_ESCAPES).replace("%", "%%")
+        return f"format(JSONCompactEachRow, '{structure}', '{literal}')"
 
 
 @contextlib.asynccontextmanager

@@ -22,7 +22,6 @@ from eventide.analytics.calendar import Period
 from eventide.services import Services
 
 MAX_PERIODS = 400
-_PERIODS_STRUCTURE = "user_id String, p Int64, c_ok UInt8, r_ok UInt8"
 _LAST_STORABLE_DAY = calendar.MAX_INSTANT_US // calendar.DAY_US - 1
 
 
@@ -103,21 +102,21 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     hot_period = Postgres.period_key(
         query.period, Postgres.local_day("occurred_at", window.offsets)
     )
-    hot_periods = await tiers.hot.fetch(
-        f"""SELECT user_id, p, bool_or(c_ok)::int, bool_or(r_ok)::int FROM (
-                SELECT user_id,
-                       {hot_period} AS p,
+    params: dict[str, Any] = {
+        "cohort_type": query.cohort_event_type,
+        "return_type": query.return_event_type,
+    }
+    hot_periods = await tiers.push_hot(
+        f"""SELECT user_id, p, bool_or(c_ok)::int AS c_ok, bool_or(r_ok)::int AS r_ok FROM (
+                SELECT user_id, {hot_period} AS p,
                        ($1::text IS NULL OR event_type = $1) AS c_ok,
                        ($2::text IS NULL OR event_type = $2) AS r_ok
                 FROM events WHERE {Postgres.in_window("occurred_at", window)}
             ) r GROUP BY user_id, p""",
         query.cohort_event_type,
         query.return_event_type,
+        structure="user_id String, p Int64, c_ok UInt8, r_ok UInt8",
     )
-    params: dict[str, Any] = {
-        "cohort_type": query.cohort_event_type,
-        "return_type": query.return_event_type,
-    }
     period_sql = ClickHouse.period_key(
         query.period, ClickHouse.local_day("occurred_at", window.offsets)
     )
@@ -134,7 +133,7 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
             WHERE {tiers.visible} AND {ClickHouse.in_window("occurred_at", window)}
             UNION ALL
             SELECT user_id, p, c_ok, r_ok
-            FROM {tiers.push(params, _PERIODS_STRUCTURE, hot_periods)}
+            FROM {hot_periods}
         ) GROUP BY user_id"""
     if query.kind is CohortKind.ACTIVE:
         per_user = per_user_periods
@@ -161,11 +160,12 @@ async def _first_seen(tiers: Tiers, query: _Query, params: dict[str, Any]) -> st
     """A ClickHouse subquery (user_id, cohort): users whose first event ever (of the cohort
     event type) lies in a cohort period, with the number of that period."""
     window = query.window
-    hot_firsts = await tiers.hot.fetch(
-        f"""SELECT user_id, (EXTRACT(EPOCH FROM min(occurred_at)) * 1000000)::bigint
+    hot_firsts = await tiers.push_hot(
+        f"""SELECT user_id, (EXTRACT(EPOCH FROM min(occurred_at)) * 1000000)::bigint AS t_us
             FROM events WHERE $1::text IS NULL OR event_type = $1
             GROUP BY user_id HAVING min(occurred_at) < {Postgres.instant(window.end_us)}""",
         query.cohort_event_type,
+        structure="user_id String, t_us Int64",
     )
     cohort_sql = ClickHouse.period_key(
         query.period, ClickHouse.local_day("first_at", window.offsets)
@@ -179,7 +179,7 @@ async def _first_seen(tiers: Tiers, query: _Query, params: dict[str, Any]) -> st
                 GROUP BY user_id
                 UNION ALL
                 SELECT user_id, fromUnixTimestamp64Micro(t_us, 'UTC')
-                FROM {tiers.push(params, "user_id String, t_us Int64", hot_firsts)}
+                FROM {hot_firsts}
             ) GROUP BY user_id
         )
         WHERE first_at >= {ClickHouse.instant(window.start_us)}
