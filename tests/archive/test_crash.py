@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from eventide.archive.archiver import archive_pass
+from eventide.archive.recovery import SETTLE_AFTER
 from eventide.archive.snapshot import tier_snapshot
 from eventide.services import Services
 from tests.archive.tiers import NOW, Event, assert_exactly_once, put_hot, spread
@@ -84,17 +85,39 @@ async def test_a_pass_killed_at_any_step_is_recovered(
     assert tiers.hot == ["recent"]
     # Rows of the interrupted batches are deleted, not only hidden.
     assert await _invisible_cold_rows(services) == 0
-    batches = await services.db.fetch("SELECT state, cleaned FROM archive_batches")
-    assert {(b["state"], b["cleaned"]) for b in batches} <= {
-        ("committed", False),
-        ("aborted", True),
-    }
     runs = await services.db.fetch("SELECT status, error, moved FROM archive_runs ORDER BY id")
     assert [(r["status"], r["error"]) for r in runs] == [
         ("failed", "interrupted"),
         ("succeeded", None),
     ]
     assert sum(r["moved"] for r in runs) == len(events) - 1
+    await _assert_exclusions_settle(services)
+
+
+async def _assert_exclusions_settle(services: Services) -> None:
+    """Aborted batches stay excluded until they are old enough, then leave the list."""
+    states = {r["state"] for r in await services.db.fetch("SELECT state FROM archive_batches")}
+    assert states <= {"committed", "aborted"}
+    async with tier_snapshot(services) as (_, visibility):
+        aborted = await services.db.fetch(
+            "SELECT id FROM archive_batches WHERE state = 'aborted' AND id < $1 ORDER BY id",
+            visibility.max_committed,
+        )
+        assert visibility.excluded == tuple(r["id"] for r in aborted)
+    await services.db.execute(
+        "UPDATE archive_batches SET finished_at = finished_at - $1::interval"
+        " WHERE state = 'aborted'",
+        SETTLE_AFTER,
+    )
+    await archive_pass(services, trigger="cli", now=NOW)
+    assert (
+        await services.db.fetchval(
+            "SELECT count(*) FROM archive_batches WHERE state = 'aborted' AND NOT cleaned"
+        )
+        == 0
+    )
+    async with tier_snapshot(services) as (_, visibility):
+        assert visibility.excluded == ()
 
 
 async def test_a_failing_pass_is_recorded_and_retried(services: Services) -> None:
@@ -115,3 +138,4 @@ async def test_a_failing_pass_is_recorded_and_retried(services: Services) -> Non
     assert (await archive_pass(services, trigger="cli", now=NOW)).moved == len(events) - 1
     assert (await assert_exactly_once(services, events)).hot == ["recent"]
     assert await _invisible_cold_rows(services) == 0
+    await _assert_exclusions_settle(services)

@@ -112,10 +112,15 @@ async def uncleaned_aborted(conn: asyncpg.Connection, *, limit: int) -> list[tup
     return [(row["id"], row["day"]) for row in rows]
 
 
-async def mark_cleaned(conn: asyncpg.Connection, *, batch_ids: Sequence[int]) -> None:
+async def mark_cleaned(
+    conn: asyncpg.Connection, *, batch_ids: Sequence[int], aborted_for: dt.timedelta
+) -> None:
+    """Let readers stop excluding those of ``batch_ids`` aborted at least ``aborted_for`` ago."""
     await conn.execute(
-        "UPDATE archive_batches SET cleaned = true WHERE id = ANY($1::bigint[])",
+        """UPDATE archive_batches SET cleaned = true
+           WHERE id = ANY($1::bigint[]) AND finished_at < clock_timestamp() - $2::interval""",
         list(batch_ids),
+        aborted_for,
     )
 
 
