@@ -16,7 +16,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from eventide.app import create_app
+    from eventide.observability.logs import configure_logging
 
+    configure_logging(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -24,6 +26,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         log_level=settings.log_level.lower(),
         # The app's own error handling answers clients; uvicorn only serves.
         server_header=False,
+        # Logging is set up above (JSON lines); the app logs each request itself,
+        # without the query string that uvicorn's access log would show.
+        log_config=None,
+        access_log=False,
     )
 
 

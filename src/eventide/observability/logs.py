@@ -9,7 +9,7 @@ import logging
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from eventide.config import Settings
 
@@ -38,7 +38,7 @@ _SECRETS = (
     # Password and token fields in JSON, GraphQL arguments, query strings and reprs.
     (
         re.compile(
-            r"(?i)([\"']?\b\w*(?:password|secret|refresh_?token|api_?key)\w*[\"']?"
+            r"(?i)([\"']?\b\w*(?:password|secret|refresh_?token|api_?key)\w*(?:\\?[\"']|%22)?"
             r"\s*(?:[:=]|%3A|%3D)\s*(?:\\?[\"']|%22)?)[^\"'&,}\s\\%]*"
         ),
         rf"\1{_REDACTED}",
@@ -98,8 +98,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def log_handler() -> logging.Handler:
-    handler = logging.StreamHandler(sys.stderr)
+def log_handler(stream: TextIO | None = None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactSecrets())
     return handler

@@ -1,0 +1,52 @@
+"""What clients see while Redis is down: sessions fail closed, the rest keeps serving."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator
+
+from eventide.services import Services
+from eventide.storage.redis import connect_redis
+from tests.configured import configured_client
+from tests.graphql_client import GraphQLClient
+
+
+@contextlib.asynccontextmanager
+async def redis_down(services: Services) -> AsyncIterator[GraphQLClient]:
+    # A real Redis client, pointed at a port where no server listens.
+    down = dataclasses.replace(services, redis=connect_redis("redis://127.0.0.1:1/0"))
+    try:
+        async with configured_client(down, rate_limit_query_points=10) as client:
+            yield client
+    finally:
+        await down.redis.aclose()
+
+
+async def test_sessions_fail_closed_without_redis(services: Services, user_token: str) -> None:
+    async with configured_client(services) as healthy:
+        assert (await healthy.data("{ me { id } }", token=user_token))["me"]["id"]
+    async with redis_down(services) as client:
+        response = await client.post("{ me { id } }", token=user_token)
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "Traceback" not in response.text
+    assert "6379" not in response.text
+
+
+async def test_public_fields_keep_answering_without_rate_limit_headers(
+    services: Services,
+) -> None:
+    async with redis_down(services) as client:
+        response = await client.post("{ version }")
+    assert response.json()["data"]["version"]
+    assert "RateLimit-Limit" not in response.headers
+    assert "throttleStatus" not in response.json()["extensions"]["cost"]
+
+
+async def test_readiness_reports_redis_down(services: Services) -> None:
+    async with redis_down(services) as client:
+        response = await client.http.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["redis"] is False

@@ -1,0 +1,183 @@
+"""CSRF, GET-only-for-queries, batching, body size and CORS at the HTTP level."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+
+from eventide.config import Settings
+from eventide.services import Services
+from tests.configured import configured_client
+from tests.graphql_client import GraphQLClient
+
+QUERY = json.dumps({"query": "{ version }"})
+
+
+def assert_json_error(response: httpx.Response, status: int, code: str) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == code
+    message: str = error["message"]
+    return message
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        None,
+    ],
+)
+async def test_posts_a_form_could_send_are_refused(
+    client: GraphQLClient, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = await client.http.post("/graphql", content=QUERY, headers=headers)
+    message = assert_json_error(response, 400, "BAD_REQUEST")
+    assert "cross-site request forgery" in message
+
+
+@pytest.mark.parametrize("header", ["X-Eventide-CSRF", "Apollo-Require-Preflight"])
+async def test_a_custom_header_lifts_the_csrf_block(client: GraphQLClient, header: str) -> None:
+    response = await client.http.post(
+        "/graphql", content=QUERY, headers={"Content-Type": "text/plain", header: "1"}
+    )
+    # Past the CSRF check; the view itself only takes JSON.
+    message = assert_json_error(response, 400, "BAD_REQUEST")
+    assert "content type" in message.lower()
+
+
+async def test_json_posts_pass(client: GraphQLClient) -> None:
+    response = await client.http.post(
+        "/graphql", content=QUERY, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["version"]
+
+
+async def test_get_runs_queries_but_refuses_mutations(client: GraphQLClient) -> None:
+    response = await client.http.get("/graphql", params={"query": "{ version }"})
+    assert response.status_code == 200
+    assert response.json()["data"]["version"]
+    response = await client.http.get("/graphql", params={"query": "mutation { logout }"})
+    message = assert_json_error(response, 400, "BAD_REQUEST")
+    assert "mutations are not allowed" in message.lower()
+
+
+async def test_the_cdn_ide_is_not_served_at_graphql(client: GraphQLClient) -> None:
+    response = await client.http.get("/graphql", headers={"Accept": "text/html"})
+    assert "text/html" not in response.headers["content-type"]
+    assert "cdn" not in response.text.lower()
+    assert response.status_code in (400, 404)
+
+
+async def test_batches_are_refused(client: GraphQLClient) -> None:
+    response = await client.http.post(
+        "/graphql", json=[{"query": "{ version }"}, {"query": "{ version }"}]
+    )
+    message = assert_json_error(response, 400, "BAD_REQUEST")
+    assert "batching" in message.lower()
+
+
+async def test_malformed_json_is_a_json_error(client: GraphQLClient) -> None:
+    response = await client.http.post(
+        "/graphql", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert_json_error(response, 400, "BAD_REQUEST")
+
+
+async def test_bodies_over_the_limit_are_refused(services: Services) -> None:
+    async with configured_client(services, max_body_bytes=4096) as client:
+        padding = "#" + "x" * 5000 + "\n"
+        response = await client.http.post("/graphql", json={"query": padding + "{ version }"})
+        message = assert_json_error(response, 413, "PAYLOAD_TOO_LARGE")
+        assert "4096 bytes" in message
+
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it streams
+            for _ in range(5):
+                yield b" " * 1000
+
+        response = await client.http.post(
+            "/graphql", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+        assert_json_error(response, 413, "PAYLOAD_TOO_LARGE")
+        assert (
+            await client.http.post("/graphql", json={"query": "{ version }"})
+        ).status_code == 200
+
+
+def full_batch() -> list[dict[str, object]]:
+    """1,000 events with properties as an SDK sends them: a few keys of each kind."""
+    occurred = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    return [
+        {
+            "eventId": f"0b7d1c3e-5f6a-4b8c-9d0e-{i:012d}",
+            "userId": f"user-{i % 97:08d}@example.com",
+            "eventType": "checkout.completed",
+            "occurredAt": (occurred + dt.timedelta(milliseconds=i)).isoformat(),
+            "properties": {
+                "plan": "business-annual",
+                "amount": 1299.5,
+                "currency": "EUR",
+                "items": [{"sku": f"SKU-{i:06d}", "qty": 2}, {"sku": "SKU-000042", "qty": 1}],
+                "page": "https://shop.example.com/checkout/confirm?step=3",
+                "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126",
+                "campaign": {"source": "newsletter", "medium": "email", "id": "2026-11-w3"},
+                "flags": {"beta": True, "returning": i % 2 == 0},
+            },
+        }
+        for i in range(1000)
+    ]
+
+
+async def test_the_default_limit_admits_a_full_batch_with_properties(
+    client: GraphQLClient,
+    settings: Settings,
+    api_token: Callable[[list[str]], Awaitable[str]],
+) -> None:
+    batch = full_batch()
+    mutation = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { accepted } }"
+    size = len(json.dumps({"query": mutation, "variables": {"e": batch}}))
+    # About 580 KiB: the 2 MiB default leaves room for properties three times as large.
+    assert size * 3 < settings.max_body_bytes
+    token = await api_token(["INGEST"])
+    data = await client.data(mutation, {"e": batch}, token=token)
+    assert data["ingestEvents"]["accepted"] == 1000
+
+
+async def test_cors_is_off_by_default(client: GraphQLClient) -> None:
+    response = await client.http.options(
+        "/graphql",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_cors_answers_configured_origins_only(services: Services) -> None:
+    async with configured_client(services, cors_origins=("https://app.example",)) as client:
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, authorization",
+        }
+        allowed = await client.http.options(
+            "/graphql", headers={"Origin": "https://app.example", **preflight}
+        )
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        refused = await client.http.options(
+            "/graphql", headers={"Origin": "https://evil.example", **preflight}
+        )
+        assert "access-control-allow-origin" not in refused.headers
+        response = await client.http.post(
+            "/graphql", json={"query": "{ version }"}, headers={"Origin": "https://app.example"}
+        )
+        assert response.headers["access-control-allow-origin"] == "https://app.example"
+        assert "RateLimit-Remaining" in response.headers["access-control-expose-headers"]

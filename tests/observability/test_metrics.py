@@ -1,0 +1,76 @@
+"""The Prometheus endpoint: operations by name and outcome, pools, the shared counters."""
+
+from __future__ import annotations
+
+import re
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from eventide.observability.metrics import EVENTS, operation_label
+from tests.graphql_client import GraphQLClient
+
+
+async def scrape(client: GraphQLClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = await client.http.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+
+
+def operations(name: str, outcome: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return ("eventide_graphql_operations_total", (("operation", name), ("outcome", outcome)))
+
+
+async def test_operations_are_counted_by_name_and_outcome(client: GraphQLClient) -> None:
+    before = await scrape(client)
+    await client.data("query Dashboard { version }")
+    await client.data("query Dashboard { version }")
+    await client.execute("query Broken { nope }")
+    await client.execute("{ me { id } }")
+    after = await scrape(client)
+
+    def grew(key: tuple[str, tuple[tuple[str, str], ...]]) -> float:
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert grew(operations("Dashboard", "ok")) == 2
+    assert grew(operations("Broken", "GRAPHQL_VALIDATION_FAILED")) == 1
+    assert grew(operations("anonymous", "UNAUTHENTICATED")) == 1
+    latency = (
+        "eventide_graphql_operation_duration_seconds_count",
+        (("operation", "Dashboard"), ("outcome", "ok")),
+    )
+    assert grew(latency) == 2
+
+
+async def test_http_requests_and_pool_usage_are_exposed(client: GraphQLClient) -> None:
+    await client.http.get("/health")
+    samples = await scrape(client)
+    assert samples[("eventide_http_requests_total", (("route", "/health"), ("status", "200")))]
+    size = samples[("eventide_db_pool_connections", ())]
+    idle = samples[("eventide_db_pool_idle_connections", ())]
+    assert 0 <= idle <= size <= samples[("eventide_db_pool_max_connections", ())]
+
+
+async def test_ingestion_and_archive_metrics_are_exposed(client: GraphQLClient) -> None:
+    EVENTS.labels(outcome="accepted").inc(0)
+    text = (await client.http.get("/metrics")).text
+    for name in (
+        "eventide_events_total",
+        "eventide_archive_lag_seconds",
+        "eventide_archive_last_run_timestamp_seconds",
+        "eventide_archive_last_run_moved_events",
+    ):
+        assert re.search(rf"^# TYPE {name} ", text, re.M), name
+
+
+def test_operation_labels_stay_bounded() -> None:
+    assert operation_label(None) == "anonymous"
+    assert operation_label("x" * 65) == "other"
+    assert operation_label("bad name!") == "other"
+    names = {operation_label(f"Generated{i}") for i in range(500)}
+    assert "other" in names
+    assert len(names) <= 201
