@@ -103,13 +103,21 @@ async def archive_pass(
             try:
                 await mover.move_before(cutoff)
             except Exception as error:
-                await runs.finish_run(conn, run_id=run_id, error=f"{type(error).__name__}")
+                await _record_failure(conn, run_id, error)
                 raise
             run = await runs.finish_run(conn, run_id=run_id, error=None)
             logger.info("archive pass %s moved %s events before %s", run_id, run.moved, cutoff)
             return run
         finally:
             await _unlock(conn)
+
+
+async def _record_failure(conn: asyncpg.Connection, run_id: int, error: Exception) -> None:
+    try:
+        await runs.finish_run(conn, run_id=run_id, error=type(error).__name__)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        # Left 'running', the run is marked failed by the next pass's recovery.
+        logger.warning("could not record the failure of archive run %s", run_id, exc_info=True)
 
 
 async def _unlock(conn: asyncpg.Connection) -> None:
