@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from eventide.services import Services
 from eventide.storage.redis import connect_redis
@@ -50,3 +51,18 @@ async def test_readiness_reports_redis_down(services: Services) -> None:
         response = await client.http.get("/ready")
     assert response.status_code == 503
     assert response.json()["redis"] is False
+
+
+async def test_api_token_ingestion_keeps_working_without_redis(
+    services: Services, api_token: Callable[[list[str]], Awaitable[str]]
+) -> None:
+    token = await api_token(["INGEST"])
+    occurred = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat()
+    batch = [{"eventId": "r1", "userId": "u", "eventType": "t", "occurredAt": occurred}]
+    async with redis_down(services) as client:
+        data = await client.data(
+            "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { accepted } }",
+            {"e": batch},
+            token=token,
+        )
+    assert data["ingestEvents"]["accepted"] == 1
