@@ -1,4 +1,10 @@
 # Eventide against real servers (see compose.yaml); the embedded engines are not installed.
+# GraphiQL's browser assets, from the npm registry; the server serves them itself.
+FROM node:20-slim AS graphiql
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+
 FROM python:3.11-slim AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,12 +20,16 @@ COPY src ./src
 COPY migrations ./migrations
 COPY clickhouse_ddl ./clickhouse_ddl
 RUN pip install .
+COPY --from=graphiql /assets/node_modules/graphiql/graphiql.min.js /assets/node_modules/graphiql/graphiql.min.css ./node_modules/graphiql/
+COPY --from=graphiql /assets/node_modules/react/umd/react.production.min.js ./node_modules/react/umd/
+COPY --from=graphiql /assets/node_modules/react-dom/umd/react-dom.production.min.js ./node_modules/react-dom/umd/
 
 USER eventide
 ENV EVENTIDE_ENV=production \
     EVENTIDE_HOST=0.0.0.0 \
     EVENTIDE_PORT=8000 \
-    EVENTIDE_DATA_DIR=/srv/eventide/data
+    EVENTIDE_DATA_DIR=/srv/eventide/data \
+    EVENTIDE_GRAPHIQL_ASSETS_DIR=/srv/eventide/node_modules
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2).status != 200)"

@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
-            *graphiql_routes(),
+            *graphiql_routes(settings.graphiql_assets_dir),
         ],
         middleware=http_middleware(settings),
         lifespan=lifespan,

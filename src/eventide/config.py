@@ -57,6 +57,8 @@ class Settings:
     rate_limit_query_points: int = 60_000
     rate_limit_events: int = 120_000
     cors_origins: tuple[str, ...] = ()
+    # Where `npm ci` put GraphiQL's assets; None: node_modules at the project root.
+    graphiql_assets_dir: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -170,6 +172,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             values[attr] = value
     if (data_dir := env.get("EVENTIDE_DATA_DIR")) is not None:
         values["data_dir"] = Path(data_dir)
+    if assets := env.get("EVENTIDE_GRAPHIQL_ASSETS_DIR"):
+        values["graphiql_assets_dir"] = Path(assets)
     settings = Settings(**values)  # type: ignore[arg-type]
 
     if settings.dedup_window_days < settings.hot_window_days:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from eventide.services import Services
+from tests.configured import configured_client
 from tests.graphql_client import GraphQLClient
 
 
@@ -45,3 +49,14 @@ async def test_nothing_else_is_served(client: GraphQLClient, name: str) -> None:
     assert response.status_code == 404
     assert "build-system" not in response.text
     assert "dependencies" not in response.text
+
+
+async def test_missing_assets_say_how_to_install_them(services: Services, tmp_path: Path) -> None:
+    async with configured_client(services, graphiql_assets_dir=tmp_path) as client:
+        response = await client.http.get("/graphiql/assets/graphiql.min.js")
+        assert response.status_code == 503
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "npm ci" in error["message"]
+        # The page's own files do not depend on npm.
+        assert (await client.http.get("/graphiql/assets/console.js")).status_code == 200

@@ -26,8 +26,10 @@ def test_values_are_read(tmp_path: Path) -> None:
             "EVENTIDE_QUERY_TIMEOUT_SECONDS": "2.5",
             "EVENTIDE_RATE_LIMIT_QUERY_POINTS": "0",
             "EVENTIDE_CORS_ORIGINS": "https://app.example/, http://localhost:3000",
+            "EVENTIDE_GRAPHIQL_ASSETS_DIR": "/opt/assets",
         }
     )
+    assert settings.graphiql_assets_dir == Path("/opt/assets")
     assert settings.max_query_depth == 6
     assert settings.query_timeout_seconds == 2.5
     assert settings.rate_limit_query_points == 0
