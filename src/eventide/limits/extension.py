@@ -2,7 +2,10 @@
 
 Parse: the token limit (graphql-core's ``max_tokens``, as strawberry's MaxTokensLimiter
 sets it). Validate: depth, aliases and cost (:mod:`eventide.limits.rules`), and in
-production introspection for administrators only. Execute: the rate limits, then a
+production introspection for administrators only. Depth and aliases are not left to
+strawberry's QueryDepthLimiter and MaxAliasesLimiter: those walk a fragment again at
+every spread, so a few dozen fragments that each spread the next twice take exponential
+time; :mod:`eventide.limits.analysis` measures each fragment once. Execute: the rate limits, then a
 timeout around execution. Outside development, "Did you mean ...?" suggestions are
 removed from error messages so that the schema cannot be guessed field by field.
 """
