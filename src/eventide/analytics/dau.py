@@ -9,6 +9,7 @@ from eventide.analytics import calendar
 from eventide.analytics._keyed import KeyedRows, merged_counts, partial_counts
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics._tiers import snapshot
+from eventide.archive.runs import archived_through
 from eventide.services import Services
 
 
@@ -33,8 +34,11 @@ async def daily_active_users(
     if not window.empty:
         async with snapshot(services) as tiers:
             rows = _rows(window, event_type, tiers.visible)
-            hot, cold = await partial_counts(tiers, rows)
-            counts = await merged_counts(tiers, rows, hot, cold, hot.keys() | cold.keys())
+            partial = await partial_counts(
+                tiers, rows, late_before=await archived_through(tiers.hot)
+            )
+            keys = partial.hot.keys() | partial.cold.keys()
+            counts = await merged_counts(tiers, partial, rows, keys)
         users = {day: pair[1] for day, pair in counts.items()}
     return [DailyActiveUsers(calendar.day_of(day), users.get(day, 0)) for day in days.days()]
 
@@ -47,7 +51,8 @@ def _rows(window: calendar.Window, event_type: str | None, visible: str) -> Keye
         cold_filter = " AND event_type = %(event_type)s"
     return KeyedRows(
         hot_sql=(
-            f"SELECT {Postgres.local_day('occurred_at', window.offsets)} AS key, user_id"
+            f"SELECT {Postgres.local_day('occurred_at', window.offsets)} AS key, user_id,"
+            " occurred_at"
             f" FROM events WHERE {Postgres.in_window('occurred_at', window)}{hot_filter}"
         ),
         hot_args=hot_args,

@@ -9,7 +9,6 @@ Event ids compare byte-wise in both stores (``COLLATE "C"`` in PostgreSQL), as i
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -54,9 +53,11 @@ async def list_events(
     """Up to ``first`` events matching ``where``, newest first, with keys below ``below``
     (an event's :attr:`Event.key`)."""
     async with snapshot(services) as tiers:
-        hot, cold = await asyncio.gather(
-            _hot_page(tiers, where, below, first + 1), _cold_page(tiers, where, below, first + 1)
-        )
+        hot = await _hot_page(tiers, where, below, first + 1)
+        # The page is the first + 1 newest of both tiers: cold events older than the
+        # oldest of a full hot page cannot be among them, which bounds the cold scan.
+        since = hot[-1].occurred_at if len(hot) > first else None
+        cold = await _cold_page(tiers, where, below, first + 1, since)
     merged = sorted(hot + cold, key=lambda event: event.key, reverse=True)
     return EventPage(events=merged[:first], has_next_page=len(merged) > first)
 
@@ -93,7 +94,11 @@ async def _hot_page(
 
 
 async def _cold_page(
-    tiers: Tiers, where: EventFilter, below: tuple[int, str] | None, limit: int
+    tiers: Tiers,
+    where: EventFilter,
+    below: tuple[int, str] | None,
+    limit: int,
+    since: dt.datetime | None,
 ) -> list[Event]:
     conditions = [tiers.visible]
     params: dict[str, Any] = {"limit": limit}
@@ -109,6 +114,9 @@ async def _cold_page(
     if where.occurred_to is not None:
         conditions.append("occurred_at < fromUnixTimestamp64Micro(%(to)s)")
         params["to"] = calendar.instant_us(where.occurred_to)
+    if since is not None:
+        conditions.append("occurred_at >= fromUnixTimestamp64Micro(%(since)s)")
+        params["since"] = calendar.instant_us(since)
     if below is not None:
         conditions.append(
             "(occurred_at, event_id) < (fromUnixTimestamp64Micro(%(at)s), %(event_id)s)"

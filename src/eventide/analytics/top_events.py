@@ -33,11 +33,14 @@ async def top_events(
         return []
     async with snapshot(services) as tiers:
         rows = _rows(window, tiers.visible)
-        hot, cold = await partial_counts(tiers, rows)
+        # Nearly every event type has events in both tiers: the distinct users of the
+        # types that make the top are settled after the event counts have ranked them.
+        partial = await partial_counts(tiers, rows)
+        hot, cold = partial.hot, partial.cold
         events = {t: hot.get(t, (0, 0))[0] + cold.get(t, (0, 0))[0] for t in hot.keys() | cold}
         # Event counts add up, so the order is known before any distinct user is merged.
         top = sorted(events, key=lambda t: (-events[t], t))[:limit]
-        counts = await merged_counts(tiers, rows, hot, cold, top)
+        counts = await merged_counts(tiers, partial, rows, top)
     return [EventTypeCount(t, counts[t][0], counts[t][1]) for t in top]
 
 
