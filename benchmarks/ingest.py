@@ -155,6 +155,21 @@ async def raw_phase(
     return await run_clients(clients, batches, send)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process: unlike wall time, it ignores other load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Row:
+    clients: int
+    server: float  # events/s
+    raw: float
+    ledger: float
+    server_cpu_ms: float  # server CPU per batch
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -267,7 +282,7 @@ async def truncate(pool: asyncpg.Pool) -> None:
 
 async def measure(config: Config, database_url: str, pid: int, base_url: str) -> None:
     per_level = max(1, config.events // len(config.clients) // config.batch)
-    rows: list[tuple[int, float, float, float]] = []
+    rows: list[Row] = []
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max(config.clients))
     async with client(base_url) as http:
         await wait_ready(http)
@@ -282,6 +297,7 @@ async def measure(config: Config, database_url: str, pid: int, base_url: str) ->
         ledger_bytes = 0.0
         for clients in config.clients:
             seconds = {}
+            cpu_before = cpu_seconds(pid)
             for name, run in (
                 ("raw", False),
                 ("ledger", True),
@@ -301,9 +317,17 @@ async def measure(config: Config, database_url: str, pid: int, base_url: str) ->
                         " / greatest(count(*), 1) FROM event_ids"
                     )
                 await truncate(pool)
+            # The raw phases leave the server idle, so this is the ingestion's CPU.
+            server_cpu_ms = (cpu_seconds(pid) - cpu_before) / per_level * 1000
             sent = per_level * config.batch
             rows.append(
-                (clients, sent / seconds["server"], sent / seconds["raw"], sent / seconds["ledger"])
+                Row(
+                    clients,
+                    sent / seconds["server"],
+                    sent / seconds["raw"],
+                    sent / seconds["ledger"],
+                    server_cpu_ms,
+                )
             )
         rss_after = rss_kib(pid)
     await pool.close()
@@ -312,20 +336,20 @@ async def measure(config: Config, database_url: str, pid: int, base_url: str) ->
     print(f"\n{config.batch}-event batches, {per_level * config.batch:,} events per row")
     print(
         f"{'clients':>7} {'server ev/s':>12} {'raw ev/s':>10} {'ratio':>6} "
-        f"{'raw+ledger ev/s':>16} {'ratio':>6}"
+        f"{'raw+ledger ev/s':>16} {'ratio':>6} {'server CPU ms/batch':>20}"
     )
-    for clients, server, raw, ledger in rows:
+    for row in rows:
         print(
-            f"{clients:>7} {server:>12,.0f} {raw:>10,.0f} {server / raw:>6.2f} "
-            f"{ledger:>16,.0f} {server / ledger:>6.2f}"
+            f"{row.clients:>7} {row.server:>12,.0f} {row.raw:>10,.0f} {row.server / row.raw:>6.2f} "
+            f"{row.ledger:>16,.0f} {row.server / row.ledger:>6.2f} {row.server_cpu_ms:>20.1f}"
         )
     print(
         "raw: asyncpg inserting the events only; raw+ledger: asyncpg running the server's"
         " ledger-and-events statement"
     )
-    for clients, _, raw, ledger in rows:
-        cost_ms = (1 / ledger - 1 / raw) * config.batch * 1000
-        print(f"ledger cost at {clients} clients: {cost_ms:.1f} ms per batch")
+    for row in rows:
+        cost_ms = (1 / row.ledger - 1 / row.raw) * config.batch * 1000
+        print(f"ledger cost at {row.clients} clients: {cost_ms:.1f} ms per batch")
     print(f"ledger size: {ledger_bytes:.0f} bytes per event (table and indexes)")
     print(
         f"server RSS: {rss_before / 1024:.0f} MiB before, {rss_after / 1024:.0f} MiB after"
