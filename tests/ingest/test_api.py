@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -225,3 +226,26 @@ async def test_api_tokens_need_the_ingest_scope(
     anonymous = await client.execute(INGEST, {"events": [event("t3")]})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert await stored(services) == ["t1"]
+
+
+async def test_properties_keep_huge_integers_and_refuse_nan(
+    client: GraphQLClient, services: Services, user_token: str
+) -> None:
+    big = event("big", properties={"n": 2**70, "nested": {"m": -(2**65)}})
+    nan = event("nan", properties={"x": 0.5})
+    # NaN is not JSON, but Python's parser (and so the server's) lets it through.
+    body = json.dumps({"query": INGEST, "variables": {"events": [big, nan]}}).replace("0.5", "NaN")
+    response = await client.http.post(
+        "/graphql",
+        content=body,
+        headers={"Authorization": f"Bearer {user_token}", "Content-Type": "application/json"},
+    )
+    result = response.json()["data"]["ingestEvents"]
+    assert result["accepted"] == 1
+    assert [(r["index"], r["code"]) for r in result["rejected"]] == [(1, "INVALID_FIELD")]
+    stored_properties = await services.db.fetchval(
+        "SELECT properties::text FROM events WHERE event_id = 'big'"
+    )
+    assert (
+        stored_properties == '{"n": 1180591620717411303424, "nested": {"m": -36893488147419103232}}'
+    )
