@@ -133,3 +133,12 @@ async def test_without_redis_limits_let_requests_through(services: Services) -> 
         assert throttle is None
     finally:
         await down.redis.aclose()
+
+
+async def test_refused_documents_cost_a_point_too(services: Services) -> None:
+    async with configured_client(services, rate_limit_query_points=2) as client:
+        for remaining, document in (("1", "{ nope }"), ("0", "{ version")):
+            response = await client.post(document)
+            assert response.json()["data"] is None
+            assert response.headers["RateLimit-Remaining"] == remaining
+        assert await client.error_code("{ version }") == "RATE_LIMITED"

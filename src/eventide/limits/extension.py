@@ -56,10 +56,11 @@ def may_introspect(settings: Settings, principal: Principal | None) -> bool:
 
 
 class OperationGuard(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
+    async def on_operation(self) -> AsyncIterator[None]:
         self._measures: dict[int, Measure] = {}
         self._requested: int | None = None
         self._throttle: Throttle | None = None
+        self._executed = False
         context = self.execution_context.context
         if not isinstance(context, Context):
             yield
@@ -85,6 +86,17 @@ class OperationGuard(SchemaExtension):
         finally:
             if settings.is_production:
                 _hide_suggestions(self._errors())
+        if not self._executed:
+            # A refused document costs a point too: parsing and validating are work.
+            self._throttle = await charge(
+                context.services,
+                bucket="query",
+                key=principal_key(context),
+                amount=1,
+                capacity=settings.rate_limit_query_points,
+            )
+            if self._throttle is not None:
+                context.response.headers.update(self._throttle.headers())
 
     def on_parse(self) -> Iterator[None]:
         yield
@@ -109,6 +121,7 @@ class OperationGuard(SchemaExtension):
             yield
             return
         settings = context.services.settings
+        self._executed = True
         # Every operation costs at least one point, so cheap ones cannot be flooded.
         self._throttle = await charge(
             context.services,
