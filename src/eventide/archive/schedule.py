@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from eventide.archive.archiver import ArchiveBusy, archive_pass
+from eventide.periodic import every
 from eventide.services import Services
 
 logger = logging.getLogger(__name__)
@@ -24,22 +24,12 @@ async def scheduled_archiving(services: Services) -> AsyncIterator[None]:
     if not interval:
         yield
         return
-    task = asyncio.create_task(_every(services, interval), name="eventide-archiver")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
-
-async def _every(services: Services, interval: int) -> None:
-    while True:
+    async def turn() -> None:
         try:
             await archive_pass(services, trigger="schedule", wait=False)
         except ArchiveBusy:
             logger.debug("archive pass skipped: another one is running")
-        except Exception:
-            # The next turn retries, and recovers whatever this one left.
-            logger.exception("archive pass failed; next attempt in %ss", interval)
-        await asyncio.sleep(interval)
+
+    async with every(interval, turn, name="eventide-archiver"):
+        yield

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from eventide.auth import api_tokens, refresh
+from eventide.periodic import every
 from eventide.services import Services
 
 logger = logging.getLogger(__name__)
@@ -29,22 +29,9 @@ async def token_purging(
 ) -> AsyncIterator[None]:
     """Run :func:`purge_expired_tokens` every ``interval`` seconds while open."""
 
-    async def loop() -> None:
-        while True:
-            try:
-                removed = await purge_expired_tokens(services)
-            except Exception:
-                # A failed pass is retried at the next interval; the tokens are dead anyway.
-                logger.exception("token purge failed")
-            else:
-                if removed:
-                    logger.info("purged %d expired or revoked tokens", removed)
-            await asyncio.sleep(interval)
+    async def turn() -> None:
+        if removed := await purge_expired_tokens(services):
+            logger.info("purged %d expired or revoked tokens", removed)
 
-    task = asyncio.create_task(loop(), name="eventide-token-purge")
-    try:
+    async with every(interval, turn, name="eventide-token-purge"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
 from eventide.ingest.store import prune_event_ids
+from eventide.periodic import every
 from eventide.services import Services
 
 logger = logging.getLogger(__name__)
@@ -31,22 +31,10 @@ async def ledger_pruning(
     Expired rows left in place never cause a wrong answer (ingestion compares receipt
     times itself); pruning only bounds the ledger's size.
     """
-    task = asyncio.create_task(_prune_forever(services, interval_seconds))
-    try:
+
+    async def turn() -> None:
+        if removed := await prune_ledger(services):
+            logger.info("pruned %d event ids past the dedup window", removed)
+
+    async with every(interval_seconds, turn, name="eventide-ledger-pruning"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _prune_forever(services: Services, interval_seconds: float) -> None:
-    while True:
-        try:
-            removed = await prune_ledger(services)
-        except Exception:
-            logger.warning("pruning the event id ledger failed; retrying later", exc_info=True)
-        else:
-            if removed:
-                logger.info("pruned %d event ids past the dedup window", removed)
-        await asyncio.sleep(interval_seconds)
