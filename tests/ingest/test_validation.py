@@ -88,6 +88,13 @@ def test_timestamp_more_than_a_day_ahead_is_rejected() -> None:
     assert validate(event(occurredAt=NOW + dt.timedelta(hours=24))).rejected == []
 
 
+def test_timestamp_before_1970_is_rejected() -> None:
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    rejection = only_rejection(event(occurredAt=epoch - dt.timedelta(microseconds=1)))
+    assert rejection.code == "TIMESTAMP_TOO_OLD"
+    assert validate(event(occurredAt=epoch)).rejected == []
+
+
 def test_sent_at_shifts_occurred_at_by_the_clock_skew_to_the_microsecond() -> None:
     device_ahead = dt.timedelta(hours=30, microseconds=123_457)
     occurred = NOW + device_ahead - dt.timedelta(seconds=1, microseconds=5)

@@ -24,6 +24,9 @@ MAX_EVENT_TYPE_CHARS = 128
 MAX_PROPERTIES_BYTES = 32 * 1024
 MAX_PROPERTIES_DEPTH = 10
 MAX_FUTURE = dt.timedelta(hours=24)
+# Older instants are refused: they are no product analytics, the cold store cannot hold
+# every instant before 1900, and each distinct day would become a hot-store partition.
+EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 # The escape orjson writes for U+0000, which PostgreSQL's jsonb cannot hold.
 _ESCAPED_NUL = b"\\u0000"
@@ -140,6 +143,8 @@ def _occurred_at(value: dt.datetime, skew: dt.timedelta | None, latest: dt.datet
         raise _Invalid(
             "FUTURE_TIMESTAMP", "occurredAt is more than 24 hours after the time of receipt"
         )
+    if value < EARLIEST:
+        raise _Invalid("TIMESTAMP_TOO_OLD", "occurredAt is before 1970-01-01T00:00:00Z")
     return value
 
 
