@@ -48,6 +48,7 @@ class Settings:
     # Operation limits (see README "Operations").
     max_query_depth: int = 10
     max_query_aliases: int = 15
+    max_query_breadth: int = 100
     max_query_tokens: int = 2000
     max_query_cost: int = 10_000
     max_body_bytes: int = 2 * 1024 * 1024
@@ -156,6 +157,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "database_pool_size": ("EVENTIDE_DATABASE_POOL_SIZE", _int(1, 1000)),
         "max_query_depth": ("EVENTIDE_MAX_QUERY_DEPTH", _int(1, 100)),
         "max_query_aliases": ("EVENTIDE_MAX_QUERY_ALIASES", _int(0, 1000)),
+        "max_query_breadth": ("EVENTIDE_MAX_QUERY_BREADTH", _int(1, 10_000)),
         "max_query_tokens": ("EVENTIDE_MAX_QUERY_TOKENS", _int(10, 1_000_000)),
         "max_query_cost": ("EVENTIDE_MAX_QUERY_COST", _int(1)),
         "max_body_bytes": ("EVENTIDE_MAX_BODY_BYTES", _int(1024)),

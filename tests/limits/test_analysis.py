@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 from graphql import OperationDefinitionNode, build_schema, parse
 
-from eventide.limits.analysis import MUTATION_FIELD_COST, DocumentAnalysis, Measure
+from eventide.limits.analysis import (
+    MUTATION_FIELD_COST,
+    DocumentAnalysis,
+    Measure,
+    widest_selection,
+)
 
 SCHEMA = build_schema(
     """
@@ -125,3 +130,11 @@ def test_only_the_field_name_makes_introspection() -> None:
     query = """query __schema { __type: apiTokens { ...__schema } }
     fragment __schema on ApiToken { owner { id } }"""
     assert measure(query) == Measure(depth=3, introspection_depth=0, aliases=1, cost=2)
+
+
+def test_widest_selection_looks_into_fragments_and_nested_sets() -> None:
+    document = parse(
+        "{ me { id username } ...F } fragment F on Query { apiTokens { id owner { id username } "
+        "... on ApiToken { id } } }"
+    )
+    assert widest_selection(document) == 3

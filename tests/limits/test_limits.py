@@ -116,3 +116,13 @@ async def test_deep_introspection_is_bounded(client: GraphQLClient) -> None:
     body = await client.execute(query)
     assert body["data"] is None
     assert any("introspection depth 24 exceeds" in e["message"] for e in body["errors"]), body
+
+
+async def test_wide_selection_sets_are_refused_before_validation(client: GraphQLClient) -> None:
+    # Hundreds of repeated fields would cost graphql-core's pairwise merge check seconds.
+    query = "{ " + " ".join("apiTokens { id }" for _ in range(490)) + " }"
+    error = single_error(await client.execute(query))
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert error["message"] == "A selection set has 490 selections; the limit is 100."
+    hundred = "{ " + " ".join("version" for _ in range(100)) + " }"
+    assert await client.data(hundred) == {"version": (await client.data("{ version }"))["version"]}

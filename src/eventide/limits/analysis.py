@@ -211,6 +211,27 @@ class DocumentAnalysis:
         return values
 
 
+def widest_selection(document: DocumentNode) -> int:
+    """The most selections written in one selection set, fragments not expanded.
+
+    Checked before validation: graphql-core compares the fields of a selection set
+    pairwise, so a set of hundreds of repeated fields costs seconds to validate.
+    """
+    widest = 0
+    pending = [
+        definition.selection_set
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode)
+    ]
+    while pending:
+        selection_set = pending.pop()
+        widest = max(widest, len(selection_set.selections))
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                pending.append(selection.selection_set)
+    return widest
+
+
 def _default(argument: GraphQLArgument) -> Any:
     # Code-first schemas set the coerced default; SDL-built ones keep a literal.
     if argument.default_value is not Undefined:

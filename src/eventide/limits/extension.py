@@ -35,7 +35,7 @@ from eventide.auth.principal import Principal, Role
 from eventide.config import Settings
 from eventide.graphql.context import Context
 from eventide.graphql.errors import ApiError
-from eventide.limits.analysis import Measure
+from eventide.limits.analysis import Measure, widest_selection
 from eventide.limits.rate import Throttle, charge, charge_events, enforce, principal_key
 from eventide.limits.rules import OperationLimits, operation_limits_rule
 
@@ -109,6 +109,18 @@ class OperationGuard(SchemaExtension):
                 error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED"}
 
     def on_validate(self) -> Iterator[None]:
+        context = self.execution_context.context
+        document = self.execution_context.graphql_document
+        if isinstance(context, Context) and document is not None:
+            limit = context.services.settings.max_query_breadth
+            if (widest := widest_selection(document)) > limit:
+                # Set before validation runs, so validation is skipped.
+                self.execution_context.pre_execution_errors = [
+                    GraphQLError(
+                        f"A selection set has {widest} selections; the limit is {limit}.",
+                        extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+                    )
+                ]
         yield
         operation = self._operation()
         if operation is not None and id(operation) in self._measures:
