@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import random
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -59,22 +60,23 @@ def instants(draw: st.DrawFn) -> dt.datetime:
     )
 
 
-@st.composite
-def events_lists(draw: st.DrawFn) -> list[Event]:
-    count = draw(st.integers(0, 300))
+def random_events(rng: random.Random, count: int) -> list[Event]:
+    """``count`` events, two thirds of them within 36 hours of an anchor."""
     events = []
     for i in range(count):
-        occurred = draw(instants())
+        if rng.random() < 2 / 3:
+            occurred = rng.choice(ANCHORS) + dt.timedelta(seconds=rng.uniform(-36, 36) * 3600)
+        else:
+            occurred = START + rng.random() * SPAN
+        occurred = occurred.replace(microsecond=rng.choice([0, occurred.microsecond]))
         events.append(
             Event(
-                event_id=f"e{draw(st.integers(0, 10**6)):07d}-{i}",
-                user_id=draw(st.sampled_from(USERS)),
-                event_type=draw(st.sampled_from(TYPES)),
+                event_id=f"e{rng.randrange(10**6):06d}-{i}",
+                user_id=rng.choice(USERS),
+                event_type=rng.choice(TYPES),
                 occurred_at=occurred,
-                received_at=occurred + dt.timedelta(seconds=draw(st.integers(0, 10**6))),
-                properties=draw(
-                    st.one_of(st.none(), st.fixed_dictionaries({"n": st.integers(0, 9)}))
-                ),
+                received_at=occurred + dt.timedelta(seconds=rng.randrange(10**6)),
+                properties=rng.choice([None, {"n": i}]),
             )
         )
     return events
@@ -94,9 +96,10 @@ def histories(draw: st.DrawFn) -> list[Wave]:
     """How the events reached their tiers: waves of ingestion and archive passes; the
     events of a wave that occurred before the pass's cutoff move cold, and those of later
     waves that occurred before an earlier cutoff are late events that stay hot."""
-    events = draw(events_lists())
+    rng = draw(st.randoms(use_true_random=False))
+    events = random_events(rng, draw(st.integers(0, 400)))
     waves = draw(st.integers(1, 4))
-    assignment = [draw(st.integers(0, waves - 1)) for _ in events]
+    assignment = [rng.randrange(waves) for _ in events]
     days = sorted(draw(st.lists(st.integers(0, 100), min_size=waves, max_size=waves)))
     return [
         Wave(

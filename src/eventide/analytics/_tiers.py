@@ -52,16 +52,24 @@ class Tiers:
         and they are inlined into the cold query as one string literal: no per-row work
         in Python, and the cold store needs no write access.
         """
-        names = ", ".join(column.split()[0] for column in structure.split(","))
         data: str = await self.hot.fetchval(
-            f"SELECT coalesce(string_agg(json_build_array({names})::text, E'\\n'), '')"
-            f" FROM ({sql}) hot_rows",
-            *args,
+            f"SELECT {json_lines(structure)} FROM ({sql}) hot_rows", *args
         )
-        # Every cold query is rendered with parameters (the visibility's at least), so
-        # a literal percent sign is written twice.
-        literal = data.translate(_LITERAL_ESCAPES).replace("%", "%%")
-        return f"format(JSONCompactEachRow, '{structure}', '{literal}')"
+        return inline_table(data, structure)
+
+
+def json_lines(structure: str) -> str:
+    """A PostgreSQL aggregate: the rows' columns named in ``structure`` as JSON lines."""
+    names = ", ".join(column.split()[0] for column in structure.split(","))
+    return f"coalesce(string_agg(json_build_array({names})::text, E'\\n'), '')"
+
+
+def inline_table(data: str, structure: str) -> str:
+    """A ClickHouse table expression over JSON lines ``data`` (from :func:`json_lines`)."""
+    # Every cold query is rendered with parameters (the visibility's at least), so a
+    # literal percent sign is written twice.
+    literal = data.translate(_LITERAL_ESCAPES).replace("%", "%%")
+    return f"format(JSONCompactEachRow, '{structure}', '{literal}')"
 
 
 @contextlib.asynccontextmanager
