@@ -12,11 +12,12 @@ from tests.graphql_client import GraphQLClient
 SCHEMA_QUERY = "{ __schema { queryType { name } } }"
 TYPE_QUERY = '{ __type(name: "Query") { name } }'
 HIDDEN_IN_FRAGMENT = "{ ...Peek } fragment Peek on Query { __schema { types { name } } }"
+ALIASED = "query version { version: __type(name: \"User\") { fields { name } } }"
 
 
 async def test_production_refuses_introspection_to_anonymous_callers(services: Services) -> None:
     async with configured_client(services, env="production") as client:
-        for query in (SCHEMA_QUERY, TYPE_QUERY, HIDDEN_IN_FRAGMENT):
+        for query in (SCHEMA_QUERY, TYPE_QUERY, HIDDEN_IN_FRAGMENT, ALIASED):
             body = await client.execute(query)
             assert body["data"] is None, query
             assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
