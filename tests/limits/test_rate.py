@@ -56,7 +56,8 @@ async def test_query_cost_is_charged_in_points(services: Services, admin_token: 
     async with configured_client(services, rate_limit_query_points=100) as client:
         response = await client.post(query, token=admin_token)
         assert response.json()["extensions"]["cost"]["requestedQueryCost"] == 60
-        assert response.headers["RateLimit-Remaining"] in ("40", "41")  # refill while running
+        # 100 - 60, plus what refilled (100 per minute) while the request ran.
+        assert 40 <= int(response.headers["RateLimit-Remaining"]) <= 45
         assert await client.error_code(query, token=admin_token) == "RATE_LIMITED"
         assert await client.data("{ version }", token=admin_token)
 
