@@ -59,12 +59,22 @@ class Partial:
 
 
 async def partial_counts(
-    tiers: Tiers, rows: KeyedRows, *, late_before: dt.datetime | None = None
+    tiers: Tiers,
+    rows: KeyedRows,
+    *,
+    late_before: dt.datetime | None = None,
+    every_key_late: bool = False,
 ) -> Partial:
     """Each tier's (events, users) per key, and the hot pairs of the keys of hot events
-    that occurred before ``late_before``."""
-    late = f"min(occurred_at) < {rows.hot_arg()}" if late_before is not None else "false"
-    hot_args = (*rows.hot_args, late_before) if late_before is not None else rows.hot_args
+    that occurred before ``late_before`` (of every key, with ``every_key_late``)."""
+    late = "false"
+    if every_key_late:
+        late = "true"
+    elif late_before is not None:
+        late = f"min(occurred_at) < {rows.hot_arg()}"
+    hot_args = rows.hot_args
+    if late_before is not None and not every_key_late:
+        hot_args = (*hot_args, late_before)
     # One scan of the hot rows: (key, user) pairs first, everything else from them.
     hot_query = tiers.hot.fetchrow(
         f"""WITH pairs AS MATERIALIZED (

@@ -112,6 +112,11 @@ class Offsets:
             offset = value
         return offset
 
+    def constant_near(self, instant_us: int) -> bool:
+        """Whether the offset stays the same within :data:`DAY_MARGIN_US` of the instant."""
+        low, high = instant_us - DAY_MARGIN_US, instant_us + DAY_MARGIN_US
+        return not any(low < start <= high for start, _ in self.steps)
+
     def local_day(self, instant_us: int) -> int:
         return (instant_us + self.at(instant_us)) // DAY_US
 
@@ -119,13 +124,16 @@ class Offsets:
 @dataclass(frozen=True)
 class Window:
     """Local days ``first..last`` of a zone: the UTC instants that can fall on them and
-    the zone's offsets over those instants."""
+    the zone's offsets over those instants. When ``exact``, the instants in
+    ``[start_us, end_us)`` are exactly those of the days; otherwise (an offset change
+    next to an edge can make a day's instants non-contiguous) a superset."""
 
     first: int
     last: int
     start_us: int
     end_us: int
     offsets: Offsets
+    exact: bool = False
 
     @property
     def empty(self) -> bool:
@@ -136,7 +144,14 @@ def window(tz: ZoneInfo, first: int, last: int) -> Window:
     """The instants that may lie on local days ``first..last``, clamped to storable years."""
     start = max(first * DAY_US - DAY_MARGIN_US, MIN_INSTANT_US)
     end = min((last + 1) * DAY_US + DAY_MARGIN_US, MAX_INSTANT_US)
-    return Window(first, last, start, end, offsets(tz, start, end))
+    steps = offsets(tz, start, end)
+    first_edge, last_edge = first * DAY_US, (last + 1) * DAY_US
+    if steps.constant_near(first_edge) and steps.constant_near(last_edge):
+        # Local time is continuous around both edges: each is one exact instant.
+        exact_start, exact_end = first_edge - steps.at(first_edge), last_edge - steps.at(last_edge)
+        if exact_start >= MIN_INSTANT_US and exact_end <= MAX_INSTANT_US:
+            return Window(first, last, exact_start, exact_end, steps, exact=True)
+    return Window(first, last, start, end, steps)
 
 
 def offsets(tz: ZoneInfo, start_us: int, end_us: int) -> Offsets:

@@ -33,9 +33,9 @@ async def top_events(
         return []
     async with snapshot(services) as tiers:
         rows = _rows(window, tiers.visible)
-        # Nearly every event type has events in both tiers: the distinct users of the
-        # types that make the top are settled after the event counts have ranked them.
-        partial = await partial_counts(tiers, rows)
+        # Nearly every event type has events in both tiers: the hot pass returns the pairs
+        # of every type, and only the types that make the top are settled from them.
+        partial = await partial_counts(tiers, rows, every_key_late=True)
         hot, cold = partial.hot, partial.cold
         events = {t: hot.get(t, (0, 0))[0] + cold.get(t, (0, 0))[0] for t in hot.keys() | cold}
         # Event counts add up, so the order is known before any distinct user is merged.
