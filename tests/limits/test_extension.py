@@ -12,7 +12,7 @@ from tests.graphql_client import GraphQLClient
 SCHEMA_QUERY = "{ __schema { queryType { name } } }"
 TYPE_QUERY = '{ __type(name: "Query") { name } }'
 HIDDEN_IN_FRAGMENT = "{ ...Peek } fragment Peek on Query { __schema { types { name } } }"
-ALIASED = "query version { version: __type(name: \"User\") { fields { name } } }"
+ALIASED = 'query version { version: __type(name: "User") { fields { name } } }'
 
 
 async def test_production_refuses_introspection_to_anonymous_callers(services: Services) -> None:
