@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint typecheck schema schema-check contract bench-ingest clean
+.PHONY: install run test lint typecheck schema schema-check contract bench-ingest bench-query clean
 
 install: $(BIN)/eventide node_modules/.package-lock.json
 
@@ -44,6 +44,11 @@ contract: install
 # Ingestion throughput against raw asyncpg; BENCH_EVENTS sets the total (default 1,000,000).
 bench-ingest: install
 	$(BIN)/python benchmarks/ingest.py
+
+# Analytics latency through /graphql against raw SQL; BENCH_COLD_EVENTS, BENCH_HOT_EVENTS
+# (default 10,000,000 and 1,000,000) size the data set.
+bench-query: install
+	$(BIN)/python benchmarks/query.py
 
 clean:
 	rm -rf $(VENV) .eventide .pytest_cache .mypy_cache .ruff_cache node_modules
