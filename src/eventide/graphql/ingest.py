@@ -15,6 +15,7 @@ from eventide.graphql.errors import BadUserInput, ServiceUnavailable
 from eventide.graphql.permissions import scoped
 from eventide.graphql.scalars import JSON
 from eventide.ingest.service import InvalidBatch, StoreUnavailable, ingest
+from eventide.observability.metrics import EVENTS
 
 
 @strawberry.input(description="One event to ingest.")
@@ -88,6 +89,9 @@ class IngestMutation:
             raise BadUserInput(str(error)) from None
         except StoreUnavailable as error:
             raise ServiceUnavailable(str(error)) from error
+        EVENTS.labels(outcome="accepted").inc(outcome.accepted)
+        EVENTS.labels(outcome="duplicate").inc(outcome.duplicates)
+        EVENTS.labels(outcome="rejected").inc(len(outcome.rejected))
         return IngestResult(
             accepted=outcome.accepted,
             duplicates=outcome.duplicates,

@@ -1,24 +1,26 @@
-"""Prometheus metrics. Other modules increment the public counters and gauges here.
+"""Prometheus metrics.
 
-- ``EVENTS.labels(outcome=...).inc(n)`` with outcome ``accepted``, ``duplicate`` or
-  ``rejected``;
-- ``ARCHIVE_LAG_SECONDS.set(s)``: age of the oldest event still waiting for the archiver;
-- ``ARCHIVE_LAST_RUN_SECONDS.set(unix_time)`` and ``ARCHIVE_LAST_RUN_MOVED.set(n)`` after
-  each archive pass.
+Counters are kept per process (``EVENTS.labels(outcome=...).inc(n)`` with outcome
+``accepted``, ``duplicate`` or ``rejected``). The archive's state is shared by every
+replica, so its gauges are read from PostgreSQL at scrape time instead.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
+from eventide.archive import runs
+from eventide.archive.archiver import hot_cutoff
+from eventide.archive.runs import ArchiveRun
 from eventide.services import Services
 
 OPERATIONS = Counter(
@@ -37,16 +39,6 @@ HTTP_REQUESTS = Counter(
 )
 EVENTS = Counter(
     "eventide_events", "Ingested events by outcome: accepted, duplicate, rejected.", ["outcome"]
-)
-ARCHIVE_LAG_SECONDS = Gauge(
-    "eventide_archive_lag_seconds",
-    "Age of the oldest hot event that is due for archiving (0 when none).",
-)
-ARCHIVE_LAST_RUN_SECONDS = Gauge(
-    "eventide_archive_last_run_timestamp_seconds", "Unix time the last archive pass finished."
-)
-ARCHIVE_LAST_RUN_MOVED = Gauge(
-    "eventide_archive_last_run_moved_events", "Events the last archive pass moved."
 )
 
 # Operation names come from clients: keep the label set bounded.
@@ -90,10 +82,48 @@ class PoolCollector(Collector):
         yield from (size, idle, limit)
 
 
+class ArchiveCollector(Collector):
+    """How far the archiver is behind, and its last run, as read before the scrape."""
+
+    def __init__(self, *, lag_seconds: float, last_run: ArchiveRun | None) -> None:
+        self._lag_seconds = lag_seconds
+        self._last_run = last_run
+
+    def collect(self) -> Iterator[Metric]:
+        lag = GaugeMetricFamily(
+            "eventide_archive_lag_seconds",
+            "How far the archived-through instant is behind the hot window's start.",
+        )
+        lag.add_metric([], self._lag_seconds)
+        yield lag
+        run = self._last_run
+        if run is not None and run.finished_at is not None:
+            finished = GaugeMetricFamily(
+                "eventide_archive_last_run_timestamp_seconds",
+                "Unix time the last archive pass finished.",
+            )
+            finished.add_metric([], run.finished_at.timestamp())
+            moved = GaugeMetricFamily(
+                "eventide_archive_last_run_moved_events", "Events the last archive pass moved."
+            )
+            moved.add_metric([], run.moved)
+            yield from (finished, moved)
+
+
+async def _archive_collector(services: Services) -> ArchiveCollector:
+    async with services.db.acquire() as conn:
+        through = await runs.archived_through(conn)
+        last = await runs.last_run(conn)
+    due = hot_cutoff(dt.datetime.now(dt.UTC), services.settings.hot_window_days)
+    lag = 0.0 if through is None else max(0.0, (due - through).total_seconds())
+    return ArchiveCollector(lag_seconds=lag, last_run=last)
+
+
 async def metrics_endpoint(request: Request) -> Response:
-    """Prometheus text format: the process's metrics and this app's engine pools."""
+    """Prometheus text format: the process's metrics, its engine pools and the archive."""
     services: Services = request.app.state.services
     engines = CollectorRegistry(auto_describe=False)
     engines.register(PoolCollector(services))
+    engines.register(await _archive_collector(services))
     body = generate_latest(REGISTRY) + generate_latest(engines)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
