@@ -51,7 +51,8 @@ class Settings:
     max_query_breadth: int = 100
     max_query_tokens: int = 2000
     max_query_cost: int = 10_000
-    max_body_bytes: int = 2 * 1024 * 1024
+    # None: room for the largest valid ingest batch (see body_limit_bytes).
+    max_body_bytes: int | None = None
     query_timeout_seconds: float = 30.0
     slow_query_seconds: float = 1.0
     # Per principal and per minute, shared by every replica through Redis; 0 disables.
@@ -64,6 +65,14 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def body_limit_bytes(self) -> int:
+        """``EVENTIDE_MAX_BODY_BYTES``, or what a full batch of the largest valid events
+        weighs: 32 KiB of properties each plus their other fields, and 1 MiB to spare."""
+        if self.max_body_bytes is not None:
+            return self.max_body_bytes
+        return self.max_batch_events * 36 * 1024 + 1024 * 1024
 
 
 def _int(minimum: int, maximum: int = 2**31 - 1) -> Callable[[str, str], int]:

@@ -14,7 +14,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert (settings.max_query_depth, settings.max_query_aliases) == (10, 15)
     assert settings.max_query_breadth == 100
     assert (settings.max_query_tokens, settings.max_query_cost) == (2000, 10_000)
-    assert settings.max_body_bytes == 2 * 1024 * 1024
+    assert settings.body_limit_bytes == 1000 * 36 * 1024 + 1024 * 1024
     assert settings.query_timeout_seconds == 30.0
     assert settings.cors_origins == ()
 

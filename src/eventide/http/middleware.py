@@ -37,6 +37,8 @@ def http_middleware(settings: Settings) -> list[Middleware]:
             )
         )
     stack.append(
-        Middleware(RequestGuard, max_body_bytes=settings.max_body_bytes, graphql_path=GRAPHQL_PATH)
+        Middleware(
+            RequestGuard, max_body_bytes=settings.body_limit_bytes, graphql_path=GRAPHQL_PATH
+        )
     )
     return stack
