@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -159,6 +160,9 @@ def _cursor(text: str) -> str:
         (TOP, {"range": RANGE, "limit": 1001}),
         (RETENTION, {"range": RANGE, "periods": -1}),
         (RETENTION, {"range": RANGE, "periods": 401}),
+        (DAU, {"range": RANGE, "type": "view\u0000"}),
+        (EVENTS, {"filter": {"userId": "\u0000"}}),
+        (EVENTS, {"after": _cursor('["events", 1, "\\ud800"]')}),
         (EVENTS, {"first": 0}),
         (EVENTS, {"first": 1001}),
         (EVENTS, {"after": "not a cursor"}),
@@ -185,6 +189,21 @@ async def test_malformed_scalars_are_bad_user_input(
     client: GraphQLClient, user_token: str, query: str, variables: dict[str, Any]
 ) -> None:
     assert await client.error_code(query, variables, token=user_token) == "BAD_USER_INPUT"
+
+
+async def test_unpaired_surrogates_are_bad_user_input(
+    client: GraphQLClient, user_token: str
+) -> None:
+    # A JSON client may send "\ud800"; Python decodes it to a lone surrogate.
+    body = json.dumps({"query": EVENTS, "variables": {"filter": {"eventType": "\ud800"}}})
+    response = await client.http.post(
+        "/graphql",
+        content=body,
+        headers={"Authorization": f"Bearer {user_token}", "Content-Type": "application/json"},
+    )
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "eventType" in error["message"]
 
 
 async def test_longest_range_and_extreme_arguments_are_accepted(

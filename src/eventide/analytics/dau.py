@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from eventide.analytics import calendar
+from eventide.analytics._args import checked_text
 from eventide.analytics._keyed import KeyedRows, merged_counts, partial_counts
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics._tiers import snapshot
@@ -28,6 +29,7 @@ async def daily_active_users(
     event_type: str | None = None,
 ) -> list[DailyActiveUsers]:
     """One row per day of ``first..last`` in ``timezone``, ascending, zeros included."""
+    event_type = checked_text("eventType", event_type)
     days = calendar.DayRange.of(first, last)
     window = calendar.window(calendar.zone(timezone), days.first, days.last)
     users: dict[int, int] = {}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventide.analytics import calendar
+from eventide.analytics._args import checked_text
 from eventide.analytics._tiers import Tiers, snapshot
 from eventide.services import Services
 
@@ -52,6 +53,10 @@ async def list_events(
 ) -> EventPage:
     """Up to ``first`` events matching ``where``, newest first, with keys below ``below``
     (an event's :attr:`Event.key`)."""
+    checked_text("filter.userId", where.user_id)
+    checked_text("filter.eventType", where.event_type)
+    if below is not None:
+        checked_text("cursor", below[1])
     async with snapshot(services) as tiers:
         hot = await _hot_page(tiers, where, below, first + 1)
         # The page is the first + 1 newest of both tiers: cold events older than the

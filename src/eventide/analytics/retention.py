@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventide.analytics import calendar
+from eventide.analytics._args import checked_text
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics._tiers import Tiers, snapshot
 from eventide.analytics.calendar import Period
@@ -79,8 +80,8 @@ async def retention(
         first_key=first_key,
         last_key=last_key,
         window=calendar.window(tz, window_first, window_last),
-        cohort_event_type=cohort_event_type,
-        return_event_type=return_event_type,
+        cohort_event_type=checked_text("cohortEventType", cohort_event_type),
+        return_event_type=checked_text("returnEventType", return_event_type),
     )
     counts: dict[tuple[int, int], int] = {}
     if not query.window.empty:

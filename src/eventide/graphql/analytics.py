@@ -148,12 +148,13 @@ class AnalyticsQuery:
         after: str | None = None,
     ) -> EventConnection:
         check_page_size(first)
-        page = await listing.list_events(
-            info.context.services,
-            where=filter.to_domain() if filter else listing.EventFilter(),
-            first=first,
-            below=_position(after) if after is not None else None,
-        )
+        with _bad_input():
+            page = await listing.list_events(
+                info.context.services,
+                where=filter.to_domain() if filter else listing.EventFilter(),
+                first=first,
+                below=_position(after) if after is not None else None,
+            )
         return EventConnection(
             edges=[EventEdge(cursor=_cursor(e), node=Event.of(e)) for e in page.events],
             page_info=PageInfo(
