@@ -45,6 +45,14 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     database_pool_size: int = 10
+    # Bounds on waiting for an engine (see README "Operations"): during an outage a
+    # request fails within these instead of hanging.
+    database_connect_timeout_seconds: float = 5.0
+    database_acquire_timeout_seconds: float = 10.0
+    database_command_timeout_seconds: float = 30.0
+    redis_timeout_seconds: float = 2.0
+    clickhouse_connect_timeout_seconds: float = 5.0
+    clickhouse_send_receive_timeout_seconds: float = 30.0
     # Operation limits (see README "Operations").
     max_query_depth: int = 10
     max_query_aliases: int = 15
@@ -164,6 +172,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "admin_password": ("EVENTIDE_ADMIN_PASSWORD", _text),
         "log_level": ("EVENTIDE_LOG_LEVEL", _choice(*LOG_LEVELS)),
         "database_pool_size": ("EVENTIDE_DATABASE_POOL_SIZE", _int(1, 1000)),
+        "database_connect_timeout_seconds": ("EVENTIDE_DATABASE_CONNECT_TIMEOUT_SECONDS", _seconds),
+        "database_acquire_timeout_seconds": ("EVENTIDE_DATABASE_ACQUIRE_TIMEOUT_SECONDS", _seconds),
+        "database_command_timeout_seconds": ("EVENTIDE_DATABASE_COMMAND_TIMEOUT_SECONDS", _seconds),
+        "redis_timeout_seconds": ("EVENTIDE_REDIS_TIMEOUT_SECONDS", _seconds),
+        "clickhouse_connect_timeout_seconds": (
+            "EVENTIDE_CLICKHOUSE_CONNECT_TIMEOUT_SECONDS",
+            _seconds,
+        ),
+        "clickhouse_send_receive_timeout_seconds": (
+            "EVENTIDE_CLICKHOUSE_SEND_RECEIVE_TIMEOUT_SECONDS",
+            _seconds,
+        ),
         "max_query_depth": ("EVENTIDE_MAX_QUERY_DEPTH", _int(1, 100)),
         "max_query_aliases": ("EVENTIDE_MAX_QUERY_ALIASES", _int(0, 1000)),
         "max_query_breadth": ("EVENTIDE_MAX_QUERY_BREADTH", _int(1, 10_000)),

@@ -63,13 +63,22 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIte
         )
         redis_url = settings.redis_url or embedded.enter_context(embedded_redis(settings.data_dir))
         async with contextlib.AsyncExitStack() as stack:
-            db = await postgres.create_pool(database_url, size=settings.database_pool_size)
+            db = await postgres.create_pool(
+                database_url,
+                size=settings.database_pool_size,
+                connect_timeout=settings.database_connect_timeout_seconds,
+                acquire_timeout=settings.database_acquire_timeout_seconds,
+                command_timeout=settings.database_command_timeout_seconds,
+            )
             stack.push_async_callback(db.close)
             cold = await open_cold_store(
-                settings.clickhouse_url, embedded_path=str(settings.data_dir / "clickhouse")
+                settings.clickhouse_url,
+                embedded_path=str(settings.data_dir / "clickhouse"),
+                connect_timeout=settings.clickhouse_connect_timeout_seconds,
+                send_receive_timeout=settings.clickhouse_send_receive_timeout_seconds,
             )
             stack.push_async_callback(cold.close)
-            redis = redis_store.connect_redis(redis_url)
+            redis = redis_store.connect_redis(redis_url, timeout=settings.redis_timeout_seconds)
             stack.push_async_callback(redis.aclose)
             if migrate:
                 async with db.acquire() as conn:

@@ -6,7 +6,13 @@ import logging
 
 from graphql import GraphQLError
 
-from eventide.graphql.errors import INTERNAL_ERROR_MESSAGE, ApiError
+from eventide.graphql.errors import (
+    INTERNAL_ERROR_MESSAGE,
+    ApiError,
+    InternalServerError,
+    ServiceUnavailable,
+)
+from eventide.storage.outages import unavailable_engine
 
 logger = logging.getLogger("eventide.errors")
 
@@ -22,17 +28,32 @@ def classify(error: GraphQLError) -> None:
         # variables carry the scalar's own ValueError, whose message is ours and safe.
         extensions.setdefault("code", _document_error_code(error.message))
     elif original is not None:
-        # The message may carry SQL, a stack or a secret: log it here, answer generically.
-        logger.error(
-            "unexpected error in %s",
-            ".".join(str(p) for p in error.path or ()) or "operation",
-            exc_info=original,
-        )
-        error.message = INTERNAL_ERROR_MESSAGE
-        extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        answer = client_error(original, where=".".join(str(p) for p in error.path or ()))
+        error.message = answer.message
+        extensions = dict(answer.extensions or {})
     else:
         extensions.setdefault("code", "INTERNAL_SERVER_ERROR")
     error.extensions = extensions
+
+
+def client_error(error: Exception, *, where: str) -> ApiError:
+    """What a client is told about an exception that is not an :class:`ApiError`.
+
+    An engine out of reach is SERVICE_UNAVAILABLE, worth a retry; anything else is
+    masked. Either way the message may carry SQL, an address or a secret: the detail
+    goes to the log only.
+    """
+    if engine := unavailable_engine(error):
+        logger.warning(
+            "%s unavailable in %s: %s: %s",
+            engine,
+            where or "operation",
+            type(error).__name__,
+            error,
+        )
+        return ServiceUnavailable(f"{engine} is unavailable, retry later")
+    logger.error("unexpected error in %s", where or "operation", exc_info=error)
+    return InternalServerError(INTERNAL_ERROR_MESSAGE)
 
 
 def _document_error_code(message: str) -> str:

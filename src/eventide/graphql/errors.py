@@ -45,4 +45,10 @@ class ServiceUnavailable(ApiError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class InternalServerError(ApiError):
+    """What a client is told about a failure it cannot act on; details go to the log."""
+
+    code = "INTERNAL_SERVER_ERROR"
+
+
 INTERNAL_ERROR_MESSAGE = "Internal server error"

@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from eventide.auth.authenticate import authenticate
+from eventide.auth.authenticate import Authentication, authenticate
 from eventide.graphql.context import Context
+from eventide.graphql.error_codes import client_error
 from eventide.graphql.loaders import Loaders
 from eventide.http.errors import JsonErrorsGraphQL
 from eventide.services import Services
@@ -21,7 +22,12 @@ class GraphQLView(JsonErrorsGraphQL):
         assert isinstance(request, Request)
         assert isinstance(response, Response)
         services: Services = request.app.state.services
-        auth = await authenticate(services, request.headers.get("authorization"))
+        try:
+            auth = await authenticate(services, request.headers.get("authorization"))
+        except Exception as error:
+            # An engine down while checking credentials: the credentials stay refused
+            # (guarded fields answer with this error) and public fields keep answering.
+            auth = Authentication(error=client_error(error, where="authentication"))
         return Context(
             request=request,
             response=response,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import logging
 from abc import ABC, abstractmethod
@@ -23,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 from clickhouse_driver.util.escape import escape_param
 
+from eventide.config import Settings
 from eventide.storage import _sql_files
 
 logger = logging.getLogger(__name__)
@@ -154,16 +156,29 @@ class EmbeddedColdStore(ColdStore):
 class NativeColdStore(ColdStore):
     """A ClickHouse server over the native protocol (clickhouse-driver)."""
 
-    def __init__(self, url: str, *, connections: int = 4) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connections: int = 4,
+        connect_timeout: float = Settings.clickhouse_connect_timeout_seconds,
+        send_receive_timeout: float = Settings.clickhouse_send_receive_timeout_seconds,
+    ) -> None:
         from clickhouse_driver import Client
 
         parts = urlsplit(url)
         self.database = parts.path.lstrip("/") or "default"
+        # A client connects on its first call, and again on the call after a failure
+        # (it drops a broken connection, and pings an idle one before reusing it), so
+        # the store works again by itself once the server is back.
         options: dict[str, Any] = {
             "host": parts.hostname or "localhost",
             "port": parts.port or 9000,
             "user": unquote(parts.username or "default"),
             "password": unquote(parts.password or ""),
+            "connect_timeout": connect_timeout,
+            # Bounds each wait for the server; a long query keeps sending progress packets.
+            "send_receive_timeout": send_receive_timeout,
             "settings": {"use_numpy": False},
         }
         # The database may not exist yet: create it through a connection without one.
@@ -210,9 +225,21 @@ def _aware(value: Any) -> Any:
     return value
 
 
-async def open_cold_store(url: str | None, *, embedded_path: str) -> ColdStore:
+async def open_cold_store(
+    url: str | None,
+    *,
+    embedded_path: str,
+    connect_timeout: float = Settings.clickhouse_connect_timeout_seconds,
+    send_receive_timeout: float = Settings.clickhouse_send_receive_timeout_seconds,
+) -> ColdStore:
     """A server transport when ``url`` is set, else the embedded engine under ``embedded_path``."""
     # Both constructors do blocking I/O (connect, create the database).
     if url:
-        return await asyncio.to_thread(NativeColdStore, url)
+        server = functools.partial(
+            NativeColdStore,
+            url,
+            connect_timeout=connect_timeout,
+            send_receive_timeout=send_receive_timeout,
+        )
+        return await asyncio.to_thread(server)
     return await asyncio.to_thread(EmbeddedColdStore, embedded_path)

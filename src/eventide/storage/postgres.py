@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import asyncpg
 
+from eventide.config import Settings
 from eventide.storage import _sql_files
 
 logger = logging.getLogger(__name__)
@@ -15,15 +17,50 @@ logger = logging.getLogger(__name__)
 _MIGRATION_LOCK = 0x45564E544944
 
 
-async def create_pool(url: str, *, size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(
+class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg is untyped
+    """A pool whose ``acquire()`` gives up after a default timeout.
+
+    Every query of the code base goes through ``acquire()`` (also ``pool.fetch`` and
+    the like), so none waits forever for a free connection when the server hangs.
+    A connection the server closed is replaced by the pool on its next acquisition.
+    """
+
+    __slots__ = ("_acquire_timeout",)
+
+    def __init__(self, *args: Any, acquire_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self._acquire_timeout if timeout is None else timeout)
+
+
+async def create_pool(
+    url: str,
+    *,
+    size: int = 10,
+    connect_timeout: float = Settings.database_connect_timeout_seconds,
+    acquire_timeout: float = Settings.database_acquire_timeout_seconds,
+    command_timeout: float = Settings.database_command_timeout_seconds,
+) -> asyncpg.Pool:
+    pool = _BoundedPool(
         url,
+        acquire_timeout=acquire_timeout,
         min_size=1,
         max_size=size,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
         # JSON columns come back as text; the codecs below make them Python values.
         init=_init_connection,
+        timeout=connect_timeout,
+        command_timeout=command_timeout,
         server_settings={"timezone": "UTC", "application_name": "eventide"},
     )
+    await pool
+    return pool
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
