@@ -8,7 +8,9 @@ embedded ClickHouse (chdb, owned by this process, in a temporary directory):
 - hot: BENCH_HOT_EVENTS events over the last 7 days (``generate_series``), of which 1%
   are late events on cold days, so dau and topEvents have days and types in both tiers.
 
-Users are drawn from BENCH_USERS ids, event types skewed over 20 names. Then, for each
+Cold events draw users from a pool that grows to BENCH_USERS ids over the cold days (so
+users keep arriving, and FIRST_SEEN cohorts fill), hot events from all of them; event
+types are skewed over 20 names. Then, for each
 question, BENCH_ROUNDS timed runs (after warm-up) of:
 
 - api: the GraphQL query over HTTP (in-process ASGI app, a signed-in user's JWT);
@@ -56,10 +58,10 @@ HOT_START = NOW - dt.timedelta(days=HOT_DAYS - 1)
 COLD_FILL = """
 INSERT INTO events (event_id, user_id, event_type, occurred_at, received_at, properties, batch_id)
 SELECT concat('c', toString(number)),
-       concat('user-', toString(cityHash64(number) %% %(users)s)),
+       concat('user-', toString(cityHash64(number) %% (1 + intDiv(%(users)s * number, %(count)s)))),
        concat('type-', toString(toUInt32(sqrt(cityHash64(number, 1) %% 400)))),
-       fromUnixTimestamp64Micro(toInt64(%(start)s + intDiv(number * %(span)s, %(count)s))),
-       fromUnixTimestamp64Micro(toInt64(%(start)s + intDiv(number * %(span)s, %(count)s))),
+       fromUnixTimestamp64Micro(toInt64(%(start)s + number * intDiv(%(span)s, %(count)s))),
+       fromUnixTimestamp64Micro(toInt64(%(start)s + number * intDiv(%(span)s, %(count)s))),
        '{"plan":"pro"}', %(batch)s
 FROM numbers(%(count)s)
 """
@@ -68,7 +70,7 @@ INSERT INTO events (event_id, user_id, event_type, occurred_at, received_at, pro
 SELECT 'h' || i,
        'user-' || abs(hashint8(i)) % $2,
        'type-' || floor(sqrt(abs(hashint8(-i)) % 400))::int,
-       CASE WHEN i % 100 = 0 THEN $4::timestamptz - make_interval(secs => (i * 7919) % $5)
+       CASE WHEN i % 100 = 0 THEN $4::timestamptz - make_interval(secs => (i::bigint * 7919) % $5)
             ELSE $3::timestamptz + make_interval(secs => (i * 604800.0 / $1)::float8) END,
        now(), '{"plan": "pro"}'::jsonb
 FROM generate_series(1, $1) AS i
@@ -139,6 +141,11 @@ async def fill(services: Services, *, cold: int, hot: int, cold_days: int, users
         },
     )
     await services.cold.execute("OPTIMIZE TABLE events FINAL")
+    rows = await services.cold.fetch(
+        "SELECT count(), min(occurred_at), max(occurred_at) FROM events"
+    )
+    assert rows[0][0] == cold, rows
+    assert rows[0][2] < HOT_START, rows
 
 
 def raw_queries(services: Services) -> dict[str, Callable[[], Awaitable[Any]]]:
@@ -233,6 +240,7 @@ def api_queries(http: httpx.AsyncClient, token: str) -> dict[str, Callable[[], A
             )
             body = response.json()
             assert "errors" not in body, body["errors"]
+            assert any(body["data"].values()), body  # a question with an answer
             return body
 
         return call
