@@ -148,7 +148,10 @@ class ClickHouseServer:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.port = free_port(span=3)  # native, HTTP and interserver ports
-        self.url = f"clickhouse://default@127.0.0.1:{self.port}/default"
+        self.url = self.database_url("default")
+
+    def database_url(self, database: str) -> str:
+        return f"clickhouse://default@127.0.0.1:{self.port}/{database}"
 
     def _script(self, *args: str) -> None:
         script = PROJECT_ROOT / "scripts" / "clickhouse-server.sh"
@@ -158,8 +161,21 @@ class ClickHouseServer:
         self._script("start", str(self.directory), str(self.port))
 
     def stop(self) -> None:
+        """Stop, and wait for the process to exit: it holds a lock on its directory.
+
+        The server lingers up to about ten seconds while idle clients stay connected.
+        """
+        pid = int((self.directory / "pid").read_text())
         self._script("stop", str(self.directory))
-        wait_until(lambda: not _listening(self.port), what="clickhouse-server stopped")
+        wait_until(lambda: not _alive(pid), timeout=30, what="clickhouse-server exited")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 @contextlib.contextmanager

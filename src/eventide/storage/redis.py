@@ -11,10 +11,9 @@ from eventide.config import Settings
 
 
 def connect_redis(url: str, *, timeout: float = Settings.redis_timeout_seconds) -> Redis:
-    # Connections are opened on demand, so the client outlives a Redis restart. One
-    # immediate retry replaces a pooled connection the restart closed; the library's
-    # default (ten retries with backoff) would make every call of an outage slow, and
-    # a timeout is not retried: it would only double the wait.
+    # Connections are opened on demand, so the client outlives a Redis restart: one
+    # immediate retry replaces a pooled connection that the restart closed. A timeout
+    # is not retried, which would only double the wait of every call during an outage.
     return Redis.from_url(
         url,
         decode_responses=False,

@@ -1,0 +1,103 @@
+"""Which failures the API answers as SERVICE_UNAVAILABLE, on errors the drivers really raise."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import pytest
+from clickhouse_driver import Client as ClickHouseClient
+
+from eventide.graphql.error_codes import client_error
+from eventide.services import Services
+from eventide.storage import postgres
+from eventide.storage.outages import unavailable_engine
+from eventide.storage.redis import connect_redis
+from tests.faults.servers import free_port
+
+
+async def raised(call: Callable[[], Awaitable[object]]) -> Exception:
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - which one is what is tested
+        await call()
+    return caught.value
+
+
+async def test_a_refused_postgresql_connection() -> None:
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
+    error = await raised(lambda: postgres.create_pool(url, connect_timeout=2))
+    assert isinstance(error, OSError)  # bare: only the traceback names asyncpg
+    assert unavailable_engine(error) == "PostgreSQL"
+    answer = client_error(error, where="me")
+    assert answer.extensions == {"code": "SERVICE_UNAVAILABLE"}
+    assert answer.message == "PostgreSQL is unavailable, retry later"
+
+
+async def test_a_refused_redis_connection() -> None:
+    redis = connect_redis(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        error = await raised(lambda: redis.exists("key"))
+    finally:
+        await redis.aclose()
+    assert unavailable_engine(error) == "Redis"
+
+
+async def test_a_refused_clickhouse_connection() -> None:
+    def query() -> object:
+        with ClickHouseClient(host="127.0.0.1", port=free_port(), connect_timeout=2) as client:
+            return client.execute("SELECT 1")
+
+    error = await raised(lambda: asyncio.to_thread(query))
+    assert unavailable_engine(error) == "ClickHouse"
+
+
+async def test_waits_are_bounded_and_answered_as_unavailable(services: Services) -> None:
+    url = services.settings.database_url
+    assert url is not None
+    pool = await postgres.create_pool(url, size=1, acquire_timeout=0.2, command_timeout=0.2)
+    try:
+        slow = await raised(lambda: pool.execute("SELECT pg_sleep(2)"))
+        async with pool.acquire():
+            starved = await raised(lambda: pool.fetchval("SELECT 1"))
+    finally:
+        await pool.close()
+    assert isinstance(slow, TimeoutError)
+    assert isinstance(starved, TimeoutError)
+    assert unavailable_engine(slow) == unavailable_engine(starved) == "PostgreSQL"
+
+
+async def test_an_error_raised_from_an_outage_is_an_outage() -> None:
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/postgres"
+
+    async def wrapped() -> None:
+        try:
+            await asyncpg.connect(url, timeout=2)
+        except OSError as error:
+            raise RuntimeError("could not load the user") from error
+
+    assert unavailable_engine(await raised(wrapped)) == "PostgreSQL"
+
+
+async def test_other_failures_stay_masked(services: Services) -> None:
+    def read_missing_file() -> object:
+        with open("/nonexistent/eventide") as file:
+            return file.read()
+
+    missing_file = await raised(lambda: asyncio.to_thread(read_missing_file))
+    async with services.db.acquire() as conn:
+        # Two statements at once on one connection: a bug, not an outage.
+        both = await asyncio.gather(
+            conn.fetch("SELECT 1"), conn.fetch("SELECT 2"), return_exceptions=True
+        )
+        misuse = next(result for result in both if isinstance(result, Exception))
+        sql_error = await raised(lambda: conn.fetch("SELECT * FROM no_such_table"))
+        await conn.execute("SET statement_timeout = 50")
+        try:
+            cancelled = await raised(lambda: conn.execute("SELECT pg_sleep(1)"))
+        finally:
+            await conn.execute("RESET statement_timeout")
+    for error in (missing_file, misuse, sql_error, cancelled):
+        assert unavailable_engine(error) is None, repr(error)
+    answer = client_error(missing_file, where="me")
+    assert answer.extensions == {"code": "INTERNAL_SERVER_ERROR"}
+    assert answer.message == "Internal server error"
