@@ -78,6 +78,22 @@ async def test_an_error_raised_from_an_outage_is_an_outage() -> None:
     assert unavailable_engine(await raised(wrapped)) == "PostgreSQL"
 
 
+async def test_concurrent_calls_failed_by_an_outage(services: Services) -> None:
+    redis = connect_redis(f"redis://127.0.0.1:{free_port()}/0")
+
+    async def both() -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(services.db.fetchval("SELECT 1"))
+            group.create_task(redis.exists("key"))
+
+    try:
+        error = await raised(both)
+    finally:
+        await redis.aclose()
+    assert isinstance(error, ExceptionGroup)
+    assert unavailable_engine(error) == "Redis"
+
+
 async def test_other_failures_stay_masked(services: Services) -> None:
     def read_missing_file() -> object:
         with open("/nonexistent/eventide") as file:

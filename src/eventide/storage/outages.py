@@ -41,6 +41,11 @@ def unavailable_engine(error: BaseException) -> str | None:
         seen.add(id(current))
         if engine := _engine_of(current):
             return engine
+        if isinstance(current, BaseExceptionGroup):
+            # Concurrent calls (a TaskGroup): an outage is what most likely failed them.
+            for member in current.exceptions:
+                if engine := unavailable_engine(member):
+                    return engine
         current = current.__cause__ or current.__context__
     return None
 
