@@ -1,0 +1,44 @@
+"""The settings that bound every wait on an engine, and that they reach the clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from eventide.config import ConfigError, load_settings
+from eventide.services import Services
+
+TIMEOUTS = {
+    "EVENTIDE_DATABASE_CONNECT_TIMEOUT_SECONDS": "database_connect_timeout_seconds",
+    "EVENTIDE_DATABASE_ACQUIRE_TIMEOUT_SECONDS": "database_acquire_timeout_seconds",
+    "EVENTIDE_DATABASE_COMMAND_TIMEOUT_SECONDS": "database_command_timeout_seconds",
+    "EVENTIDE_REDIS_TIMEOUT_SECONDS": "redis_timeout_seconds",
+    "EVENTIDE_CLICKHOUSE_CONNECT_TIMEOUT_SECONDS": "clickhouse_connect_timeout_seconds",
+    "EVENTIDE_CLICKHOUSE_SEND_RECEIVE_TIMEOUT_SECONDS": "clickhouse_send_receive_timeout_seconds",
+}
+
+
+def test_defaults_are_a_few_seconds() -> None:
+    settings = load_settings({"EVENTIDE_JWT_SECRET": "s" * 32})
+    values = {attr: getattr(settings, attr) for attr in TIMEOUTS.values()}
+    assert values == {
+        "database_connect_timeout_seconds": 5.0,
+        "database_acquire_timeout_seconds": 10.0,
+        "database_command_timeout_seconds": 30.0,
+        "redis_timeout_seconds": 2.0,
+        "clickhouse_connect_timeout_seconds": 5.0,
+        "clickhouse_send_receive_timeout_seconds": 30.0,
+    }
+
+
+@pytest.mark.parametrize(("variable", "attr"), TIMEOUTS.items())
+def test_each_is_read_from_its_variable(variable: str, attr: str) -> None:
+    settings = load_settings({"EVENTIDE_JWT_SECRET": "s" * 32, variable: "0.5"})
+    assert getattr(settings, attr) == 0.5
+    with pytest.raises(ConfigError, match=variable):
+        load_settings({"EVENTIDE_JWT_SECRET": "s" * 32, variable: "0"})
+
+
+async def test_the_redis_client_uses_its_timeout(services: Services) -> None:
+    options = services.redis.connection_pool.connection_kwargs
+    assert options["socket_connect_timeout"] == services.settings.redis_timeout_seconds
+    assert options["socket_timeout"] == services.settings.redis_timeout_seconds
