@@ -105,4 +105,4 @@ def listing(events: Sequence[Event], where: EventFilter) -> list[Event]:
         and (where.occurred_from is None or e.occurred_at >= where.occurred_from)
         and (where.occurred_to is None or e.occurred_at < where.occurred_to)
     ]
-    return sorted(matching, key=lambda e: (e.occurred_at, e.event_id), reverse=True)
+    return sorted(matching, key=lambda e: (e.occurred_at, e.event_id, e.received_at), reverse=True)

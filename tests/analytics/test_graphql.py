@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
@@ -128,6 +129,25 @@ async def test_events_pages_across_tiers(client: GraphQLClient, user_token: str)
     assert [e["node"]["eventId"] for e in filtered["events"]["edges"]] == ["c1"]
 
 
+async def test_an_event_id_accepted_again_is_listed_with_each_copy(
+    client: GraphQLClient, services: Services, user_token: str
+) -> None:
+    # After its dedup window an id is accepted again, even with the same occurredAt.
+    copy = event("same", "alice", "view", dt.datetime(2026, 3, 1, 10, tzinfo=UTC))
+    await put_hot(services, [copy])
+    await archive_pass(services, trigger="cli", now=dt.datetime(2026, 3, 10, tzinfo=UTC))
+    again = dataclasses.replace(copy, received_at=copy.received_at + dt.timedelta(days=40))
+    await put_hot(services, [again])
+    received, after = [], None
+    while True:
+        page = (await client.data(EVENTS, {"first": 1, "after": after}, token=user_token))["events"]
+        received += [edge["node"]["receivedAt"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert received == ["2026-04-10T10:00:05.000000Z", "2026-03-01T10:00:05.000000Z"]
+
+
 async def test_read_tokens_may_query_other_tokens_may_not(
     client: GraphQLClient, api_token: Callable[[list[str]], Awaitable[str]]
 ) -> None:
@@ -162,14 +182,15 @@ def _cursor(text: str) -> str:
         (RETENTION, {"range": RANGE, "periods": 401}),
         (DAU, {"range": RANGE, "type": "view\u0000"}),
         (EVENTS, {"filter": {"userId": "\u0000"}}),
-        (EVENTS, {"after": _cursor('["events", 1, "\\ud800"]')}),
+        (EVENTS, {"after": _cursor('["events", 1, "\\ud800", 1]')}),
         (EVENTS, {"first": 0}),
         (EVENTS, {"first": 1001}),
         (EVENTS, {"after": "not a cursor"}),
         (EVENTS, {"after": _cursor('["users", 1, "x"]')}),
-        (EVENTS, {"after": _cursor('["events", "1", "x"]')}),
-        (EVENTS, {"after": _cursor('["events", 1]')}),
-        (EVENTS, {"after": _cursor('["events", true, "x"]')}),
+        (EVENTS, {"after": _cursor('["events", "1", "x", 1]')}),
+        (EVENTS, {"after": _cursor('["events", 1, "x"]')}),
+        (EVENTS, {"after": _cursor('["events", true, "x", 1]')}),
+        (EVENTS, {"after": _cursor('["events", 1, "x", 1.5]')}),
     ],
 )
 async def test_invalid_arguments_are_bad_user_input(

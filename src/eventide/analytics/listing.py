@@ -1,10 +1,12 @@
 """The events listing: newest first, keyset-paged across both tiers.
 
-Events are ordered by (occurred_at, event_id) descending; a cursor is the key of the
-last event of a page. Each page reads both tiers through one snapshot, in which every
-event is in exactly one tier, and the key is a total order, so paging visits every
-matching event exactly once even while an archive pass moves events between pages.
-Event ids compare byte-wise in both stores (``COLLATE "C"`` in PostgreSQL), as in Python.
+Events are ordered by (occurred_at, event_id) descending, then by received_at: an event
+id is accepted again once its dedup window has passed, so only the three together
+identify a stored event. A cursor is the key of the last event of a page. Each page
+reads both tiers through one snapshot, in which every event is in exactly one tier, and
+the key is a total order, so paging visits every matching event exactly once even while
+an archive pass moves events between pages. Event ids compare byte-wise in both stores
+(``COLLATE "C"`` in PostgreSQL), as in Python.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from eventide.analytics._args import checked_text
 from eventide.analytics._tiers import Tiers, snapshot
 from eventide.services import Services
 
+# (occurred_at, event_id, received_at), instants in microseconds since the epoch.
+Key = tuple[int, str, int]
+
 
 @dataclass(frozen=True)
 class Event:
@@ -30,8 +35,12 @@ class Event:
     properties: dict[str, Any] | None
 
     @property
-    def key(self) -> tuple[int, str]:
-        return calendar.instant_us(self.occurred_at), self.event_id
+    def key(self) -> Key:
+        return (
+            calendar.instant_us(self.occurred_at),
+            self.event_id,
+            calendar.instant_us(self.received_at),
+        )
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ class EventPage:
 
 
 async def list_events(
-    services: Services, *, where: EventFilter, first: int, below: tuple[int, str] | None = None
+    services: Services, *, where: EventFilter, first: int, below: Key | None = None
 ) -> EventPage:
     """Up to ``first`` events matching ``where``, newest first, with keys below ``below``
     (an event's :attr:`Event.key`)."""
@@ -67,9 +76,7 @@ async def list_events(
     return EventPage(events=merged[:first], has_next_page=len(merged) > first)
 
 
-async def _hot_page(
-    tiers: Tiers, where: EventFilter, below: tuple[int, str] | None, limit: int
-) -> list[Event]:
+async def _hot_page(tiers: Tiers, where: EventFilter, below: Key | None, limit: int) -> list[Event]:
     conditions, args = [], []
 
     def arg(value: Any) -> str:
@@ -86,13 +93,17 @@ async def _hot_page(
         conditions.append(f"occurred_at < {arg(where.occurred_to)}")
     if below is not None:
         at, event_id = arg(calendar.from_instant_us(below[0])), arg(below[1])
+        received = arg(calendar.from_instant_us(below[2]))
         conditions.append(
-            f'(occurred_at < {at} OR (occurred_at = {at} AND event_id COLLATE "C" < {event_id}))'
+            f"(occurred_at < {at} OR (occurred_at = {at} AND ("
+            f'event_id COLLATE "C" < {event_id}'
+            f" OR (event_id = {event_id} AND received_at < {received}))))"
         )
     rows = await tiers.hot.fetch(
         "SELECT event_id, user_id, event_type, occurred_at, received_at, properties"
         f" FROM events WHERE {' AND '.join(conditions) or 'true'}"
-        f' ORDER BY occurred_at DESC, event_id COLLATE "C" DESC LIMIT {arg(limit)}',
+        f' ORDER BY occurred_at DESC, event_id COLLATE "C" DESC, received_at DESC'
+        f" LIMIT {arg(limit)}",
         *args,
     )
     return [Event(*row) for row in rows]
@@ -101,7 +112,7 @@ async def _hot_page(
 async def _cold_page(
     tiers: Tiers,
     where: EventFilter,
-    below: tuple[int, str] | None,
+    below: Key | None,
     limit: int,
     since: dt.datetime | None,
 ) -> list[Event]:
@@ -124,13 +135,14 @@ async def _cold_page(
         params["since"] = calendar.instant_us(since)
     if below is not None:
         conditions.append(
-            "(occurred_at, event_id) < (fromUnixTimestamp64Micro(%(at)s), %(event_id)s)"
+            "(occurred_at, event_id, received_at) < (fromUnixTimestamp64Micro(%(at)s),"
+            " %(event_id)s, fromUnixTimestamp64Micro(%(received)s))"
         )
-        params["at"], params["event_id"] = below
+        params["at"], params["event_id"], params["received"] = below
     rows = await tiers.cold_fetch(
         "SELECT event_id, user_id, event_type, occurred_at, received_at, properties"
         f" FROM events WHERE {' AND '.join(conditions)}"
-        " ORDER BY occurred_at DESC, event_id DESC LIMIT %(limit)s",
+        " ORDER BY occurred_at DESC, event_id DESC, received_at DESC LIMIT %(limit)s",
         params,
     )
     return [

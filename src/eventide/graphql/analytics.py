@@ -51,11 +51,12 @@ def _cursor(event: listing.Event) -> str:
     return encode_cursor(_CURSOR_KIND, *event.key)
 
 
-def _position(cursor: str) -> tuple[int, str]:
-    position = decode_cursor(_CURSOR_KIND, cursor)
-    match position:
-        case [int() as micros, str() as event_id] if not isinstance(micros, bool):
-            return micros, event_id
+def _position(cursor: str) -> listing.Key:
+    match decode_cursor(_CURSOR_KIND, cursor):
+        case [int() as occurred, str() as event_id, int() as received] if not (
+            isinstance(occurred, bool) or isinstance(received, bool)
+        ):
+            return occurred, event_id, received
     raise BadUserInput("Invalid cursor")
 
 
