@@ -17,7 +17,7 @@ from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
 from eventide.graphql.bulk_inputs import BulkInputExecutionContext
 from eventide.graphql.directives import guard_role_fields
 from eventide.graphql.error_codes import classify
-from eventide.graphql.ingest import IngestMutation
+from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.storage import ArchiveMutation, StorageQuery
 from eventide.graphql.system import SystemQuery
@@ -43,7 +43,7 @@ class EventideSchema(strawberry.Schema):
 
 def build_schema(**options: Any) -> EventideSchema:
     guard_role_fields(Query, Mutation)
-    return EventideSchema(
+    built = EventideSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
@@ -51,6 +51,8 @@ def build_schema(**options: Any) -> EventideSchema:
         execution_context_class=BulkInputExecutionContext,
         **options,
     )
+    take_events_as_coerced(built)
+    return built
 
 
 # The observer comes first so that its timing and outcome cover the guard's refusals.
