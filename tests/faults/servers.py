@@ -165,7 +165,10 @@ class ClickHouseServer:
 
         The server lingers up to about ten seconds while idle clients stay connected.
         """
-        pid = int((self.directory / "pid").read_text())
+        pid_file = self.directory / "pid"
+        if not pid_file.exists():
+            return  # stopped already
+        pid = int(pid_file.read_text())
         self._script("stop", str(self.directory))
         wait_until(lambda: not _alive(pid), timeout=30, what="clickhouse-server exited")
 

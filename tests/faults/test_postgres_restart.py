@@ -152,6 +152,7 @@ async def test_ingestion_survives_a_restart_and_stores_each_event_once(
         stopping.set()
         await asyncio.gather(*senders)
         after = await client.post("{ me { id } }", token=restartable.access_token)
+        ready_again = await client.http.get("/ready")
 
         failures = [c for c in calls if c.code is not None]
         retries = [await ingest(client, restartable.api_token, c.ids) for c in failures]
@@ -174,6 +175,7 @@ async def test_ingestion_survives_a_restart_and_stores_each_event_once(
     # The same pool serves every call made once the server is back.
     assert all(c.code is None for c in calls if c.started >= up)
     assert after.json()["data"]["me"]["id"]
+    assert ready_again.status_code == 200
 
     # Retried batches go through; a batch stored before its answer was lost is a duplicate.
     assert all(r.code is None for r in retries)
