@@ -138,6 +138,19 @@ async def test_concurrent_overlapping_batches_store_each_id_once(services: Servi
     assert await hot_ids(services) == sorted(sent_ids)
 
 
+async def test_concurrent_calls_creating_the_same_partitions_all_store(
+    services: Services,
+) -> None:
+    # Every call finds these days without a partition and races the others to create them.
+    days = [dt.datetime(2011, 2, d, 12, tzinfo=dt.UTC) for d in range(1, 7)]
+    batches = [[event(f"k{k}-{i}", occurredAt=day) for i, day in enumerate(days)] for k in range(8)]
+    outcomes = await asyncio.gather(
+        *(ingest(services.db, b, settings=services.settings) for b in batches)
+    )
+    assert [o.accepted for o in outcomes] == [len(days)] * len(batches)
+    assert len(await hot_ids(services)) == len(days) * len(batches)
+
+
 async def test_a_dropped_day_partition_is_recreated(services: Services) -> None:
     day = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)
     await ingest(services.db, [event("a", occurredAt=day)], settings=services.settings)

@@ -96,7 +96,16 @@ async def _ensure_partitions(conn: asyncpg.Connection, days: Iterable[dt.date]) 
     if not missing:
         return
     instants = [dt.datetime.combine(day, dt.time(), dt.UTC) for day in missing]
-    await conn.execute("SELECT ensure_event_partitions($1::timestamptz[])", instants)
+    for attempt in range(len(missing) + 1):
+        try:
+            await conn.execute("SELECT ensure_event_partitions($1::timestamptz[])", instants)
+            break
+        except asyncpg.DuplicateTableError:
+            # A concurrent call created a partition after this transaction read the
+            # catalog; the next transaction reads it afresh and skips that day, so every
+            # attempt gets further.
+            if attempt == len(missing):
+                raise
     if len(_known_days) + len(missing) > _MAX_KNOWN_DAYS:
         _known_days.clear()
     _known_days.update(missing)
