@@ -24,7 +24,7 @@ never an alias, operation or fragment name.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +37,14 @@ from graphql import (
     GraphQLField,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
+    Node,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     Undefined,
+    ValueNode,
+    VariableNode,
     get_named_type,
     is_leaf_type,
     value_from_ast_untyped,
@@ -60,6 +65,8 @@ MAX_LIST_SIZE = 1000
 MAX_RANGE_DAYS = 3660
 MAX_PERIODS = 400
 _SIZE_ARGUMENTS = ("first", "last", "limit")
+# Every argument whose value a measure reads.
+_MEASURED_ARGUMENTS = frozenset((*_SIZE_ARGUMENTS, "range", "period", "periods"))
 _PERIOD_DAYS = {"DAY": 1, "WEEK": 7, "MONTH": 28}
 _INTROSPECTION_ROOTS = ("__schema", "__type")
 
@@ -230,6 +237,38 @@ def widest_selection(document: DocumentNode) -> int:
             if isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
                 pending.append(selection.selection_set)
     return widest
+
+
+def measured_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables whose values a measure of ``document`` may depend on, sorted.
+
+    Only the arguments that size a field are read, so another variable (a batch of
+    events, say) never changes the measure.
+    """
+    names: set[str] = set()
+    pending: list[Node] = list(document.definitions)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, FieldNode):
+            for argument in node.arguments or ():
+                if argument.name.value in _MEASURED_ARGUMENTS:
+                    names.update(_variables_in(argument.value))
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            pending.extend(selection_set.selections)
+    return tuple(sorted(names))
+
+
+def _variables_in(value: ValueNode) -> Iterator[str]:
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, VariableNode):
+            yield node.name.value
+        elif isinstance(node, ListValueNode):
+            pending.extend(node.values)
+        elif isinstance(node, ObjectValueNode):
+            pending.extend(field.value for field in node.fields)
 
 
 def _default(argument: GraphQLArgument) -> Any:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Hashable, Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -35,6 +36,12 @@ from eventide.auth.principal import Principal, Role
 from eventide.config import Settings
 from eventide.graphql.context import Context
 from eventide.graphql.errors import ApiError
+from eventide.limits._documents import (
+    MAX_REMEMBERED_CHARS,
+    ValidatedDocuments,
+    parsed,
+    validation_key,
+)
 from eventide.limits.analysis import Measure, widest_selection
 from eventide.limits.rate import Throttle, charge, charge_events, enforce, principal_key
 from eventide.limits.rules import OperationLimits, operation_limits_rule
@@ -42,6 +49,7 @@ from eventide.limits.rules import OperationLimits, operation_limits_rule
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _TOKEN_LIMIT = re.compile(r"Document contains more than (\d+) tokens")
 INGEST_FIELD = "ingestEvents"
+_validated = ValidatedDocuments()
 
 
 class QueryTimeout(ApiError):
@@ -61,6 +69,7 @@ class OperationGuard(SchemaExtension):
         self._requested: int | None = None
         self._throttle: Throttle | None = None
         self._executed = False
+        self._validation_key: Hashable | None = None
         context = self.execution_context.context
         if not isinstance(context, Context):
             yield
@@ -75,8 +84,15 @@ class OperationGuard(SchemaExtension):
         rules: list[Any] = [
             operation_limits_rule(limits, self.execution_context.variables, self._record)
         ]
-        if not may_introspect(settings, context.principal):
+        introspection = may_introspect(settings, context.principal)
+        if not introspection:
             rules.append(NoSchemaIntrospectionCustomRule)
+        # What a validation's outcome depends on besides the document and its variables.
+        self._validation_parts: tuple[Hashable, ...] = (
+            self.execution_context.schema,
+            limits,
+            introspection,
+        )
         self.execution_context.validation_rules = (
             *self.execution_context.validation_rules,
             *rules,
@@ -99,6 +115,10 @@ class OperationGuard(SchemaExtension):
                 context.response.headers.update(self._throttle.headers())
 
     def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query
+        if self.execution_context.graphql_document is None and query:
+            max_tokens = self.execution_context.parse_options.get("max_tokens")
+            self.execution_context.graphql_document = parsed(query, max_tokens=max_tokens)
         yield
         for error in self.execution_context.pre_execution_errors or ():
             if match := _TOKEN_LIMIT.search(error.message):
@@ -111,6 +131,7 @@ class OperationGuard(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context.context
         document = self.execution_context.graphql_document
+        remembered = None
         if isinstance(context, Context) and document is not None:
             limit = context.services.settings.max_query_breadth
             if (widest := widest_selection(document)) > limit:
@@ -121,7 +142,11 @@ class OperationGuard(SchemaExtension):
                         extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
                     )
                 ]
+            else:
+                remembered = self._remembered_validation(document)
         yield
+        if remembered is None and self._validation_key is not None:
+            self._remember_validation(self._validation_key)
         operation = self._operation()
         if operation is not None and id(operation) in self._measures:
             self._requested = self._measures[id(operation)].cost
@@ -162,6 +187,38 @@ class OperationGuard(SchemaExtension):
         if self._throttle is not None and self._throttle.bucket == "query":
             cost["throttleStatus"] = self._throttle.status()
         return {"cost": cost}
+
+    def _remembered_validation(self, document: DocumentNode) -> tuple[Measure, ...] | None:
+        """The measures of an earlier validation of the same document that passed.
+
+        When there are, validation is skipped: it would find no error again.
+        """
+        query = self.execution_context.query
+        if not query or len(query) > MAX_REMEMBERED_CHARS:
+            return None
+        self._validation_key = validation_key(
+            *self._validation_parts,
+            query,
+            document=document,
+            variables=self.execution_context.variables,
+        )
+        if self._validation_key is None:
+            return None
+        measures = _validated.get(self._validation_key)
+        if measures is not None:
+            self.execution_context.pre_execution_errors = []
+            for operation, measure in zip(_operations(document), measures, strict=True):
+                self._record(operation, measure)
+        return measures
+
+    def _remember_validation(self, key: Hashable) -> None:
+        document = self.execution_context.graphql_document
+        if document is None or self.execution_context.pre_execution_errors:
+            return
+        operations = _operations(document)
+        if all(id(operation) in self._measures for operation in operations):
+            measures = tuple(self._measures[id(operation)] for operation in operations)
+            _validated.put(key, measures)
 
     def _record(self, operation: OperationDefinitionNode, measure: Measure) -> None:
         self._measures[id(operation)] = measure
@@ -204,6 +261,10 @@ class OperationGuard(SchemaExtension):
                 elif isinstance(selection, FieldNode) and selection.name.value == INGEST_FIELD:
                     total += _batch_size(selection, variables)
         return total
+
+
+def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
+    return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
 
 
 def _batch_size(field: FieldNode, variables: dict[str, Any]) -> int:
