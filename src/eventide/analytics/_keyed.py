@@ -1,35 +1,38 @@
 """Event and distinct-user counts per key (a day, an event type) across both tiers.
 
 Event counts add up across tiers; distinct users do not, since one user may have events
-of one key in both. Both tiers count their own rows per key at the same time, in one
-pass each; a key only one tier has is final at once. For a key both tiers have,
-ClickHouse counts the users the two tiers have in common, from the hot (key, user)
-pairs of that key shipped into the query and the cold rows of those users only:
-users(hot or cold) = users(hot) + users(cold) - users(both).
+of one key in both. Two plans, both exact:
 
-The hot pass already returns the pairs of the keys of late hot events (those that
-occurred before the archive watermark: the only hot events whose keys the cold tier is
-likely to have too), so the common case needs no second hot query.
+- :func:`union_counts`, when most keys are in both tiers (event types): the hot tier is
+  reduced to (key, user, events) rows, shipped into one ClickHouse query that counts
+  over the union with the visible cold rows.
+- :func:`partial_counts` then :func:`merged_counts`, when few keys are (days: only those
+  of late events): both tiers count per key at the same time, a key only one tier has
+  is final, and for a key both have, users = hot + cold - common, where ClickHouse
+  counts the common users from the hot (key, user) pairs of that key, reading only the
+  cold rows of those users.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventide.analytics._tiers import Tiers, inline_table, json_lines
+from eventide.analytics._tiers import Tiers
 
 Counts = dict[Any, tuple[int, int]]
+# Every hot row of a key holding an event before an instant t occurred before this long
+# after t: a local day lasts at most 25 hours, and offsets differ by at most 26.
+_KEY_SPAN = dt.timedelta(days=3)
 
 
 @dataclass(frozen=True)
 class KeyedRows:
-    """The rows to count, in each store, as a subquery with columns ``key``, ``user_id``
-    (and ``occurred_at`` in the hot one).
+    """The rows to count, in each store, as a subquery with columns ``key`` and ``user_id``
+    (and ``occurred_at`` in the hot one, for ``late_before``).
 
     ``hot_sql`` is PostgreSQL with ``$n`` arguments ``hot_args``; ``cold_sql`` is ClickHouse
     written with ``Tiers.visible`` and ``%(name)s`` parameters ``cold_params``.
@@ -41,67 +44,63 @@ class KeyedRows:
     hot_args: tuple[Any, ...] = ()
     cold_params: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def pairs_structure(self) -> str:
-        return f"key {self.key_type}, user_id String"
+    def hot_arg(self, offset: int = 1) -> str:
+        """The placeholder of the ``offset``-th argument after ``hot_args``."""
+        return f"${len(self.hot_args) + offset}"
 
-    def hot_arg(self) -> str:
-        """The placeholder of one more argument after ``hot_args``."""
-        return f"${len(self.hot_args) + 1}"
+
+async def union_counts(tiers: Tiers, rows: KeyedRows) -> Counts:
+    """Exact (events, users) of every key, in one pass of each tier."""
+    pushed = await tiers.push_hot(
+        f"SELECT key, user_id, count(*) AS events FROM ({rows.hot_sql}) r GROUP BY key, user_id",
+        *rows.hot_args,
+        structure=f"key {rows.key_type}, user_id String, events UInt64",
+    )
+    counts = await tiers.cold_fetch(
+        f"""SELECT key, sum(events), uniqExact(user_id) FROM (
+                SELECT key, user_id, toUInt64(1) AS events FROM ({rows.cold_sql})
+                UNION ALL SELECT key, user_id, events FROM {pushed})
+            GROUP BY key""",
+        rows.cold_params,
+    )
+    return {key: (events, users) for key, events, users in counts}
 
 
 @dataclass(frozen=True)
 class Partial:
     hot: Counts
     cold: Counts
-    late_keys: frozenset[Any]
-    late_pairs: str  # JSON lines of the hot (key, user) pairs of late_keys
+    late_keys: frozenset[Any]  # keys of hot events that occurred before late_before
+    late_before: dt.datetime | None
 
 
 async def partial_counts(
-    tiers: Tiers,
-    rows: KeyedRows,
-    *,
-    late_before: dt.datetime | None = None,
-    every_key_late: bool = False,
+    tiers: Tiers, rows: KeyedRows, *, late_before: dt.datetime | None
 ) -> Partial:
-    """Each tier's (events, users) per key, and the hot pairs of the keys of hot events
-    that occurred before ``late_before`` (of every key, with ``every_key_late``)."""
-    late = "false"
-    if every_key_late:
-        late = "true"
-    elif late_before is not None:
-        late = f"min(occurred_at) < {rows.hot_arg()}"
-    hot_args = rows.hot_args
-    if late_before is not None and not every_key_late:
-        hot_args = (*hot_args, late_before)
-    # One scan of the hot rows: (key, user) pairs first, everything else from them.
-    hot_query = tiers.hot.fetchrow(
-        f"""WITH pairs AS MATERIALIZED (
-                SELECT key, user_id, count(*) AS events, {late} AS late
-                FROM ({rows.hot_sql}) r GROUP BY key, user_id),
-            keys AS (
-                SELECT key, sum(events)::bigint AS events, count(*) AS users,
-                       bool_or(late) AS late
-                FROM pairs GROUP BY key)
-            SELECT
-                (SELECT coalesce(json_agg(json_build_array(key, events, users, late)), '[]')
-                 FROM keys)::text,
-                (SELECT {json_lines(rows.pairs_structure)} FROM pairs
-                 WHERE key IN (SELECT key FROM keys WHERE late))""",
-        *hot_args,
+    """Each tier's (events, users) per key, counted concurrently, and the keys of hot
+    events that occurred before ``late_before`` (the archive watermark: the hot events
+    whose keys the cold tier is likely to have too). With ``late_before``, keys must be
+    local days."""
+    late = f"min(occurred_at) < {rows.hot_arg()}" if late_before is not None else "false"
+    hot_args = (*rows.hot_args, late_before) if late_before is not None else rows.hot_args
+    hot, cold = await asyncio.gather(
+        tiers.hot.fetch(
+            f"""SELECT key, sum(events)::bigint, count(*), bool_or(late) FROM (
+                    SELECT key, user_id, count(*) AS events, {late} AS late
+                    FROM ({rows.hot_sql}) r GROUP BY key, user_id) pairs
+                GROUP BY key""",
+            *hot_args,
+        ),
+        tiers.cold_fetch(
+            f"SELECT key, count(), uniqExact(user_id) FROM ({rows.cold_sql}) GROUP BY key",
+            rows.cold_params,
+        ),
     )
-    cold_query = tiers.cold_fetch(
-        f"SELECT key, count(), uniqExact(user_id) FROM ({rows.cold_sql}) GROUP BY key",
-        rows.cold_params,
-    )
-    (keys, late_pairs), cold = await asyncio.gather(hot_query, cold_query)
-    hot_keys = json.loads(keys)
     return Partial(
-        hot={key: (events, users) for key, events, users, _ in hot_keys},
+        hot={key: (events, users) for key, events, users, _ in hot},
         cold={key: (events, users) for key, events, users in cold},
-        late_keys=frozenset(key for key, _, _, late in hot_keys if late),
-        late_pairs=late_pairs,
+        late_keys=frozenset(key for key, _, _, late in hot if late),
+        late_before=late_before,
     )
 
 
@@ -114,16 +113,13 @@ async def merged_counts(
     shared = [key for key in keys if key in hot and key in cold]
     if not shared:
         return result
-    if partial.late_keys.issuperset(shared):
-        pairs = inline_table(partial.late_pairs, rows.pairs_structure)
-    else:
-        pairs = await tiers.push_hot(
-            f"SELECT DISTINCT key, user_id FROM ({rows.hot_sql}) r"
-            f" WHERE key = ANY({rows.hot_arg()})",
-            *rows.hot_args,
-            shared,
-            structure=rows.pairs_structure,
-        )
+    sql = f"SELECT DISTINCT key, user_id FROM ({rows.hot_sql}) r WHERE key = ANY({rows.hot_arg()})"
+    args: tuple[Any, ...] = (*rows.hot_args, shared)
+    if partial.late_before is not None and partial.late_keys.issuperset(shared):
+        # Only the partitions around the watermark and of late events are read.
+        sql += f" AND occurred_at < {rows.hot_arg(2)}"
+        args = (*args, partial.late_before + _KEY_SPAN)
+    pairs = await tiers.push_hot(sql, *args, structure=f"key {rows.key_type}, user_id String")
     common = await tiers.cold_fetch(
         f"""SELECT key, uniqExact(user_id) FROM ({rows.cold_sql})
             WHERE key IN %(keys)s AND (key, user_id) IN (SELECT key, user_id FROM {pairs})

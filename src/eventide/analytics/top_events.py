@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from eventide.analytics import calendar
-from eventide.analytics._keyed import KeyedRows, merged_counts, partial_counts
+from eventide.analytics._keyed import KeyedRows, union_counts
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics._tiers import snapshot
 from eventide.services import Services
@@ -32,15 +32,9 @@ async def top_events(
     if window.empty:
         return []
     async with snapshot(services) as tiers:
-        rows = _rows(window, tiers.visible)
-        # Nearly every event type has events in both tiers: the hot pass returns the pairs
-        # of every type, and only the types that make the top are settled from them.
-        partial = await partial_counts(tiers, rows, every_key_late=True)
-        hot, cold = partial.hot, partial.cold
-        events = {t: hot.get(t, (0, 0))[0] + cold.get(t, (0, 0))[0] for t in hot.keys() | cold}
-        # Event counts add up, so the order is known before any distinct user is merged.
-        top = sorted(events, key=lambda t: (-events[t], t))[:limit]
-        counts = await merged_counts(tiers, partial, rows, top)
+        # Nearly every event type has events in both tiers: one union pass counts them.
+        counts = await union_counts(tiers, _rows(window, tiers.visible))
+    top = sorted(counts, key=lambda t: (-counts[t][0], t))[:limit]
     return [EventTypeCount(t, counts[t][0], counts[t][1]) for t in top]
 
 
