@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
+import strawberry
 from clickhouse_driver import Client as ClickHouseClient
+from strawberry.extensions import SchemaExtension
 
 from eventide.graphql.error_codes import client_error
+from eventide.graphql.schema import EventideSchema
 from eventide.services import Services
 from eventide.storage import postgres
 from eventide.storage.outages import unavailable_engine
@@ -94,11 +97,12 @@ async def test_concurrent_calls_failed_by_an_outage(services: Services) -> None:
     assert unavailable_engine(error) == "Redis"
 
 
-async def test_other_failures_stay_masked(services: Services) -> None:
-    def read_missing_file() -> object:
-        with open("/nonexistent/eventide") as file:
-            return file.read()
+def read_missing_file() -> str:
+    with open("/nonexistent/eventide") as file:
+        return file.read()
 
+
+async def test_other_failures_stay_masked(services: Services) -> None:
     missing_file = await raised(lambda: asyncio.to_thread(read_missing_file))
     async with services.db.acquire() as conn:
         # Two statements at once on one connection: a bug, not an outage.
@@ -117,3 +121,35 @@ async def test_other_failures_stay_masked(services: Services) -> None:
     answer = client_error(missing_file, where="me")
     assert answer.extensions == {"code": "INTERNAL_SERVER_ERROR"}
     assert answer.message == "Internal server error"
+
+
+class _HookFailure(SchemaExtension):
+    """Fails in the hook around execution as the context says: an outage, or a bug."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        if self.execution_context.context == "outage":
+            await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{free_port()}/x", timeout=2)
+        else:
+            await asyncio.to_thread(read_missing_file)
+        yield
+
+
+@strawberry.type
+class _Query:
+    answer: int = 42
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "message"),
+    [
+        ("outage", "SERVICE_UNAVAILABLE", "PostgreSQL is unavailable, retry later"),
+        ("bug", "INTERNAL_SERVER_ERROR", "Internal server error"),
+    ],
+)
+async def test_a_failure_around_execution_is_not_a_document_error(
+    failure: str, code: str, message: str
+) -> None:
+    schema = EventideSchema(query=_Query, extensions=[_HookFailure])
+    result = await schema.execute("{ answer }", context_value=failure)
+    assert result.errors is not None
+    assert [(e.message, e.extensions) for e in result.errors] == [(message, {"code": code})]

@@ -23,11 +23,12 @@ def classify(error: GraphQLError) -> None:
     extensions = dict(error.extensions or {})
     if isinstance(original, ApiError):
         extensions.update(original.extensions or {})
-    elif error.path is None:
+    elif error.path is None and (original is None or error.message.startswith("Variable '$")):
         # Before execution: the document or the variables are wrong. Coercion errors of
         # variables carry the scalar's own ValueError, whose message is ours and safe.
         extensions.setdefault("code", _document_error_code(error.message))
     elif original is not None:
+        # Raised by a resolver, or (without a path) by a hook around execution.
         answer = client_error(original, where=".".join(str(p) for p in error.path or ()))
         error.message = answer.message
         extensions = dict(answer.extensions or {})
