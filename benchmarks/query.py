@@ -11,7 +11,7 @@ embedded ClickHouse (chdb, owned by this process, in a temporary directory):
 Cold events draw users from a pool that grows to BENCH_USERS ids over the cold days (so
 users keep arriving, and FIRST_SEEN cohorts fill), hot events from all of them; event
 types are skewed over 20 names. Then, for each
-question, BENCH_ROUNDS timed runs (after warm-up) of:
+question, BENCH_ROUNDS timed runs (after warm-up, the two alternating) of:
 
 - api: the GraphQL query over HTTP (in-process ASGI app, a signed-in user's JWT);
 - raw: the plain SQL each store needs for its own tier, both run concurrently as the
@@ -253,14 +253,20 @@ def api_queries(http: httpx.AsyncClient, token: str) -> dict[str, Callable[[], A
     }
 
 
-async def timings(call: Callable[[], Awaitable[Any]], rounds: int) -> list[float]:
+async def timings(
+    api: Callable[[], Awaitable[Any]], raw: Callable[[], Awaitable[Any]], rounds: int
+) -> tuple[list[float], list[float]]:
+    """Milliseconds of each, after two warm-up calls, alternating so that both see the
+    same load on a shared machine."""
     for _ in range(2):
-        await call()
-    samples = []
+        await api()
+        await raw()
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(rounds):
-        started = time.perf_counter()
-        await call()
-        samples.append((time.perf_counter() - started) * 1000)
+        for call, into in ((api, samples[0]), (raw, samples[1])):
+            started = time.perf_counter()
+            await call()
+            into.append((time.perf_counter() - started) * 1000)
     return samples
 
 
@@ -316,7 +322,7 @@ async def measure(services: Services, settings: Settings, rounds: int) -> None:
             f" {'p50 ratio':>10}   (milliseconds, {rounds} rounds)"
         )
         for name in api:
-            api_ms, raw_ms = await timings(api[name], rounds), await timings(raw[name], rounds)
+            api_ms, raw_ms = await timings(api[name], raw[name], rounds)
             print(
                 f"{name:<20} {p(api_ms, 50):9.1f} {p(api_ms, 95):9.1f} {p(raw_ms, 50):9.1f}"
                 f" {p(raw_ms, 95):9.1f} {p(api_ms, 50) / p(raw_ms, 50):9.2f}x"
