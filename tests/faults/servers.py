@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import pwd
 import random
 import shutil
 import socket
@@ -18,7 +19,28 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def require(available: bool, why_not: str) -> None:
+    """Skip the calling test module when ``available`` is false; in CI, fail instead."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(f"{why_not}: CI must run these tests")
+    pytest.skip(why_not, allow_module_level=True)
+
+
+def postgres_available() -> bool:
+    if os.geteuid() != 0:
+        return True  # pgserver's binaries at least
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return False
+    return shutil.which("runuser") is not None
 
 
 def _port_free(port: int) -> bool:

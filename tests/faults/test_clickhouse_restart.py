@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,14 +23,14 @@ from eventide.services import Services
 from eventide.storage.clickhouse import NativeColdStore, open_cold_store
 from eventide.storage.outages import unavailable_engine
 from tests.configured import configured_client
-from tests.faults.servers import ClickHouseServer, clickhouse_server
+from tests.faults.servers import ClickHouseServer, clickhouse_server, require
 
 pytestmark = pytest.mark.clickhouse_server
 
-if not shutil.which("clickhouse-server"):
-    if os.environ.get("CI") == "true":
-        raise RuntimeError("CI must install clickhouse-server")
-    pytest.skip("clickhouse-server is not installed", allow_module_level=True)
+require(
+    shutil.which("clickhouse-server is not installed") is not None,
+    "clickhouse-server is not installed",
+)
 
 HANG = 15.0
 

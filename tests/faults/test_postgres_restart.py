@@ -23,8 +23,10 @@ from eventide.auth.principal import Role, TokenScope
 from eventide.services import Services
 from eventide.storage import postgres
 from tests.configured import configured_client
-from tests.faults.servers import PostgresServer, postgres_server
+from tests.faults.servers import PostgresServer, postgres_available, postgres_server, require
 from tests.graphql_client import GraphQLClient
+
+require(postgres_available(), "running as root without a postgres user to run PostgreSQL as")
 
 INGEST = """mutation($e: [EventInput!]!) {
   ingestEvents(events: $e) { accepted duplicates rejected { code } }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -16,8 +17,10 @@ import pytest
 from eventide.services import Services
 from eventide.storage.redis import connect_redis
 from tests.configured import configured_client
-from tests.faults.servers import RedisServer, redis_server
+from tests.faults.servers import RedisServer, redis_server, require
 from tests.graphql_client import GraphQLClient
+
+require(shutil.which("redis-server is not installed") is not None, "redis-server is not installed")
 
 INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { accepted duplicates } }"
 HANG = 15.0
