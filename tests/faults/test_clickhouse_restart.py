@@ -28,7 +28,7 @@ from tests.faults.servers import ClickHouseServer, clickhouse_server, require
 pytestmark = pytest.mark.clickhouse_server
 
 require(
-    shutil.which("clickhouse-server is not installed") is not None,
+    shutil.which("clickhouse-server") is not None,
     "clickhouse-server is not installed",
 )
 

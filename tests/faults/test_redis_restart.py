@@ -20,7 +20,7 @@ from tests.configured import configured_client
 from tests.faults.servers import RedisServer, redis_server, require
 from tests.graphql_client import GraphQLClient
 
-require(shutil.which("redis-server is not installed") is not None, "redis-server is not installed")
+require(shutil.which("redis-server") is not None, "redis-server is not installed")
 
 INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { accepted duplicates } }"
 HANG = 15.0
