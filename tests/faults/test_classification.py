@@ -36,6 +36,15 @@ async def test_a_refused_postgresql_connection() -> None:
     assert answer.message == "PostgreSQL is unavailable, retry later"
 
 
+async def test_a_closed_postgresql_connection(services: Services) -> None:
+    assert services.settings.database_url is not None
+    conn = await asyncpg.connect(services.settings.database_url)
+    await conn.close()
+    error = await raised(lambda: conn.fetchval("SELECT 1"))
+    assert isinstance(error, asyncpg.InterfaceError)
+    assert unavailable_engine(error) == "PostgreSQL"
+
+
 async def test_a_refused_redis_connection() -> None:
     redis = connect_redis(f"redis://127.0.0.1:{free_port()}/0")
     try:

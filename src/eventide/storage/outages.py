@@ -62,7 +62,8 @@ def _engine_of(error: BaseException) -> str | None:
     if isinstance(error, asyncpg.InterfaceError):
         # Also raised for misuse (another operation in progress): only a closed
         # connection or pool means the server went away.
-        return POSTGRESQL if "clos" in str(error) else None
+        message = str(error)
+        return POSTGRESQL if "closed" in message or "closing" in message else None
     if isinstance(error, _REDIS_DOWN):
         return REDIS
     if isinstance(error, _CLICKHOUSE_DOWN):
