@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from eventide.config import ConfigError, load_settings
 from eventide.services import Services
+from eventide.storage import postgres
 
 TIMEOUTS = {
     "EVENTIDE_DATABASE_CONNECT_TIMEOUT_SECONDS": "database_connect_timeout_seconds",
@@ -42,3 +45,21 @@ async def test_the_redis_client_uses_its_timeout(services: Services) -> None:
     options = services.redis.connection_pool.connection_kwargs
     assert options["socket_connect_timeout"] == services.settings.redis_timeout_seconds
     assert options["socket_timeout"] == services.settings.redis_timeout_seconds
+
+
+async def test_migrations_are_not_bound_by_the_command_timeout(services: Services) -> None:
+    assert services.settings.database_url is not None
+    pool = await postgres.create_pool(services.settings.database_url, command_timeout=0.2)
+    try:
+        async with pool.acquire() as holder, pool.acquire() as starter:
+            # Another starter is migrating: this one waits for it, past the timeout.
+            await holder.execute("SELECT pg_advisory_lock($1)", postgres._MIGRATION_LOCK)
+            migrating = asyncio.create_task(postgres.migrate(starter))
+            await asyncio.sleep(0.6)
+            assert not migrating.done()
+            await holder.execute("SELECT pg_advisory_unlock($1)", postgres._MIGRATION_LOCK)
+            assert await migrating == []
+            with pytest.raises(TimeoutError):
+                await starter.execute("SELECT pg_sleep(1)")
+    finally:
+        await pool.close()

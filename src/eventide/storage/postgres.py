@@ -15,6 +15,9 @@ logger = logging.getLogger(__name__)
 
 # Any fixed 64-bit number; it only has to be the same for every Eventide process.
 _MIGRATION_LOCK = 0x45564E544944
+# A migration may rewrite a large table, and a starter waits for another's migrations:
+# neither is bound by the pool's command timeout.
+_MIGRATION_TIMEOUT = 24 * 3600.0
 
 
 class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg is untyped
@@ -76,7 +79,7 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
     A session-level advisory lock serialises concurrent starters, so two replicas
     booting together never apply the same file twice.
     """
-    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK, timeout=_MIGRATION_TIMEOUT)
     try:
         await conn.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -90,7 +93,7 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
             if file.version in done:
                 continue
             async with conn.transaction():
-                await conn.execute(file.text)
+                await conn.execute(file.text, timeout=_MIGRATION_TIMEOUT)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                     file.version,
