@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from eventide.auth import passwords, users
+from eventide.auth.principal import Role
 from eventide.services import Services
 from eventide.storage.redis import connect_redis
 from tests.configured import configured_client
@@ -24,6 +26,8 @@ require(shutil.which("redis-server") is not None, "redis-server is not installed
 
 INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { accepted duplicates } }"
 HANG = 15.0
+PASSWORD = "password of outage"
+LOGIN = f'mutation {{ login(username: "outage", password: "{PASSWORD}") {{ accessToken }} }}'
 
 
 def batch(*ids: str) -> dict[str, object]:
@@ -55,12 +59,20 @@ async def restartable(services: Services) -> AsyncIterator[Restartable]:
 
 async def test_sessions_fail_closed_and_recover_while_tokens_keep_ingesting(
     restartable: Restartable,
+    services: Services,
     user_token: str,
     api_token: Callable[[list[str]], Awaitable[str]],
     record_property: Callable[[str, object], None],
 ) -> None:
     client = restartable.client
     ingest_token = await api_token(["INGEST"])
+    await users.create_user(
+        services.db,
+        username="outage",
+        email="outage@example.test",
+        password_hash=await passwords.hash_password(PASSWORD),
+        role=Role.USER,
+    )
     before = await client.post("{ me { id } }", token=user_token)
     assert before.json()["data"]["me"]["id"]
     assert "RateLimit-Limit" in before.headers
@@ -71,11 +83,14 @@ async def test_sessions_fail_closed_and_recover_while_tokens_keep_ingesting(
     refused_in = time.monotonic() - started
     ingested = await client.data(INGEST, batch("r1", "r2"), token=ingest_token)
     ready = await client.http.get("/ready")
+    # Signing in fails closed too: its attempt counters live in Redis.
+    login = await client.post(LOGIN)
 
     restartable.server.start()
     # The very first calls after the restart succeed: no backoff, no stale connection.
     after = await client.post("{ me { id } }", token=user_token)
     ready_again = await client.http.get("/ready")
+    login_again = await client.post(LOGIN)
 
     record_property("redis_outage_session_refused_seconds", round(refused_in, 3))
     print(f"\nsession refused in {refused_in:.3f} s while Redis was down")
@@ -89,7 +104,9 @@ async def test_sessions_fail_closed_and_recover_while_tokens_keep_ingesting(
     assert ingested["ingestEvents"] == {"accepted": 2, "duplicates": 0}
     assert ready.status_code == 503
     assert ready.json()["redis"] is False
+    assert login.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
 
     assert after.json()["data"]["me"]["id"] == before.json()["data"]["me"]["id"]
     assert "RateLimit-Limit" in after.headers
     assert ready_again.status_code == 200
+    assert login_again.json()["data"]["login"]["accessToken"]
