@@ -81,22 +81,8 @@ class OperationGuard(SchemaExtension):
             max_aliases=settings.max_query_aliases,
             max_cost=settings.max_query_cost,
         )
-        rules: list[Any] = [
-            operation_limits_rule(limits, self.execution_context.variables, self._record)
-        ]
-        introspection = may_introspect(settings, context.principal)
-        if not introspection:
-            rules.append(NoSchemaIntrospectionCustomRule)
-        # What a validation's outcome depends on besides the document and its variables.
-        self._validation_parts: tuple[Hashable, ...] = (
-            self.execution_context.schema,
-            limits,
-            introspection,
-        )
-        self.execution_context.validation_rules = (
-            *self.execution_context.validation_rules,
-            *rules,
-        )
+        self._limits = limits
+        self._introspection = may_introspect(settings, context.principal)
         try:
             yield
         finally:
@@ -144,6 +130,8 @@ class OperationGuard(SchemaExtension):
                 ]
             else:
                 remembered = self._remembered_validation(document)
+                if remembered is None:
+                    self._add_limit_rules()
         yield
         if remembered is None and self._validation_key is not None:
             self._remember_validation(self._validation_key)
@@ -188,6 +176,17 @@ class OperationGuard(SchemaExtension):
             cost["throttleStatus"] = self._throttle.status()
         return {"cost": cost}
 
+    def _add_limit_rules(self) -> None:
+        rules: list[Any] = [
+            operation_limits_rule(self._limits, self.execution_context.variables, self._record)
+        ]
+        if not self._introspection:
+            rules.append(NoSchemaIntrospectionCustomRule)
+        self.execution_context.validation_rules = (
+            *self.execution_context.validation_rules,
+            *rules,
+        )
+
     def _remembered_validation(self, document: DocumentNode) -> tuple[Measure, ...] | None:
         """The measures of an earlier validation of the same document that passed.
 
@@ -196,8 +195,11 @@ class OperationGuard(SchemaExtension):
         query = self.execution_context.query
         if not query or len(query) > MAX_REMEMBERED_CHARS:
             return None
+        # What a validation's outcome depends on besides the document and its variables.
         self._validation_key = validation_key(
-            *self._validation_parts,
+            self.execution_context.schema,
+            self._limits,
+            self._introspection,
             query,
             document=document,
             variables=self.execution_context.variables,
