@@ -145,6 +145,7 @@ async def test_ingestion_survives_a_restart_and_stores_each_event_once(
             'mutation { refreshToken(refreshToken: "rt-of-a-session") { accessToken } }'
         )
         ready = await client.http.get("/ready")
+        metrics = await client.http.get("/metrics")
 
         await asyncio.to_thread(restartable.server.start)
         up = time.monotonic()
@@ -172,6 +173,10 @@ async def test_ingestion_survives_a_restart_and_stores_each_event_once(
         assert "PostgreSQL is unavailable" in response.json()["errors"][0]["message"]
     assert ready.status_code == 503
     assert ready.json()["postgres"] is False
+    # Metrics still serve; only the archive's gauges, read from PostgreSQL, are left out.
+    assert metrics.status_code == 200
+    assert "eventide_graphql_operations_total" in metrics.text
+    assert "eventide_archive_lag_seconds" not in metrics.text
     # The same pool serves every call made once the server is back.
     assert all(c.code is None for c in calls if c.started >= up)
     assert after.json()["data"]["me"]["id"]

@@ -22,6 +22,7 @@ from eventide.archive import runs
 from eventide.archive.archiver import hot_cutoff
 from eventide.archive.runs import ArchiveRun
 from eventide.services import Services
+from eventide.storage.outages import unavailable_engine
 
 OPERATIONS = Counter(
     "eventide_graphql_operations",
@@ -124,6 +125,11 @@ async def metrics_endpoint(request: Request) -> Response:
     services: Services = request.app.state.services
     engines = CollectorRegistry(auto_describe=False)
     engines.register(PoolCollector(services))
-    engines.register(await _archive_collector(services))
+    try:
+        engines.register(await _archive_collector(services))
+    except Exception as error:
+        # While PostgreSQL is down the archive's gauges are unknown; the rest still serves.
+        if unavailable_engine(error) is None:
+            raise
     body = generate_latest(REGISTRY) + generate_latest(engines)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
