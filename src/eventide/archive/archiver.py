@@ -18,6 +18,7 @@ Protocol (each step is safe to interrupt; the next pass recovers):
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 # Any fixed 64-bit number, the same in every Eventide process.
 ARCHIVE_LOCK = 0x45564E544152
+# How often a pass that waits for a running one asks for the lock again.
+LOCK_POLL_SECONDS = 0.25
 # How long the commit of a whole day may wait for readers before falling back to deletes.
 DROP_LOCK_TIMEOUT = "2s"
 
@@ -85,10 +88,12 @@ async def archive_pass(
     (and moves what is left); without, :class:`ArchiveBusy` is raised at once.
     """
     async with services.db.acquire() as conn:
-        if wait:
-            await conn.execute("SELECT pg_advisory_lock($1)", ARCHIVE_LOCK)
-        elif not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ARCHIVE_LOCK):
-            raise ArchiveBusy("an archive pass is already running")
+        # Polled rather than waited for inside one statement: the running pass may take
+        # longer than the command timeout that bounds every statement.
+        while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ARCHIVE_LOCK):
+            if not wait:
+                raise ArchiveBusy("an archive pass is already running")
+            await asyncio.sleep(LOCK_POLL_SECONDS)
         try:
             await recover(conn, services.cold)
             cutoff = hot_cutoff(now or dt.datetime.now(dt.UTC), services.settings.hot_window_days)
