@@ -110,3 +110,21 @@ def test_valid_batches_are_coerced_fast_and_alike(events: list[Any]) -> None:
     plan = _list_plan(GRAPHQL_SCHEMA, VARIABLES[0])
     assert plan is not None
     assert _coerce_items(events, plan) == coerce_input_value(events, events_type)
+
+
+def test_a_finished_execution_lets_go_of_the_variables() -> None:
+    # graphql-core's execution context is in a reference cycle; holding the batch there
+    # would leave a thousand events per call to the cycle collector.
+    events = [
+        {"eventId": "e1", "userId": "u1", "eventType": "t", "occurredAt": "2026-11-20T10:00Z"}
+    ]
+    document = parse("query($events: [EventInput!]!) { __typename }")
+    built = BulkInputExecutionContext.build(
+        GRAPHQL_SCHEMA, document, raw_variable_values={"events": events}
+    )
+    assert isinstance(built, BulkInputExecutionContext)
+    assert built.variable_values.coerced["events"][0]["eventId"] == "e1"
+    result = built.execute_operation()
+    assert result == ({"__typename": "Query"}, None)
+    assert built.variable_values.coerced == {}
+    assert built.variable_values.sources == {}

@@ -10,12 +10,13 @@ wrong type, an unparsable scalar) is left to graphql-core, whose errors stay exa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
@@ -26,6 +27,7 @@ from graphql import (
     Undefined,
     VariableDefinitionNode,
 )
+from graphql.execution.values import VariableValues
 from graphql.utilities import type_from_ast
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -171,3 +173,24 @@ class BulkInputExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 values.coerced[name] = coerced
                 values.sources[name] = values.sources[name]._replace(value=raw)
         return built
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        result = super().execute_operation(serially)
+        if self.is_awaitable(result):
+            return self._release_when_done(result)
+        self._release_if_done(result)
+        return result
+
+    async def _release_when_done(self, result: Awaitable[Any]) -> Any:
+        done = await result
+        self._release_if_done(done)
+        return done
+
+    def _release_if_done(self, result: Any) -> None:
+        # graphql-core's execution context refers to itself (through its async helpers'
+        # bound methods), so only the cycle collector frees it, with the request's
+        # variables: a thousand events per batch, promoted to older generations that
+        # are then collected again and again. Once the result is final (no deferred
+        # parts to come), nothing reads the variables any more.
+        if isinstance(result, ExecutionResult):
+            self.variable_values = VariableValues(sources={}, coerced={})
