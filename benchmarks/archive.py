@@ -21,18 +21,15 @@ BENCH_DATABASE_URL (postgresql://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import resource
 import secrets
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
+from _databases import fresh_database
 
 from eventide.archive.archiver import archive_pass
 from eventide.archive.cold_batches import COLUMNS
@@ -54,20 +51,6 @@ SELECT $4 || i, 'user-' || (i % 5000), 'type-' || (i % 20),
        $3::timestamptz, jsonb_build_object('n', i, 'plan', 'pro')
 FROM generate_series(1, $1) AS i
 """
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    name = f"eventide_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def fill(services: Services, *, events: int, days: int, prefix: str) -> None:

@@ -19,17 +19,15 @@ BENCH_DATABASE_URL (postgresql://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
+from _databases import fresh_database
 
 from eventide.auth import api_tokens, passwords
 from eventide.auth._secrets import digest
@@ -40,20 +38,6 @@ from eventide.config import Settings
 from eventide.services import Services, open_services
 
 PASSWORD = "benchmark password"  # noqa: S105
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    name = f"eventide_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def timed(calls: int, call: Callable[[int], Awaitable[object]]) -> float:

@@ -29,20 +29,18 @@ BENCH_COLD_DAYS (180), BENCH_USERS (200,000), BENCH_ROUNDS (20), BENCH_DATABASE_
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
+from _databases import fresh_database
 
 from eventide.app import create_app
 from eventide.auth import passwords, users
@@ -83,20 +81,6 @@ RETENTION = """query($range: DateRange!) {
 EVENTS = """query { events(first: 50) {
   edges { cursor node { eventId userId eventType occurredAt receivedAt properties } }
   pageInfo { hasNextPage endCursor } } }"""
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(server_url: str) -> AsyncIterator[str]:
-    name = f"eventide_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def _range(days: int) -> dict[str, Any]:
