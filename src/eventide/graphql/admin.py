@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import strawberry
 
@@ -17,6 +19,8 @@ from eventide.graphql.directives import RequiresRole
 from eventide.graphql.enums import Role
 from eventide.graphql.errors import BadUserInput
 from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
+
+T = TypeVar("T")
 
 ADMIN_ONLY = [RequiresRole(role=Role.ADMIN)]
 _CURSOR_KIND = "users"
@@ -87,14 +91,8 @@ class AdminMutation:
 
     @strawberry.mutation(directives=ADMIN_ONLY)
     async def set_user_role(self, info: Info, user_id: strawberry.ID, role: Role) -> UserType:
-        try:
-            user = await administration.set_role(
-                info.context.services.db, user_id=_user_id(user_id), role=role
-            )
-        except administration.LastAdmin:
-            raise BadUserInput(_LAST_ADMIN) from None
-        if user is None:
-            raise BadUserInput("No such user")
+        db = info.context.services.db
+        user = await _administer(administration.set_role(db, user_id=_user_id(user_id), role=role))
         return UserType.of(user)
 
     @strawberry.mutation(
@@ -102,27 +100,25 @@ class AdminMutation:
         description="Deactivation makes every token of the user fail at once.",
     )
     async def set_user_active(self, info: Info, user_id: strawberry.ID, active: bool) -> UserType:
-        try:
-            user = await administration.set_active(
-                info.context.services.db, user_id=_user_id(user_id), active=active
-            )
-        except administration.LastAdmin:
-            raise BadUserInput(_LAST_ADMIN) from None
-        if user is None:
-            raise BadUserInput("No such user")
-        return UserType.of(user)
+        db = info.context.services.db
+        change = administration.set_active(db, user_id=_user_id(user_id), active=active)
+        return UserType.of(await _administer(change))
 
     @strawberry.mutation(
         directives=ADMIN_ONLY,
         description="Removes the account and its tokens; its events stay.",
     )
     async def delete_user(self, info: Info, user_id: strawberry.ID) -> bool:
-        try:
-            deleted = await administration.delete_user(
-                info.context.services.db, user_id=_user_id(user_id)
-            )
-        except administration.LastAdmin:
-            raise BadUserInput(_LAST_ADMIN) from None
-        if not deleted:
-            raise BadUserInput("No such user")
-        return True
+        db = info.context.services.db
+        return await _administer(administration.delete_user(db, user_id=_user_id(user_id)))
+
+
+async def _administer(change: Awaitable[T | None]) -> T:
+    """Run an account change; a refused or missing account is the caller's error."""
+    try:
+        result = await change
+    except administration.LastAdmin:
+        raise BadUserInput(_LAST_ADMIN) from None
+    if not result:
+        raise BadUserInput("No such user")
+    return result
