@@ -52,10 +52,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 # What startup built lives as long as the process; frozen, it is no longer
                 # rescanned by every full collection (milliseconds per large request).
                 gc.freeze()
-                # A 1,000-event batch allocates thousands of containers that die with the
-                # request; collecting every 700 allocations (the default) scanned them while
-                # in flight and promoted them to older generations, scanned again later.
-                gc.set_threshold(10_000)
                 yield
 
     # The IDE is served at /graphiql from local assets; strawberry's loads from a CDN.
