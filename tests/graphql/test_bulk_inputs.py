@@ -112,7 +112,7 @@ def test_valid_batches_are_coerced_fast_and_alike(events: list[Any]) -> None:
     assert _coerce_items(events, plan) == coerce_input_value(events, events_type)
 
 
-def test_a_finished_execution_lets_go_of_the_variables() -> None:
+def test_a_finished_execution_lets_go_of_the_variables_and_context() -> None:
     # graphql-core's execution context is in a reference cycle; holding the batch there
     # would leave a thousand events per call to the cycle collector.
     events = [
@@ -120,7 +120,7 @@ def test_a_finished_execution_lets_go_of_the_variables() -> None:
     ]
     document = parse("query($events: [EventInput!]!) { __typename }")
     built = BulkInputExecutionContext.build(
-        GRAPHQL_SCHEMA, document, raw_variable_values={"events": events}
+        GRAPHQL_SCHEMA, document, context_value=object(), raw_variable_values={"events": events}
     )
     assert isinstance(built, BulkInputExecutionContext)
     assert built.variable_values.coerced["events"][0]["eventId"] == "e1"
@@ -128,3 +128,4 @@ def test_a_finished_execution_lets_go_of_the_variables() -> None:
     assert result == ({"__typename": "Query"}, None)
     assert built.variable_values.coerced == {}
     assert built.variable_values.sources == {}
+    assert built.context_value is None

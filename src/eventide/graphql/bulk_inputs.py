@@ -188,9 +188,11 @@ class BulkInputExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _release_if_done(self, result: Any) -> None:
         # graphql-core's execution context refers to itself (through its async helpers'
-        # bound methods), so only the cycle collector frees it, with the request's
-        # variables: a thousand events per batch, promoted to older generations that
-        # are then collected again and again. Once the result is final (no deferred
-        # parts to come), nothing reads the variables any more.
+        # bound methods), so only the cycle collector frees it, with what it holds: the
+        # request's variables (a thousand events per batch, promoted to older
+        # generations that are then collected again and again) and its context (the
+        # request, with its body). Once the result is final (no deferred parts to
+        # come), nothing reads either any more.
         if isinstance(result, ExecutionResult):
             self.variable_values = VariableValues(sources={}, coerced={})
+            self.context_value = None
