@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,16 +12,7 @@ import asyncpg
 from eventide.config import Settings
 from eventide.ingest.store import store_events
 from eventide.ingest.validation import Rejection, validate_batch
-
-# What a lost, refused, terminated or shut-down PostgreSQL connection raises.
-_UNAVAILABLE = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.InsufficientResourcesError,
-    OSError,
-    asyncio.TimeoutError,
-)
+from eventide.storage.outages import POSTGRESQL, unavailable_engine
 
 
 class InvalidBatch(ValueError):
@@ -64,7 +54,10 @@ async def ingest(
             received_at=received_at,
             dedup_since=received_at - dt.timedelta(days=settings.dedup_window_days),
         )
-    except _UNAVAILABLE as error:
+    except Exception as error:
+        # A statement that timed out rolled back like a lost connection: retrying is safe.
+        if not isinstance(error, TimeoutError) and unavailable_engine(error) != POSTGRESQL:
+            raise
         raise StoreUnavailable("the event store is unavailable; retry the same batch") from error
     return IngestOutcome(
         accepted=accepted,
