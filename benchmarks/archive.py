@@ -24,17 +24,13 @@ import asyncio
 import datetime as dt
 import os
 import resource
-import secrets
-import tempfile
 import time
-from pathlib import Path
 
-from _databases import fresh_database
+from _engines import bench_services
 
 from eventide.archive.archiver import archive_pass
 from eventide.archive.cold_batches import COLUMNS
-from eventide.config import Settings
-from eventide.services import Services, open_services
+from eventide.services import Services
 
 # Events occur on the BENCH_DAYS days before yesterday: all older than a 1-day hot window.
 TODAY = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
@@ -88,22 +84,12 @@ async def main() -> None:
     events = int(env.get("BENCH_EVENTS", "1000000"))
     days = int(env.get("BENCH_DAYS", "10"))
     batch = int(env.get("BENCH_BATCH", "50000"))
-    server = env.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    with tempfile.TemporaryDirectory() as tmp:
-        async with fresh_database(server) as url:
-            settings = Settings(
-                data_dir=Path(tmp),
-                database_url=url,
-                redis_url=env.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                clickhouse_url=env.get("BENCH_CLICKHOUSE_URL") or None,
-                redis_key_prefix=f"eventide-bench-{secrets.token_hex(4)}:",
-                jwt_secret=secrets.token_urlsafe(48),
-                hot_window_days=1,
-                archive_batch_size=batch,
-            )
-            async with open_services(settings) as services:
-                print(f"{events:,} events over {days} days, batches of {batch:,}")
-                figures = await measure(services, events=events, days=days, batch=batch)
+    clickhouse_url = env.get("BENCH_CLICKHOUSE_URL") or None
+    async with bench_services(
+        clickhouse_url=clickhouse_url, hot_window_days=1, archive_batch_size=batch
+    ) as services:
+        print(f"{events:,} events over {days} days, batches of {batch:,}")
+        figures = await measure(services, events=events, days=days, batch=batch)
     raw, dropped, by_id = figures
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"raw copy (read + insert only)    {raw:11,.0f} events/s")

@@ -20,22 +20,18 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
-from _databases import fresh_database
+from _engines import bench_services
 
 from eventide.auth import api_tokens, passwords
 from eventide.auth._secrets import digest
 from eventide.auth.authenticate import authenticate, denylist_key
 from eventide.auth.jwt_tokens import issue_access_token
 from eventide.auth.principal import TokenScope
-from eventide.config import Settings
-from eventide.services import Services, open_services
+from eventide.services import Services
 
 PASSWORD = "benchmark password"  # noqa: S105
 
@@ -126,22 +122,8 @@ async def main() -> None:
     users = int(env.get("BENCH_USERS", "1000"))
     requests = int(env.get("BENCH_REQUESTS", "20000"))
     logins = int(env.get("BENCH_LOGINS", "40"))
-    server = env.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    with tempfile.TemporaryDirectory() as tmp:
-        async with fresh_database(server) as url:
-            settings = Settings(
-                data_dir=Path(tmp),
-                database_url=url,
-                redis_url=env.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                redis_key_prefix=f"eventide-bench-{secrets.token_hex(4)}:",
-                jwt_secret=secrets.token_urlsafe(48),
-            )
-            async with open_services(settings) as services:
-                try:
-                    await run(services, users=users, requests=requests, logins=logins)
-                finally:
-                    async for key in services.redis.scan_iter(match=services.redis_key("*")):
-                        await services.redis.delete(key)
+    async with bench_services() as services:
+        await run(services, users=users, requests=requests, logins=logins)
 
 
 if __name__ == "__main__":

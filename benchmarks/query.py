@@ -34,20 +34,18 @@ import logging
 import os
 import secrets
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
-from _databases import fresh_database
+from _engines import bench_services
 
 from eventide.app import create_app
 from eventide.auth import passwords, users
 from eventide.auth.jwt_tokens import issue_access_token
 from eventide.config import Settings
-from eventide.services import Services, open_services
+from eventide.services import Services
 
 HOT_DAYS = 7
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -266,26 +264,15 @@ async def main() -> None:
     cold_days = int(env.get("BENCH_COLD_DAYS", "180"))
     users_ = int(env.get("BENCH_USERS", "200000"))
     rounds = int(env.get("BENCH_ROUNDS", "20"))
-    server = env.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    with tempfile.TemporaryDirectory() as tmp:
-        async with fresh_database(server) as url:
-            settings = Settings(
-                data_dir=Path(tmp),
-                database_url=url,
-                redis_url=env.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-                clickhouse_url=None,  # the embedded chdb engine, owned by this process
-                redis_key_prefix=f"eventide-bench-{secrets.token_hex(4)}:",
-                jwt_secret=secrets.token_urlsafe(48),
-            )
-            async with open_services(settings) as services:
-                print(
-                    f"{cold:,} cold events over {cold_days} days, {hot:,} hot events "
-                    f"(1% late), {users_:,} user ids; ClickHouse: embedded chdb in this process"
-                )
-                started = time.perf_counter()
-                await fill(services, cold=cold, hot=hot, cold_days=cold_days, users_=users_)
-                print(f"data set built in {time.perf_counter() - started:.0f} s")
-                await measure(services, settings, rounds)
+    async with bench_services() as services:
+        print(
+            f"{cold:,} cold events over {cold_days} days, {hot:,} hot events "
+            f"(1% late), {users_:,} user ids; ClickHouse: embedded chdb in this process"
+        )
+        started = time.perf_counter()
+        await fill(services, cold=cold, hot=hot, cold_days=cold_days, users_=users_)
+        print(f"data set built in {time.perf_counter() - started:.0f} s")
+        await measure(services, services.settings, rounds)
 
 
 async def measure(services: Services, settings: Settings, rounds: int) -> None:
