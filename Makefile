@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint typecheck schema schema-check contract bench-ingest bench-query clean
+.PHONY: install run test lint typecheck schema schema-check contract bench-ingest bench-query \
+	bench-archive bench-auth bench-limits clean
 
 install: $(BIN)/eventide node_modules/.package-lock.json
 
@@ -49,6 +50,18 @@ bench-ingest: install
 # (default 10,000,000 and 1,000,000) size the data set.
 bench-query: install
 	$(BIN)/python benchmarks/query.py
+
+# Archive pass throughput against a raw PostgreSQL-to-ClickHouse copy.
+bench-archive: install
+	$(BIN)/python benchmarks/archive.py
+
+# Authentication cost per request, and argon2id verifications per second.
+bench-auth: install
+	$(BIN)/python benchmarks/auth.py
+
+# What the operation limits add per request.
+bench-limits: install
+	$(BIN)/python benchmarks/limits.py
 
 clean:
 	rm -rf $(VENV) .eventide .pytest_cache .mypy_cache .ruff_cache node_modules
