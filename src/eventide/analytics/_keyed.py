@@ -9,8 +9,8 @@ of one key in both. Two plans, both exact:
 - :func:`partial_counts` then :func:`merged_counts`, when few keys are (days: only those
   of late events): both tiers count per key at the same time, a key only one tier has
   is final, and for a key both have, users = hot + cold - common, where ClickHouse
-  counts the common users from the hot (key, user) pairs of that key, reading only the
-  cold rows of those users.
+  counts the common users in the same cold pass, from the hot (key, user) pairs near
+  and before the archive watermark shipped ahead of it.
 """
 
 from __future__ import annotations
@@ -70,19 +70,35 @@ async def union_counts(tiers: Tiers, rows: KeyedRows) -> Counts:
 class Partial:
     hot: Counts
     cold: Counts
-    late_keys: frozenset[Any]  # keys of hot events that occurred before late_before
-    late_before: dt.datetime | None
+    # Keys of hot events that occurred before the archive watermark, with the cold users
+    # of each that also have hot events of that key.
+    common: dict[Any, int]
 
 
 async def partial_counts(
     tiers: Tiers, rows: KeyedRows, *, late_before: dt.datetime | None
 ) -> Partial:
-    """Each tier's (events, users) per key, counted concurrently, and the keys of hot
-    events that occurred before ``late_before`` (the archive watermark: the hot events
-    whose keys the cold tier is likely to have too). With ``late_before``, keys must be
-    local days."""
+    """Each tier's (events, users) per key, counted concurrently, and the common users of
+    the keys of hot events that occurred before ``late_before`` (the archive watermark:
+    the hot events whose keys the cold tier is likely to have too). With
+    ``late_before``, keys must be local days.
+
+    The hot (key, user) pairs near and before the watermark are read first (from those
+    partitions and the late events' only); the cold pass counts the common users of
+    every key against them while the hot pass counts."""
     late = f"min(occurred_at) < {rows.hot_arg()}" if late_before is not None else "false"
     hot_args = (*rows.hot_args, late_before) if late_before is not None else rows.hot_args
+    common = "toUInt64(0)"
+    if late_before is not None:
+        # Every hot row of a key holding an event before late_before is among these.
+        pairs = await tiers.push_hot(
+            f"SELECT DISTINCT key, user_id FROM ({rows.hot_sql}) r"
+            f" WHERE occurred_at < {rows.hot_arg()}",
+            *rows.hot_args,
+            late_before + _KEY_SPAN,
+            structure=f"key {rows.key_type}, user_id String",
+        )
+        common = f"uniqExactIf(user_id, (key, user_id) IN (SELECT key, user_id FROM {pairs}))"
     hot, cold = await asyncio.gather(
         tiers.hot.fetch(
             f"""SELECT key, sum(events)::bigint, count(*), bool_or(late) FROM (
@@ -92,15 +108,16 @@ async def partial_counts(
             *hot_args,
         ),
         tiers.cold_fetch(
-            f"SELECT key, count(), uniqExact(user_id) FROM ({rows.cold_sql}) GROUP BY key",
+            f"SELECT key, count(), uniqExact(user_id), {common}"
+            f" FROM ({rows.cold_sql}) GROUP BY key",
             rows.cold_params,
         ),
     )
+    late_keys = {key for key, _, _, late in hot if late}
     return Partial(
         hot={key: (events, users) for key, events, users, _ in hot},
-        cold={key: (events, users) for key, events, users in cold},
-        late_keys=frozenset(key for key, _, _, late in hot if late),
-        late_before=late_before,
+        cold={key: (events, users) for key, events, users, _ in cold},
+        common={key: both for key, _, _, both in cold if key in late_keys},
     )
 
 
@@ -111,22 +128,28 @@ async def merged_counts(
     hot, cold = partial.hot, partial.cold
     result = {key: _added(hot.get(key, (0, 0)), cold.get(key, (0, 0))) for key in keys}
     shared = [key for key in keys if key in hot and key in cold]
-    if not shared:
-        return result
-    sql = f"SELECT DISTINCT key, user_id FROM ({rows.hot_sql}) r WHERE key = ANY({rows.hot_arg()})"
-    args: tuple[Any, ...] = (*rows.hot_args, shared)
-    if partial.late_before is not None and partial.late_keys.issuperset(shared):
-        # Only the partitions around the watermark and of late events are read.
-        sql += f" AND occurred_at < {rows.hot_arg(2)}"
-        args = (*args, partial.late_before + _KEY_SPAN)
-    pairs = await tiers.push_hot(sql, *args, structure=f"key {rows.key_type}, user_id String")
-    common = await tiers.cold_fetch(
-        f"""SELECT key, uniqExact(user_id) FROM ({rows.cold_sql})
-            WHERE key IN %(keys)s AND (key, user_id) IN (SELECT key, user_id FROM {pairs})
-            GROUP BY key""",
-        {**rows.cold_params, "keys": tuple(shared)},
-    )
-    for key, users in common:
+    common = {key: partial.common[key] for key in shared if key in partial.common}
+    # Cold keys past the watermark (a pass between committing a day and advancing the
+    # watermark) may have hot events too: their common users are counted here.
+    rest = [key for key in shared if key not in common]
+    if rest:
+        pairs = await tiers.push_hot(
+            f"SELECT DISTINCT key, user_id FROM ({rows.hot_sql}) r"
+            f" WHERE key = ANY({rows.hot_arg()})",
+            *rows.hot_args,
+            rest,
+            structure=f"key {rows.key_type}, user_id String",
+        )
+        common.update(
+            await tiers.cold_fetch(
+                f"""SELECT key, uniqExact(user_id) FROM ({rows.cold_sql})
+                    WHERE key IN %(keys)s
+                      AND (key, user_id) IN (SELECT key, user_id FROM {pairs})
+                    GROUP BY key""",
+                {**rows.cold_params, "keys": tuple(rest)},
+            )
+        )
+    for key, users in common.items():
         events, all_users = result[key]
         result[key] = (events, all_users - users)
     return result
