@@ -72,3 +72,25 @@ def test_periods_start_on_mondays_and_firsts_of_months(day: dt.date, period: Per
 def test_unknown_zones_are_invalid(name: str) -> None:
     with pytest.raises(calendar.InvalidArgument):
         calendar.zone(name)
+
+
+def test_last_day_before_sees_days_an_offset_falling_back_leaves() -> None:
+    # At 01:00 on day 10 the offset falls back by two hours: local time is 23:00 of day 9.
+    change = 10 * DAY_US + 3_600_000_000
+    offsets = calendar.Offsets(0, ((change, -2 * 3_600_000_000),))
+    after = change + 1_800_000_000
+    assert offsets.local_day(after) == 9
+    assert offsets.last_day_before(after) == 10
+    assert offsets.last_day_before(change) == 10
+    assert offsets.last_day_before(change - DAY_US) == 9
+
+
+@given(st.integers(-3 * 24 * 60, 3 * 24 * 60))
+def test_last_day_before_is_the_latest_day_of_earlier_instants(minute: int) -> None:
+    hour, step = 3_600_000_000, 60_000_000  # offsets change on whole minutes here
+    offsets = calendar.Offsets(
+        5 * hour, ((-DAY_US + hour, 3 * hour), (DAY_US // 2, 0), (DAY_US + 2 * hour, -3 * hour))
+    )  # the last one falls back from 02:00 to 23:00 of the day before
+    instant = minute * step
+    earlier = range(instant - 1, instant - 4 * DAY_US, -step)  # hits each step's last instant
+    assert offsets.last_day_before(instant) == max(offsets.local_day(t) for t in earlier)

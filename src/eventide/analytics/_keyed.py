@@ -76,12 +76,13 @@ class Partial:
 
 
 async def partial_counts(
-    tiers: Tiers, rows: KeyedRows, *, late_before: dt.datetime | None
+    tiers: Tiers, rows: KeyedRows, *, late_before: dt.datetime | None, last_late_key: Any = None
 ) -> Partial:
     """Each tier's (events, users) per key, counted concurrently, and the common users of
     the keys of hot events that occurred before ``late_before`` (the archive watermark:
     the hot events whose keys the cold tier is likely to have too). With
-    ``late_before``, keys must be local days.
+    ``late_before``, keys must be local days, and ``last_late_key`` the latest key of an
+    instant before it.
 
     The hot (key, user) pairs near and before the watermark are read first (from those
     partitions and the late events' only); the cold pass counts the common users of
@@ -93,9 +94,10 @@ async def partial_counts(
         # Every hot row of a key holding an event before late_before is among these.
         pairs = await tiers.push_hot(
             f"SELECT DISTINCT key, user_id FROM ({rows.hot_sql}) r"
-            f" WHERE occurred_at < {rows.hot_arg()}",
+            f" WHERE occurred_at < {rows.hot_arg()} AND key <= {rows.hot_arg(2)}",
             *rows.hot_args,
             late_before + _KEY_SPAN,
+            last_late_key,
             structure=f"key {rows.key_type}, user_id String",
         )
         common = f"uniqExactIf(user_id, (key, user_id) IN (SELECT key, user_id FROM {pairs}))"

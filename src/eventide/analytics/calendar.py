@@ -120,6 +120,12 @@ class Offsets:
     def local_day(self, instant_us: int) -> int:
         return (instant_us + self.at(instant_us)) // DAY_US
 
+    def last_day_before(self, instant_us: int) -> int:
+        """The latest local day of any instant before ``instant_us`` (an offset falling back
+        across midnight makes local days non-monotonic)."""
+        ends = [start for start, _ in self.steps if start < instant_us]
+        return max(self.local_day(end - 1) for end in (*ends, instant_us))
+
 
 @dataclass(frozen=True)
 class Window:

@@ -36,8 +36,16 @@ async def daily_active_users(
     if not window.empty:
         async with snapshot(services) as tiers:
             rows = _rows(window, event_type, tiers.visible)
+            late_before = await archived_through(tiers.hot)
             partial = await partial_counts(
-                tiers, rows, late_before=await archived_through(tiers.hot)
+                tiers,
+                rows,
+                late_before=late_before,
+                last_late_key=(
+                    window.offsets.last_day_before(calendar.instant_us(late_before))
+                    if late_before is not None
+                    else None
+                ),
             )
             keys = partial.hot.keys() | partial.cold.keys()
             counts = await merged_counts(tiers, partial, rows, keys)
