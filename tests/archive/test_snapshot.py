@@ -8,7 +8,7 @@ import datetime as dt
 import asyncpg
 import pytest
 
-from eventide.archive.snapshot import ColdVisibility, tier_snapshot
+from eventide.archive.snapshot import ColdVisibility, joined_snapshot, tier_snapshot
 from eventide.services import Services
 
 DAY = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
@@ -129,3 +129,36 @@ async def test_partition_drop_waits_for_open_snapshots(services: Services) -> No
             await archiver.execute("RESET lock_timeout")
     async with services.db.acquire() as archiver:
         await asyncio.wait_for(archiver.execute("DROP TABLE events_20260110"), 5)
+
+
+async def test_joined_snapshot_reads_the_same_snapshot(services: Services) -> None:
+    ids = await _batches(services, "committed", "copying")
+    async with tier_snapshot(services) as (conn, _):
+        async with services.db.acquire() as other:
+            await other.execute(
+                "UPDATE archive_batches SET state = 'committed' WHERE id = $1", ids[1]
+            )
+        async with joined_snapshot(services, conn) as joined:
+            assert joined is not None
+            assert (
+                await joined.fetchval(
+                    "SELECT max(id) FROM archive_batches WHERE state = 'committed'"
+                )
+                == ids[0]
+            )
+            with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+                await joined.execute("DELETE FROM events")
+
+
+async def test_joined_snapshot_does_not_queue_behind_a_waiting_drop(services: Services) -> None:
+    async with services.db.acquire() as conn:
+        await conn.execute("SELECT ensure_event_partitions(ARRAY[$1::timestamptz])", DAY)
+    async with services.db.acquire() as archiver, archiver.transaction():
+        await archiver.execute("SET LOCAL lock_timeout = '10s'")
+        async with tier_snapshot(services) as (conn, _):
+            drop = asyncio.create_task(archiver.execute("DROP TABLE events_20260110"))
+            await asyncio.sleep(0.3)  # the drop now waits for the open snapshot
+            async with asyncio.timeout(5), joined_snapshot(services, conn) as joined:
+                assert joined is None
+            assert not drop.done()
+        await drop  # leaving the snapshot lets it through

@@ -8,6 +8,7 @@ one) is shipped into the ClickHouse query as inline data.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from eventide.archive.snapshot import ColdVisibility, tier_snapshot
+from eventide.archive.snapshot import ColdVisibility, joined_snapshot, tier_snapshot
 from eventide.services import Services
 from eventide.storage.clickhouse import Row
 
@@ -52,10 +53,31 @@ class Tiers:
         and they are inlined into the cold query as one string literal: no per-row work
         in Python, and the cold store needs no write access.
         """
-        data: str = await self.hot.fetchval(
-            f"SELECT {json_lines(structure)} FROM ({sql}) hot_rows", *args
-        )
-        return inline_table(data, structure)
+        return await _pushed(self.hot, HotRows(sql, args, structure))
+
+    async def push_hot_concurrently(self, first: HotRows, second: HotRows) -> tuple[str, str]:
+        """:meth:`push_hot` of both, at the same time when a second connection can join
+        the snapshot."""
+        async with joined_snapshot(self.services, self.hot) as other:
+            if other is None:
+                return await _pushed(self.hot, first), await _pushed(self.hot, second)
+            return await asyncio.gather(_pushed(self.hot, first), _pushed(other, second))
+
+
+@dataclass(frozen=True)
+class HotRows:
+    """A hot query with its ``$n`` arguments, and the ``structure`` of :meth:`Tiers.push_hot`."""
+
+    sql: str
+    args: tuple[Any, ...]
+    structure: str
+
+
+async def _pushed(conn: asyncpg.Connection, rows: HotRows) -> str:
+    data: str = await conn.fetchval(
+        f"SELECT {json_lines(rows.structure)} FROM ({rows.sql}) hot_rows", *rows.args
+    )
+    return inline_table(data, rows.structure)
 
 
 def json_lines(structure: str) -> str:

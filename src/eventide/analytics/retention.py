@@ -18,7 +18,7 @@ from typing import Any
 from eventide.analytics import calendar
 from eventide.analytics._args import checked_text
 from eventide.analytics._sql_time import ClickHouse, Postgres
-from eventide.analytics._tiers import Tiers, snapshot
+from eventide.analytics._tiers import HotRows, Tiers, snapshot
 from eventide.analytics.calendar import Period
 from eventide.services import Services
 
@@ -107,17 +107,26 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
         "cohort_type": query.cohort_event_type,
         "return_type": query.return_event_type,
     }
-    hot_periods = await tiers.push_hot(
+    hot_rows = HotRows(
         f"""SELECT user_id, p, bool_or(c_ok)::int AS c_ok, bool_or(r_ok)::int AS r_ok FROM (
                 SELECT user_id, {hot_period} AS p,
                        ($1::text IS NULL OR event_type = $1) AS c_ok,
                        ($2::text IS NULL OR event_type = $2) AS r_ok
                 FROM events WHERE {Postgres.in_window("occurred_at", window)}
             ) r GROUP BY user_id, p""",
-        query.cohort_event_type,
-        query.return_event_type,
-        structure="user_id String, p Int64, c_ok UInt8, r_ok UInt8",
+        (query.cohort_event_type, query.return_event_type),
+        "user_id String, p Int64, c_ok UInt8, r_ok UInt8",
     )
+    hot_firsts: str | None = None
+    if query.kind is CohortKind.ACTIVE:
+        hot_periods = await tiers.push_hot(
+            hot_rows.sql, *hot_rows.args, structure=hot_rows.structure
+        )
+    else:
+        # Each hot user's first instant is read from the whole hot store, at the same time.
+        hot_periods, hot_firsts = await tiers.push_hot_concurrently(
+            hot_rows, _hot_firsts(query, window)
+        )
     period_sql = ClickHouse.period_key(
         query.period, ClickHouse.local_day("occurred_at", window.offsets)
     )
@@ -136,12 +145,12 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
             SELECT user_id, p, c_ok, r_ok
             FROM {hot_periods}
         ) GROUP BY user_id"""
-    if query.kind is CohortKind.ACTIVE:
+    if hot_firsts is None:
         per_user = per_user_periods
     else:
         per_user = f"""
             SELECT f.user_id AS user_id, [f.cohort] AS cohorts, r.returns AS returns
-            FROM ({await _first_seen(tiers, query, params)}) AS f
+            FROM ({_first_seen(tiers, query, hot_firsts)}) AS f
             LEFT JOIN ({per_user_periods}) AS r ON f.user_id = r.user_id"""
     rows = await tiers.cold_fetch(
         f"""SELECT ck.1, ck.2, count() FROM ({per_user})
@@ -157,17 +166,22 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     return {(c, k): n for c, k, n in rows}
 
 
-async def _first_seen(tiers: Tiers, query: _Query, params: dict[str, Any]) -> str:
-    """A ClickHouse subquery (user_id, cohort): users whose first event ever (of the cohort
-    event type) lies in a cohort period, with the number of that period."""
-    window = query.window
-    hot_firsts = await tiers.push_hot(
+def _hot_firsts(query: _Query, window: calendar.Window) -> HotRows:
+    """The first instant of each hot user (of the cohort event type) before the window ends."""
+    return HotRows(
         f"""SELECT user_id, (EXTRACT(EPOCH FROM min(occurred_at)) * 1000000)::bigint AS t_us
             FROM events WHERE $1::text IS NULL OR event_type = $1
             GROUP BY user_id HAVING min(occurred_at) < {Postgres.instant(window.end_us)}""",
-        query.cohort_event_type,
-        structure="user_id String, t_us Int64",
+        (query.cohort_event_type,),
+        "user_id String, t_us Int64",
     )
+
+
+def _first_seen(tiers: Tiers, query: _Query, hot_firsts: str) -> str:
+    """A ClickHouse subquery (user_id, cohort): users whose first event ever (of the cohort
+    event type) lies in a cohort period, with the number of that period; ``hot_firsts``
+    holds the rows of :func:`_hot_firsts`."""
+    window = query.window
     cohort_sql = ClickHouse.period_key(
         query.period, ClickHouse.local_day("first_at", window.offsets)
     )

@@ -17,6 +17,9 @@ import asyncpg
 
 from eventide.services import Services
 
+# Another request may have taken the last free connection since the pool was looked at.
+_SPARE_WAIT_SECONDS = 0.05
+
 
 @dataclass(frozen=True)
 class ColdVisibility:
@@ -67,3 +70,47 @@ async def tier_snapshot(
         # after this lock can never miss rows of a partition dropped after it.
         await conn.execute("LOCK TABLE ONLY events IN ACCESS SHARE MODE")
         yield conn, await read_visibility(conn)
+
+
+@contextlib.asynccontextmanager
+async def joined_snapshot(
+    services: Services, conn: asyncpg.Connection
+) -> AsyncIterator[asyncpg.Connection | None]:
+    """A second connection reading the snapshot of ``conn``'s open ``tier_snapshot``, so
+    independent hot queries can run at the same time; None when none is at hand at once.
+
+    Waiting is never worth it: for a pool connection (requests that each hold one could
+    wait for each other), nor for the lock on ``events`` (behind a waiting partition drop,
+    which waits for ``conn``).
+    """
+    pool = services.db
+    if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
+        yield None
+        return
+    snapshot_id = await conn.fetchval("SELECT pg_export_snapshot()")
+    other = await _spare_connection(pool)
+    if other is None:
+        yield None
+        return
+    try:
+        async with other.transaction(isolation="repeatable_read", readonly=True):
+            await other.execute(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'")
+            try:
+                await other.execute("LOCK TABLE ONLY events IN ACCESS SHARE MODE NOWAIT")
+                locked = True
+            except asyncpg.LockNotAvailableError:
+                locked = False
+            if locked:
+                yield other
+                return
+        yield None  # the failed lock ended the transaction above
+    finally:
+        await pool.release(other)
+
+
+async def _spare_connection(pool: asyncpg.Pool) -> asyncpg.Connection | None:
+    try:
+        connection: asyncpg.Connection = await pool.acquire(timeout=_SPARE_WAIT_SECONDS)
+    except TimeoutError:
+        return None
+    return connection
