@@ -49,7 +49,7 @@ class Tiers:
         """A ClickHouse table expression holding the rows of the hot query ``sql``.
 
         ``structure`` names and types the columns ``sql`` selects, e.g.
-        ``"key Int64, user_id String"``. PostgreSQL renders the rows as JSON lines itself,
+        ``"key Int64, user_id String"``. PostgreSQL renders the rows as CSV lines itself,
         and they are inlined into the cold query as one string literal: no per-row work
         in Python, and the cold store needs no write access.
         """
@@ -75,23 +75,30 @@ class HotRows:
 
 async def _pushed(conn: asyncpg.Connection, rows: HotRows) -> str:
     data: str = await conn.fetchval(
-        f"SELECT {json_lines(rows.structure)} FROM ({rows.sql}) hot_rows", *rows.args
+        f"SELECT {csv_lines(rows.structure)} FROM ({rows.sql}) hot_rows", *rows.args
     )
     return inline_table(data, rows.structure)
 
 
-def json_lines(structure: str) -> str:
-    """A PostgreSQL aggregate: the rows' columns named in ``structure`` as JSON lines."""
-    names = ", ".join(column.split()[0] for column in structure.split(","))
-    return f"coalesce(string_agg(json_build_array({names})::text, E'\\n'), '')"
+def csv_lines(structure: str) -> str:
+    """A PostgreSQL aggregate: the rows' columns named in ``structure`` as CSV lines
+    (cheaper for PostgreSQL to render and for ClickHouse to parse than JSON). The columns
+    must not be NULL. Strings are quoted, with quotes doubled: CSV knows no other escape."""
+    fields = []
+    for column in structure.split(","):
+        name, kind = column.split()
+        quoted = f"""'"' || replace({name}, '"', '""') || '"'"""
+        fields.append(quoted if kind == "String" else f"{name}::text")
+    line = " || ',' || ".join(fields)
+    return f"coalesce(string_agg({line}, E'\\n'), '')"
 
 
 def inline_table(data: str, structure: str) -> str:
-    """A ClickHouse table expression over JSON lines ``data`` (from :func:`json_lines`)."""
+    """A ClickHouse table expression over CSV lines ``data`` (from :func:`csv_lines`)."""
     # Every cold query is rendered with parameters (the visibility's at least), so a
     # literal percent sign is written twice.
     literal = data.translate(_LITERAL_ESCAPES).replace("%", "%%")
-    return f"format(JSONCompactEachRow, '{structure}', '{literal}')"
+    return f"format(CSV, '{structure}', '{literal}')"
 
 
 @contextlib.asynccontextmanager
