@@ -8,6 +8,7 @@ import datetime as dt
 import asyncpg
 import pytest
 
+from eventide.archive.cold_batches import COLUMNS
 from eventide.archive.snapshot import ColdVisibility, joined_snapshot, tier_snapshot
 from eventide.services import Services
 
@@ -38,15 +39,7 @@ async def _batches(services: Services, *states: str, cleaned: tuple[int, ...] = 
 async def _cold_rows(services: Services, batch_ids: list[int]) -> None:
     await services.cold.insert(
         "events",
-        (
-            "event_id",
-            "user_id",
-            "event_type",
-            "occurred_at",
-            "received_at",
-            "properties",
-            "batch_id",
-        ),
+        COLUMNS,
         [(f"e{b}", "u", "t", DAY, DAY, "", b) for b in batch_ids],
     )
 

@@ -24,6 +24,10 @@ LOGIN = """mutation($u: String!, $p: String!) {
 REFRESH = """mutation($r: String!) {
   refreshToken(refreshToken: $r) { accessToken refreshToken tokenType expiresIn user { id } }
 }"""
+CHANGE_PASSWORD = """mutation($c: String!, $n: String!) {
+  changePassword(currentPassword: $c, newPassword: $n)
+}"""
+
 LOGOUT = "mutation($r: String) { logout(refreshToken: $r) }"
 ME = "{ me { id username email role isActive } }"
 CREATE_TOKEN = """mutation($input: CreateApiTokenInput!) {

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from tests.graphql._accounts import (
+    CHANGE_PASSWORD,
     LOGOUT,
     ME,
     PASSWORD,
@@ -18,9 +19,6 @@ from tests.graphql._accounts import (
 )
 from tests.graphql_client import GraphQLClient
 
-CHANGE_PASSWORD = """mutation($c: String!, $n: String!) {
-  changePassword(currentPassword: $c, newPassword: $n)
-}"""
 VALIDATE = "query($t: String!) { validateToken(token: $t) { valid reason } }"
 
 

@@ -15,6 +15,7 @@ from eventide.app import create_app
 from eventide.config import Settings
 from eventide.services import Services
 from tests.graphql._accounts import (
+    CHANGE_PASSWORD,
     LOGOUT,
     ME,
     PASSWORD,
@@ -26,9 +27,6 @@ from tests.graphql._accounts import (
 )
 from tests.graphql_client import GraphQLClient
 
-CHANGE_PASSWORD = """mutation($c: String!, $n: String!) {
-  changePassword(currentPassword: $c, newPassword: $n)
-}"""
 SET_ACTIVE = "mutation($id: ID!, $a: Boolean!) { setUserActive(userId: $id, active: $a) { id } }"
 DELETE_USER = "mutation($id: ID!) { deleteUser(userId: $id) }"
 
