@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from eventide.config import Settings
-from eventide.services import Services, open_services
+from eventide.storage.engines import Engines, open_engines
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -40,7 +40,7 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def bench_services(**settings: Any) -> AsyncIterator[Services]:
+async def bench_services(**settings: Any) -> AsyncIterator[Engines]:
     """Open the engines on a fresh database; ``settings`` override :class:`Settings` fields
     (``clickhouse_url`` unset: the embedded chdb engine, owned by this process)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,9 +53,9 @@ async def bench_services(**settings: Any) -> AsyncIterator[Services]:
                 jwt_secret=secrets.token_urlsafe(48),
                 **settings,
             )
-            async with open_services(configured) as services:
+            async with open_engines(configured) as engines:
                 try:
-                    yield services
+                    yield engines
                 finally:
-                    async for key in services.redis.scan_iter(match=services.redis_key("*")):
-                        await services.redis.delete(key)
+                    async for key in engines.redis.scan_iter(match=engines.redis_key("*")):
+                        await engines.redis.delete(key)

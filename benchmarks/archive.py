@@ -30,7 +30,7 @@ from _engines import bench_services
 
 from eventide.archive.archiver import archive_pass
 from eventide.archive.cold_batches import COLUMNS
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 # Events occur on the BENCH_DAYS days before yesterday: all older than a 1-day hot window.
 TODAY = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
@@ -49,18 +49,18 @@ FROM generate_series(1, $1) AS i
 """
 
 
-async def fill(services: Services, *, events: int, days: int, prefix: str) -> None:
-    await services.db.execute(PARTITIONS_SQL, days, TODAY)
-    await services.db.execute(FILL_SQL, events, days, TODAY, prefix)
+async def fill(engines: Engines, *, events: int, days: int, prefix: str) -> None:
+    await engines.db.execute(PARTITIONS_SQL, days, TODAY)
+    await engines.db.execute(FILL_SQL, events, days, TODAY, prefix)
 
 
-async def raw_copy(services: Services, *, batch: int) -> int:
-    cold = services.cold
+async def raw_copy(engines: Engines, *, batch: int) -> int:
+    cold = engines.cold
     await cold.execute("DROP TABLE IF EXISTS bench_raw")
     await cold.execute("CREATE TABLE bench_raw AS events")
     columns = COLUMNS
     copied = 0
-    async with services.db.acquire() as conn, conn.transaction():
+    async with engines.db.acquire() as conn, conn.transaction():
         cursor = await conn.cursor(
             "SELECT event_id, user_id, event_type, occurred_at, received_at,"
             " coalesce(properties::text, ''), 0 FROM events ORDER BY occurred_at, event_id"
@@ -72,9 +72,9 @@ async def raw_copy(services: Services, *, batch: int) -> int:
     return copied
 
 
-async def check_moved(services: Services, expected: int) -> None:
-    hot = await services.db.fetchval("SELECT count(*) FROM events")
-    rows = await services.cold.fetch("SELECT count(), uniqExact(event_id) FROM events")
+async def check_moved(engines: Engines, expected: int) -> None:
+    hot = await engines.db.fetchval("SELECT count(*) FROM events")
+    rows = await engines.cold.fetch("SELECT count(), uniqExact(event_id) FROM events")
     assert hot == 0, f"{hot} events left hot"
     assert rows[0] == (expected, expected), rows
 
@@ -87,9 +87,9 @@ async def main() -> None:
     clickhouse_url = env.get("BENCH_CLICKHOUSE_URL") or None
     async with bench_services(
         clickhouse_url=clickhouse_url, hot_window_days=1, archive_batch_size=batch
-    ) as services:
+    ) as engines:
         print(f"{events:,} events over {days} days, batches of {batch:,}")
-        figures = await measure(services, events=events, days=days, batch=batch)
+        figures = await measure(engines, events=events, days=days, batch=batch)
     raw, dropped, by_id = figures
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"raw copy (read + insert only)    {raw:11,.0f} events/s")
@@ -99,22 +99,22 @@ async def main() -> None:
 
 
 async def measure(
-    services: Services, *, events: int, days: int, batch: int
+    engines: Engines, *, events: int, days: int, batch: int
 ) -> tuple[float, float, float]:
     """Events/s of the raw copy, of a pass dropping partitions, of a pass deleting by id."""
-    await fill(services, events=events, days=days, prefix="a")
+    await fill(engines, events=events, days=days, prefix="a")
 
     started = time.perf_counter()
-    assert await raw_copy(services, batch=batch) == events
+    assert await raw_copy(engines, batch=batch) == events
     raw = events / (time.perf_counter() - started)
 
     started = time.perf_counter()
-    run = await archive_pass(services, trigger="cli")
+    run = await archive_pass(engines, trigger="cli")
     dropped = run.moved / (time.perf_counter() - started)
     assert run.moved == events
-    await check_moved(services, events)
+    await check_moved(engines, events)
 
-    await fill(services, events=events, days=days, prefix="b")
+    await fill(engines, events=events, days=days, prefix="b")
     late_written = False
 
     async def late_event(step: str) -> None:
@@ -123,17 +123,17 @@ async def measure(
         nonlocal late_written
         if step == "chunk_copied" and not late_written:
             late_written = True
-            await services.db.execute(
+            await engines.db.execute(
                 "INSERT INTO events (event_id, user_id, event_type, occurred_at,"
                 " received_at) VALUES ('late', 'u', 't', $1, $1)",
                 TODAY - dt.timedelta(days=days + 1),
             )
 
     started = time.perf_counter()
-    run = await archive_pass(services, trigger="cli", faults=late_event)
+    run = await archive_pass(engines, trigger="cli", faults=late_event)
     by_id = run.moved / (time.perf_counter() - started)
-    await archive_pass(services, trigger="cli")  # the late event
-    await check_moved(services, 2 * events + 1)
+    await archive_pass(engines, trigger="cli")  # the late event
+    await check_moved(engines, 2 * events + 1)
     return raw, dropped, by_id
 
 

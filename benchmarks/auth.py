@@ -31,7 +31,7 @@ from eventide.auth._secrets import digest
 from eventide.auth.authenticate import authenticate, denylist_key
 from eventide.auth.jwt_tokens import issue_access_token
 from eventide.auth.principal import TokenScope
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 PASSWORD = "benchmark password"  # noqa: S105
 
@@ -46,11 +46,11 @@ async def timed(calls: int, call: Callable[[int], Awaitable[object]]) -> float:
     return (time.perf_counter() - started) / calls * 1e6
 
 
-async def seed(services: Services, users: int) -> tuple[list[str], list[str], list[str]]:
+async def seed(engines: Engines, users: int) -> tuple[list[str], list[str], list[str]]:
     password_hash = await passwords.hash_password(PASSWORD)
     ids = [
         str(row["id"])
-        for row in await services.db.fetch(
+        for row in await engines.db.fetch(
             """INSERT INTO users (username, password_hash)
                SELECT 'bench-' || i, $2 FROM generate_series(1, $1) AS i RETURNING id""",
             users,
@@ -58,30 +58,30 @@ async def seed(services: Services, users: int) -> tuple[list[str], list[str], li
         )
     ]
     tokens = [
-        issue_access_token(services.settings, user_id=user_id, session_epoch=0) for user_id in ids
+        issue_access_token(engines.settings, user_id=user_id, session_epoch=0) for user_id in ids
     ]
     secrets_ = []
     for user_id in ids:
         secret, _ = await api_tokens.create_api_token(
-            services.db, user_id=user_id, name="bench", scopes=[TokenScope.READ], ttl_seconds=None
+            engines.db, user_id=user_id, name="bench", scopes=[TokenScope.READ], ttl_seconds=None
         )
         secrets_.append(secret)
     return ids, tokens, secrets_
 
 
-async def run(services: Services, *, users: int, requests: int, logins: int) -> None:
-    ids, tokens, evt = await seed(services, users)
-    redis, db = services.redis, services.db
+async def run(engines: Engines, *, users: int, requests: int, logins: int) -> None:
+    ids, tokens, evt = await seed(engines, users)
+    redis, db = engines.redis, engines.db
 
     async def jwt_auth(i: int) -> None:
-        assert (await authenticate(services, f"Bearer {tokens[i % users]}")).principal
+        assert (await authenticate(engines, f"Bearer {tokens[i % users]}")).principal
 
     async def jwt_raw(i: int) -> None:
-        await redis.exists(denylist_key(services, uuid.uuid4().hex))
+        await redis.exists(denylist_key(engines, uuid.uuid4().hex))
         await db.fetchrow("SELECT * FROM users WHERE id = $1", uuid.UUID(ids[i % users]))
 
     async def token_auth(i: int) -> None:
-        assert (await authenticate(services, f"Bearer {evt[i % users]}")).principal
+        assert (await authenticate(engines, f"Bearer {evt[i % users]}")).principal
 
     async def token_raw(i: int) -> None:
         await db.fetchrow(
@@ -89,7 +89,7 @@ async def run(services: Services, *, users: int, requests: int, logins: int) -> 
                JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1""",
             digest(evt[i % users]),
         )
-        await redis.set(services.redis_key("bench", str(i % users)), b"1", nx=True, ex=60)
+        await redis.set(engines.redis_key("bench", str(i % users)), b"1", nx=True, ex=60)
 
     # Alternating rounds, best of each: a shared machine's noise hits both sides alike.
     results = {}
@@ -122,8 +122,8 @@ async def main() -> None:
     users = int(env.get("BENCH_USERS", "1000"))
     requests = int(env.get("BENCH_REQUESTS", "20000"))
     logins = int(env.get("BENCH_LOGINS", "40"))
-    async with bench_services() as services:
-        await run(services, users=users, requests=requests, logins=logins)
+    async with bench_services() as engines:
+        await run(engines, users=users, requests=requests, logins=logins)
 
 
 if __name__ == "__main__":

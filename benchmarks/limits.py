@@ -30,7 +30,7 @@ from starlette.responses import Response
 from eventide.config import Settings
 from eventide.graphql.context import Context
 from eventide.graphql.schema import build_schema, schema
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from eventide.storage.redis import connect_redis
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2000"))
@@ -62,12 +62,12 @@ async def main() -> None:
     prefix = f"eventide-bench-{secrets.token_hex(4)}:"
     settings = Settings(redis_key_prefix=prefix, jwt_secret="x" * 32)
     # The guard touches only the settings and Redis; the other engines stay unopened.
-    services = Services(settings=settings, db=None, cold=None, redis=redis)  # type: ignore[arg-type]
+    engines = Engines(settings=settings, db=None, cold=None, redis=redis)  # type: ignore[arg-type]
     bare = build_schema()
 
     def context() -> Context:
         request = Request({"type": "http", "method": "POST", "headers": [], "client": ("b", 1)})
-        return Context(request=request, response=Response(), services=services)
+        return Context(request=request, response=Response(), engines=engines)
 
     print(f"rounds per figure: {ROUNDS}")
     print(f"{'document':<14}{'guarded p50/p95 us':>22}{'bare p50/p95 us':>20}{'ratio':>8}")

@@ -45,7 +45,7 @@ from eventide.app import create_app
 from eventide.auth import passwords, users
 from eventide.auth.jwt_tokens import issue_access_token
 from eventide.config import Settings
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 HOT_DAYS = 7
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -90,9 +90,9 @@ def _us(value: dt.datetime) -> int:
     return (value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
 
 
-async def fill(services: Services, *, cold: int, hot: int, cold_days: int, users_: int) -> None:
+async def fill(engines: Engines, *, cold: int, hot: int, cold_days: int, users_: int) -> None:
     cold_start = HOT_START - dt.timedelta(days=cold_days)
-    async with services.db.acquire() as conn:
+    async with engines.db.acquire() as conn:
         run = await conn.fetchval(
             "INSERT INTO archive_runs (trigger, cutoff, status, finished_at)"
             " VALUES ('cli', $1, 'succeeded', now()) RETURNING id",
@@ -113,7 +113,7 @@ async def fill(services: Services, *, cold: int, hot: int, cold_days: int, users
         await conn.execute("SELECT ensure_event_partitions($1::timestamptz[])", days)
         await conn.execute(HOT_FILL, hot, users_, HOT_START, HOT_START, cold_days * 86400)
         await conn.execute("ANALYZE events")
-    await services.cold.execute(
+    await engines.cold.execute(
         COLD_FILL,
         {
             "users": users_,
@@ -123,17 +123,17 @@ async def fill(services: Services, *, cold: int, hot: int, cold_days: int, users
             "batch": batch,
         },
     )
-    await services.cold.execute("OPTIMIZE TABLE events FINAL")
-    rows = await services.cold.fetch(
+    await engines.cold.execute("OPTIMIZE TABLE events FINAL")
+    rows = await engines.cold.fetch(
         "SELECT count(), min(occurred_at), max(occurred_at) FROM events"
     )
     assert rows[0][0] == cold, rows
     assert rows[0][2] < HOT_START, rows
 
 
-def raw_queries(services: Services) -> dict[str, Callable[[], Awaitable[Any]]]:
+def raw_queries(engines: Engines) -> dict[str, Callable[[], Awaitable[Any]]]:
     """Per question: the plain SQL of both stores, run concurrently."""
-    db, cold = services.db, services.cold
+    db, cold = engines.db, engines.cold
 
     def since(days: int) -> dt.datetime:
         return NOW - dt.timedelta(days=days - 1)
@@ -264,31 +264,31 @@ async def main() -> None:
     cold_days = int(env.get("BENCH_COLD_DAYS", "180"))
     users_ = int(env.get("BENCH_USERS", "200000"))
     rounds = int(env.get("BENCH_ROUNDS", "20"))
-    async with bench_services() as services:
+    async with bench_services() as engines:
         print(
             f"{cold:,} cold events over {cold_days} days, {hot:,} hot events "
             f"(1% late), {users_:,} user ids; ClickHouse: embedded chdb in this process"
         )
         started = time.perf_counter()
-        await fill(services, cold=cold, hot=hot, cold_days=cold_days, users_=users_)
+        await fill(engines, cold=cold, hot=hot, cold_days=cold_days, users_=users_)
         print(f"data set built in {time.perf_counter() - started:.0f} s")
-        await measure(services, services.settings, rounds)
+        await measure(engines, engines.settings, rounds)
 
 
-async def measure(services: Services, settings: Settings, rounds: int) -> None:
+async def measure(engines: Engines, settings: Settings, rounds: int) -> None:
     account = await users.create_user(
-        services.db,
+        engines.db,
         username="bench",
         email="bench@example.test",
         password_hash=await passwords.hash_password(secrets.token_urlsafe(16)),
     )
     token = issue_access_token(settings, user_id=account.id, session_epoch=0)
     app = create_app(settings)
-    app.state.services = services  # the engines opened here; the lifespan is not run
+    app.state.engines = engines  # the engines opened here; the lifespan is not run
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench.test") as http:
         api = api_queries(http, token)
-        raw = raw_queries(services)
+        raw = raw_queries(engines)
         print(
             f"{'question':<20} {'api p50':>9} {'api p95':>9} {'raw p50':>9} {'raw p95':>9}"
             f" {'p50 ratio':>10}   (milliseconds, {rounds} rounds)"

@@ -10,18 +10,18 @@ from typing import Any
 import httpx
 
 from eventide.app import create_app
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.graphql_client import GraphQLClient
 
 
 @contextlib.asynccontextmanager
 async def configured_client(
-    services: Services, *, address: str = "203.0.113.7", **overrides: Any
+    engines: Engines, *, address: str = "203.0.113.7", **overrides: Any
 ) -> AsyncIterator[GraphQLClient]:
-    """The session's engines under ``services.settings`` changed by ``overrides``."""
-    settings = dataclasses.replace(services.settings, **overrides)
+    """The session's engines under ``engines.settings`` changed by ``overrides``."""
+    settings = dataclasses.replace(engines.settings, **overrides)
     app = create_app(settings)
-    app.state.services = dataclasses.replace(services, settings=settings)
+    app.state.engines = dataclasses.replace(engines, settings=settings)
     transport = httpx.ASGITransport(app=app, client=(address, 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://eventide.test") as http:
         yield GraphQLClient(http)

@@ -28,8 +28,8 @@ from eventide.auth.jwt_tokens import issue_access_token
 from eventide.auth.principal import Role, TokenScope
 from eventide.auth.users import UserRecord
 from eventide.config import Settings
-from eventide.services import Services, open_services
 from eventide.storage.embedded import embedded_postgres, embedded_redis
+from eventide.storage.engines import Engines, open_engines
 from tests.graphql_client import GraphQLClient
 
 SESSION_ID = uuid.uuid4().hex[:10]
@@ -109,24 +109,24 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 
 @pytest.fixture(scope="session")
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    async with open_services(settings) as opened:
+async def engines(settings: Settings) -> AsyncIterator[Engines]:
+    async with open_engines(settings) as opened:
         yield opened
         await _delete_redis_keys(opened)
 
 
-async def _delete_redis_keys(services: Services) -> None:
-    async for key in services.redis.scan_iter(match=services.redis_key("*")):
-        await services.redis.delete(key)
+async def _delete_redis_keys(engines: Engines) -> None:
+    async for key in engines.redis.scan_iter(match=engines.redis_key("*")):
+        await engines.redis.delete(key)
 
 
 @pytest.fixture(autouse=True)
 async def fresh_state(request: pytest.FixtureRequest) -> None:
     """Every test that uses the engines starts from empty tables and no Redis keys."""
-    if "services" not in request.fixturenames:
+    if "engines" not in request.fixturenames:
         return
-    services: Services = request.getfixturevalue("services")
-    async with services.db.acquire() as conn:
+    engines: Engines = request.getfixturevalue("engines")
+    async with engines.db.acquire() as conn:
         tables = await conn.fetch(
             """SELECT quote_ident(c.relname) AS name FROM pg_class c
                JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -135,27 +135,27 @@ async def fresh_state(request: pytest.FixtureRequest) -> None:
         )
         if tables:
             await conn.execute(f"TRUNCATE {', '.join(t['name'] for t in tables)} CASCADE")
-    for (table,) in await services.cold.fetch(
+    for (table,) in await engines.cold.fetch(
         "SELECT name FROM system.tables WHERE database = currentDatabase() "
         "AND engine LIKE '%%MergeTree' AND name <> 'schema_migrations'"
     ):
-        await services.cold.execute(f"TRUNCATE TABLE {table}")
-    await _delete_redis_keys(services)
+        await engines.cold.execute(f"TRUNCATE TABLE {table}")
+    await _delete_redis_keys(engines)
 
 
 @pytest.fixture
-async def client(services: Services, settings: Settings) -> AsyncIterator[GraphQLClient]:
+async def client(engines: Engines, settings: Settings) -> AsyncIterator[GraphQLClient]:
     app = create_app(settings)
-    app.state.services = services  # the session's engines; the lifespan is not run
+    app.state.engines = engines  # the session's engines; the lifespan is not run
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://eventide.test") as http:
         yield GraphQLClient(http)
 
 
-async def _new_account(services: Services, role: Role) -> UserRecord:
+async def _new_account(engines: Engines, role: Role) -> UserRecord:
     name = f"{role.value.lower()}-{uuid.uuid4().hex[:12]}"
     return await users.create_user(
-        services.db,
+        engines.db,
         username=name,
         email=f"{name}@example.test",
         password_hash=await passwords.hash_password(f"password of {name}"),
@@ -164,27 +164,27 @@ async def _new_account(services: Services, role: Role) -> UserRecord:
 
 
 @pytest.fixture
-async def user_token(services: Services) -> str:
+async def user_token(engines: Engines) -> str:
     """An access token (JWT) of a fresh USER."""
-    user = await _new_account(services, Role.USER)
-    return issue_access_token(services.settings, user_id=user.id, session_epoch=0)
+    user = await _new_account(engines, Role.USER)
+    return issue_access_token(engines.settings, user_id=user.id, session_epoch=0)
 
 
 @pytest.fixture
-async def admin_token(services: Services) -> str:
+async def admin_token(engines: Engines) -> str:
     """An access token (JWT) of a fresh ADMIN."""
-    user = await _new_account(services, Role.ADMIN)
-    return issue_access_token(services.settings, user_id=user.id, session_epoch=0)
+    user = await _new_account(engines, Role.ADMIN)
+    return issue_access_token(engines.settings, user_id=user.id, session_epoch=0)
 
 
 @pytest.fixture
-def api_token(services: Services) -> Callable[[list[str]], Awaitable[str]]:
+def api_token(engines: Engines) -> Callable[[list[str]], Awaitable[str]]:
     """``await api_token(["INGEST"])``: an ``evt_`` secret with those scopes, of a fresh USER."""
 
     async def make(scopes: list[str]) -> str:
-        user = await _new_account(services, Role.USER)
+        user = await _new_account(engines, Role.USER)
         secret, _ = await api_tokens.create_api_token(
-            services.db,
+            engines.db,
             user_id=user.id,
             name="test token",
             scopes=[TokenScope(scope) for scope in scopes],

@@ -21,7 +21,7 @@ from eventide.graphql.view import GraphQLView
 from eventide.http.middleware import http_middleware
 from eventide.ingest.pruning import ledger_pruning
 from eventide.observability.metrics import metrics_endpoint
-from eventide.services import Services, open_services
+from eventide.storage.engines import Engines, open_engines
 
 
 async def health(request: Request) -> PlainTextResponse:
@@ -31,8 +31,8 @@ async def health(request: Request) -> PlainTextResponse:
 
 async def ready(request: Request) -> JSONResponse:
     """Readiness: 200 when PostgreSQL, ClickHouse and Redis all answer, else 503."""
-    services: Services = request.app.state.services
-    status = await services.readiness()
+    engines: Engines = request.app.state.engines
+    status = await engines.readiness()
     return JSONResponse(status, status_code=200 if all(status.values()) else 503)
 
 
@@ -42,13 +42,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with (
-            open_services(settings) as services,
-            ledger_pruning(services),
-            scheduled_archiving(services),
+            open_engines(settings) as engines,
+            ledger_pruning(engines),
+            scheduled_archiving(engines),
         ):
-            await bootstrap_admin(services)
-            async with token_purging(services):
-                app.state.services = services
+            await bootstrap_admin(engines)
+            async with token_purging(engines):
+                app.state.engines = engines
                 # What startup built lives as long as the process; frozen, it is no longer
                 # rescanned by every full collection (milliseconds per large request).
                 gc.freeze()

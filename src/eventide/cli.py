@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from eventide.config import ConfigError, Settings, load_settings
-from eventide.services import open_services
+from eventide.storage.engines import open_engines
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -35,7 +35,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     async def run() -> None:
-        async with open_services(settings):  # opening applies every pending migration
+        async with open_engines(settings):  # opening applies every pending migration
             pass
 
     asyncio.run(run())
@@ -64,8 +64,8 @@ def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
             sys.exit("eventide: the passwords differ")
 
     async def run() -> None:
-        async with open_services(settings) as services:
-            await ensure_admin(services, username=username, password=password)
+        async with open_engines(settings) as engines:
+            await ensure_admin(engines, username=username, password=password)
 
     try:
         asyncio.run(run())
@@ -78,8 +78,8 @@ def _archive(settings: Settings, args: argparse.Namespace) -> None:
     from eventide.archive.archiver import archive_pass
 
     async def run() -> None:
-        async with open_services(settings) as services:
-            report = await archive_pass(services, trigger="cli")
+        async with open_engines(settings) as engines:
+            report = await archive_pass(engines, trigger="cli")
         print(f"moved {report.moved} events that occurred before {report.cutoff.isoformat()}")
 
     asyncio.run(run())

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eventide.analytics.listing import Event
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 COLUMNS = ("event_id", "user_id", "event_type", "occurred_at", "received_at", "properties")
 
 
-async def put_hot(services: Services, events: Sequence[Event]) -> None:
+async def put_hot(engines: Engines, events: Sequence[Event]) -> None:
     if not events:
         return
-    async with services.db.acquire() as conn, conn.transaction():
+    async with engines.db.acquire() as conn, conn.transaction():
         await conn.execute(
             "SELECT ensure_event_partitions($1::timestamptz[])", [e.occurred_at for e in events]
         )
@@ -26,9 +26,9 @@ async def put_hot(services: Services, events: Sequence[Event]) -> None:
         )
 
 
-async def clear(services: Services) -> None:
-    async with services.db.acquire() as conn:
+async def clear(engines: Engines) -> None:
+    async with engines.db.acquire() as conn:
         await conn.execute(
             "TRUNCATE events, archive_batches, archive_runs, archive_watermark CASCADE"
         )
-    await services.cold.execute("TRUNCATE TABLE events")
+    await engines.cold.execute("TRUNCATE TABLE events")

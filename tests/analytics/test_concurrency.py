@@ -13,7 +13,7 @@ from eventide.analytics.listing import Event, EventFilter, list_events
 from eventide.analytics.retention import CohortKind, retention
 from eventide.analytics.top_events import top_events
 from eventide.archive.archiver import archive_pass
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.analytics import oracle
 from tests.analytics.stores import put_hot
 
@@ -41,9 +41,9 @@ def generated_events(count: int) -> list[Event]:
     return events
 
 
-async def test_paging_and_queries_are_exact_while_events_move(services: Services) -> None:
+async def test_paging_and_queries_are_exact_while_events_move(engines: Engines) -> None:
     events = generated_events(1500)
-    await put_hot(services, events)
+    await put_hot(engines, events)
     tz = ZoneInfo(TZ)
     expected_listing = oracle.listing(events, EventFilter())
     expected_dau = oracle.dau(events, FIRST, LAST, tz, None)
@@ -67,7 +67,7 @@ async def test_paging_and_queries_are_exact_while_events_move(services: Services
         # Each pass moves one more day (the hot window is 7 days), in batches of 50 rows.
         for day in range(1, DAYS + 1):
             await archive_pass(
-                services, trigger="cli", now=START + dt.timedelta(days=day + 7), batch_size=50
+                engines, trigger="cli", now=START + dt.timedelta(days=day + 7), batch_size=50
             )
             passes += 1
         finished.set()
@@ -78,18 +78,18 @@ async def test_paging_and_queries_are_exact_while_events_move(services: Services
             seen: list[Event] = []
             below = None
             while True:
-                page = await list_events(services, where=EventFilter(), first=97, below=below)
+                page = await list_events(engines, where=EventFilter(), first=97, below=below)
                 seen.extend(page.events)
                 if not page.has_next_page:
                     break
                 below = page.events[-1].key
             assert seen == expected_listing
-            dau = await daily_active_users(services, first=FIRST, last=LAST, timezone=TZ)
+            dau = await daily_active_users(engines, first=FIRST, last=LAST, timezone=TZ)
             assert [(r.date, r.users) for r in dau] == expected_dau
-            top = await top_events(services, first=FIRST, last=LAST, timezone=TZ, limit=10)
+            top = await top_events(engines, first=FIRST, last=LAST, timezone=TZ, limit=10)
             assert [(r.event_type, r.events, r.users) for r in top] == expected_top
             cohorts = await retention(
-                services,
+                engines,
                 first=FIRST,
                 last=LAST,
                 period=Period.DAY,
@@ -104,4 +104,4 @@ async def test_paging_and_queries_are_exact_while_events_move(services: Services
     *rounds, _ = await asyncio.gather(reader(), reader(), archiver())
     assert passes == DAYS
     assert all(r >= 2 for r in rounds), rounds  # both readers ran across several passes
-    assert await services.cold.fetch("SELECT count() FROM events") == [(len(events),)]
+    assert await engines.cold.fetch("SELECT count() FROM events") == [(len(events),)]

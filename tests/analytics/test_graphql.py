@@ -13,7 +13,7 @@ import pytest
 
 from eventide.analytics.listing import Event
 from eventide.archive.archiver import archive_pass
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.analytics.stores import put_hot
 from tests.graphql_client import GraphQLClient
 
@@ -45,24 +45,24 @@ def event(event_id: str, user: str, kind: str, occurred: dt.datetime, **props: A
 
 
 @pytest.fixture
-async def stored(services: Services) -> None:
+async def stored(engines: Engines) -> None:
     # alice is active on 1 and 2 March in both tiers; bob on 2 March, hot only.
     await put_hot(
-        services,
+        engines,
         [
             event("c1", "alice", "view", dt.datetime(2026, 3, 1, 10, tzinfo=UTC), page="home"),
             event("c2", "alice", "buy", dt.datetime(2026, 3, 2, 9, tzinfo=UTC)),
         ],
     )
-    await archive_pass(services, trigger="cli", now=dt.datetime(2026, 3, 10, tzinfo=UTC))
+    await archive_pass(engines, trigger="cli", now=dt.datetime(2026, 3, 10, tzinfo=UTC))
     await put_hot(
-        services,
+        engines,
         [
             event("h1", "alice", "view", dt.datetime(2026, 3, 2, 11, 0, 0, 250000, tzinfo=UTC)),
             event("h2", "bob", "view", dt.datetime(2026, 3, 2, 12, tzinfo=UTC), n=1),
         ],
     )
-    assert await services.cold.fetch("SELECT count() FROM events") == [(2,)]
+    assert await engines.cold.fetch("SELECT count() FROM events") == [(2,)]
 
 
 @pytest.mark.usefixtures("stored")
@@ -130,14 +130,14 @@ async def test_events_pages_across_tiers(client: GraphQLClient, user_token: str)
 
 
 async def test_an_event_id_accepted_again_is_listed_with_each_copy(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     # After its dedup window an id is accepted again, even with the same occurredAt.
     copy = event("same", "alice", "view", dt.datetime(2026, 3, 1, 10, tzinfo=UTC))
-    await put_hot(services, [copy])
-    await archive_pass(services, trigger="cli", now=dt.datetime(2026, 3, 10, tzinfo=UTC))
+    await put_hot(engines, [copy])
+    await archive_pass(engines, trigger="cli", now=dt.datetime(2026, 3, 10, tzinfo=UTC))
     again = dataclasses.replace(copy, received_at=copy.received_at + dt.timedelta(days=40))
-    await put_hot(services, [again])
+    await put_hot(engines, [again])
     received, after = [], None
     while True:
         page = (await client.data(EVENTS, {"first": 1, "after": after}, token=user_token))["events"]

@@ -18,7 +18,7 @@ from eventide.analytics.listing import Event, EventFilter, list_events
 from eventide.analytics.retention import CohortKind, retention
 from eventide.analytics.top_events import top_events
 from eventide.archive.archiver import archive_pass
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.analytics import oracle
 from tests.analytics.stores import clear, put_hot
 
@@ -115,11 +115,11 @@ class ArchiveInterrupted(Exception):
     pass
 
 
-async def store(services: Services, history: list[Wave]) -> list[Event]:
+async def store(engines: Engines, history: list[Wave]) -> list[Event]:
     """Ingest and archive as ``history`` says; return every event."""
-    await clear(services)
+    await clear(engines)
     for wave in history:
-        await put_hot(services, wave.events)
+        await put_hot(engines, wave.events)
         if wave.now is None:
             continue
 
@@ -128,7 +128,7 @@ async def store(services: Services, history: list[Wave]) -> list[Event]:
                 raise ArchiveInterrupted(step)
 
         with contextlib.suppress(ArchiveInterrupted):
-            await archive_pass(services, trigger="cli", now=wave.now, batch_size=7, faults=faults)
+            await archive_pass(engines, trigger="cli", now=wave.now, batch_size=7, faults=faults)
     return [e for wave in history for e in wave.events]
 
 
@@ -152,20 +152,20 @@ ORACLE_SETTINGS = settings(
     limit=st.integers(1, 5),
 )
 async def test_dau_and_top_events(
-    services: Services,
+    engines: Engines,
     history: list[Wave],
     tz_name: str,
     span: tuple[dt.date, dt.date],
     event_type: str | None,
     limit: int,
 ) -> None:
-    events = await store(services, history)
+    events = await store(engines, history)
     tz, (first, last) = ZoneInfo(tz_name), span
     got = await daily_active_users(
-        services, first=first, last=last, timezone=tz_name, event_type=event_type
+        engines, first=first, last=last, timezone=tz_name, event_type=event_type
     )
     assert [(r.date, r.users) for r in got] == oracle.dau(events, first, last, tz, event_type)
-    top = await top_events(services, first=first, last=last, timezone=tz_name, limit=limit)
+    top = await top_events(engines, first=first, last=last, timezone=tz_name, limit=limit)
     assert [(r.event_type, r.events, r.users) for r in top] == oracle.top_events(
         events, first, last, tz, limit
     )
@@ -181,7 +181,7 @@ async def test_dau_and_top_events(
     return_type=st.one_of(st.none(), st.sampled_from(TYPES)),
 )
 async def test_retention(
-    services: Services,
+    engines: Engines,
     history: list[Wave],
     tz_name: str,
     span: tuple[dt.date, dt.date],
@@ -189,13 +189,13 @@ async def test_retention(
     cohort_type: str | None,
     return_type: str | None,
 ) -> None:
-    events = await store(services, history)
+    events = await store(engines, history)
     tz, (first, last) = ZoneInfo(tz_name), span
     for period in Period:
         for kind in CohortKind:
             for types in ((None, None), (cohort_type, return_type)):
                 got = await retention(
-                    services,
+                    engines,
                     first=first,
                     last=last,
                     period=period,
@@ -232,13 +232,13 @@ def filters(draw: st.DrawFn) -> EventFilter:
 @ORACLE_SETTINGS
 @given(history=histories(), where=filters(), page_size=st.integers(1, 40))
 async def test_listing_pages_through_every_event_once(
-    services: Services, history: list[Wave], where: EventFilter, page_size: int
+    engines: Engines, history: list[Wave], where: EventFilter, page_size: int
 ) -> None:
-    events = await store(services, history)
+    events = await store(engines, history)
     seen: list[Event] = []
     below = None
     while True:
-        page = await list_events(services, where=where, first=page_size, below=below)
+        page = await list_events(engines, where=where, first=page_size, below=below)
         seen.extend(page.events)
         if not page.has_next_page:
             break

@@ -11,7 +11,7 @@ import pytest
 from eventide.archive.archiver import ArchiveBusy, archive_pass, hot_cutoff
 from eventide.archive.runs import archived_through, last_run
 from eventide.archive.snapshot import tier_snapshot
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.archive.tiers import (
     CUTOFF,
     NOW,
@@ -33,27 +33,27 @@ def test_cutoff_is_the_start_of_a_utc_day() -> None:
     assert hot_cutoff(just_after_midnight, 1) == dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 
 
-async def test_moves_exactly_the_events_before_the_cutoff(services: Services) -> None:
+async def test_moves_exactly_the_events_before_the_cutoff(engines: Engines) -> None:
     events = [
         Event("old", dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC), properties={"a": [1, "x"]}),
         Event("edge-old", CUTOFF - MICRO, user_id="u2", event_type="buy"),
         Event("edge-new", CUTOFF),
         Event("new", NOW - dt.timedelta(hours=1)),
     ]
-    await put_hot(services, events)
+    await put_hot(engines, events)
 
-    run = await archive_pass(services, trigger="cli", now=NOW)
+    run = await archive_pass(engines, trigger="cli", now=NOW)
 
     assert (run.moved, run.status, run.cutoff) == (2, "succeeded", CUTOFF)
     assert run.finished_at is not None
     assert run.finished_at >= run.started_at
-    tiers = await assert_exactly_once(services, events)
+    tiers = await assert_exactly_once(engines, events)
     assert tiers.hot == ["edge-new", "new"]
     # Archived days leave the hot store as whole partitions.
-    partitions = await hot_partitions(services)
+    partitions = await hot_partitions(engines)
     assert {"events_20260301", "events_20261114"}.isdisjoint(partitions)
     assert {"events_20261115", "events_20261122"} <= partitions
-    rows = await services.cold.fetch(
+    rows = await engines.cold.fetch(
         "SELECT event_id, user_id, event_type, occurred_at, received_at, properties "
         "FROM events ORDER BY occurred_at"
     )
@@ -61,91 +61,89 @@ async def test_moves_exactly_the_events_before_the_cutoff(services: Services) ->
         ("old", "u1", "click", events[0].occurred_at, NOW, json.dumps({"a": [1, "x"]})),
         ("edge-old", "u2", "buy", CUTOFF - MICRO, NOW, ""),
     ]
-    async with services.db.acquire() as conn:
+    async with engines.db.acquire() as conn:
         assert await archived_through(conn) == CUTOFF
         assert await last_run(conn) == run
 
 
-async def test_a_second_pass_moves_nothing(services: Services) -> None:
+async def test_a_second_pass_moves_nothing(engines: Engines) -> None:
     events = spread("a", dt.date(2026, 11, 1), 20)
-    await put_hot(services, events)
-    assert (await archive_pass(services, trigger="cli", now=NOW)).moved == 20
-    assert (await archive_pass(services, trigger="cli", now=NOW)).moved == 0
-    assert (await assert_exactly_once(services, events)).hot == []
+    await put_hot(engines, events)
+    assert (await archive_pass(engines, trigger="cli", now=NOW)).moved == 20
+    assert (await archive_pass(engines, trigger="cli", now=NOW)).moved == 0
+    assert (await assert_exactly_once(engines, events)).hot == []
 
 
-async def test_large_days_move_in_bounded_batches(services: Services) -> None:
+async def test_large_days_move_in_bounded_batches(engines: Engines) -> None:
     events = spread("a", dt.date(2026, 11, 1), 30) + spread("b", dt.date(2026, 11, 3), 7)
-    await put_hot(services, events)
+    await put_hot(engines, events)
 
-    run = await archive_pass(services, trigger="cli", now=NOW, batch_size=7)
+    run = await archive_pass(engines, trigger="cli", now=NOW, batch_size=7)
 
     assert run.moved == 37
-    batches = await services.db.fetch("SELECT day, state, moved FROM archive_batches ORDER BY id")
+    batches = await engines.db.fetch("SELECT day, state, moved FROM archive_batches ORDER BY id")
     assert [(b["day"].day, b["state"], b["moved"]) for b in batches] == [
         *[(1, "committed", 7)] * 4,
         (1, "committed", 2),
         (3, "committed", 7),
     ]
-    cold_batches = await services.cold.fetch(
+    cold_batches = await engines.cold.fetch(
         "SELECT batch_id, count() FROM events GROUP BY batch_id ORDER BY batch_id"
     )
     assert [n for _, n in cold_batches] == [7, 7, 7, 7, 2, 7]
-    assert (await assert_exactly_once(services, events)).hot == []
-    assert {"events_20261101", "events_20261103"}.isdisjoint(await hot_partitions(services))
+    assert (await assert_exactly_once(engines, events)).hot == []
+    assert {"events_20261101", "events_20261103"}.isdisjoint(await hot_partitions(engines))
 
 
-async def test_late_events_are_counted_then_moved_by_a_later_pass(services: Services) -> None:
+async def test_late_events_are_counted_then_moved_by_a_later_pass(engines: Engines) -> None:
     day = dt.date(2026, 11, 2)
     events = spread("a", day, 10)
-    await put_hot(services, events)
-    await archive_pass(services, trigger="cli", now=NOW)
+    await put_hot(engines, events)
+    await archive_pass(engines, trigger="cli", now=NOW)
 
     late = spread("late", day, 3)
-    await put_hot(services, late)  # re-creates the dropped partition
-    tiers = await assert_exactly_once(services, events + late)
+    await put_hot(engines, late)  # re-creates the dropped partition
+    tiers = await assert_exactly_once(engines, events + late)
     assert tiers.hot == [e.event_id for e in late]
 
-    run = await archive_pass(services, trigger="cli", now=NOW)
+    run = await archive_pass(engines, trigger="cli", now=NOW)
     assert run.moved == 3
-    assert (await assert_exactly_once(services, events + late)).hot == []
-    async with services.db.acquire() as conn:
+    assert (await assert_exactly_once(engines, events + late)).hot == []
+    async with engines.db.acquire() as conn:
         # Late arrivals never move the watermark back.
         assert await archived_through(conn) == CUTOFF
 
 
-async def test_events_arriving_during_a_copy_stay_hot(services: Services) -> None:
+async def test_events_arriving_during_a_copy_stay_hot(engines: Engines) -> None:
     day = dt.date(2026, 11, 2)
     events = spread("a", day, 12)
-    await put_hot(services, events)
+    await put_hot(engines, events)
     late = [Event("late-early", dt.datetime(2026, 11, 2, 0, 0, tzinfo=dt.UTC))]
 
     async def ingest_meanwhile(step: str) -> None:
-        if step == "chunk_copied" and not await services.db.fetchval(
+        if step == "chunk_copied" and not await engines.db.fetchval(
             "SELECT count(*) FROM events WHERE event_id = 'late-early'"
         ):
-            await put_hot(services, late)  # sorts before every copied row
+            await put_hot(engines, late)  # sorts before every copied row
 
-    run = await archive_pass(
-        services, trigger="cli", now=NOW, batch_size=5, faults=ingest_meanwhile
-    )
+    run = await archive_pass(engines, trigger="cli", now=NOW, batch_size=5, faults=ingest_meanwhile)
 
     # The partition no longer holds only copied rows: each batch deletes its own rows.
     assert run.moved == 12
-    assert (await assert_exactly_once(services, events + late)).hot == ["late-early"]
-    assert "events_20261102" in await hot_partitions(services)
-    assert (await archive_pass(services, trigger="cli", now=NOW)).moved == 1
-    assert (await assert_exactly_once(services, events + late)).hot == []
+    assert (await assert_exactly_once(engines, events + late)).hot == ["late-early"]
+    assert "events_20261102" in await hot_partitions(engines)
+    assert (await archive_pass(engines, trigger="cli", now=NOW)).moved == 1
+    assert (await assert_exactly_once(engines, events + late)).hot == []
 
 
-async def test_a_day_read_by_open_snapshots_is_deleted_by_id(services: Services) -> None:
+async def test_a_day_read_by_open_snapshots_is_deleted_by_id(engines: Engines) -> None:
     events = spread("a", dt.date(2026, 11, 2), 6)
-    await put_hot(services, events)
+    await put_hot(engines, events)
     reader_holds = asyncio.Event()
     release = asyncio.Event()
 
     async def long_reader() -> None:
-        async with tier_snapshot(services) as (conn, _):
+        async with tier_snapshot(engines) as (conn, _):
             await conn.fetchval("SELECT count(*) FROM events")
             reader_holds.set()
             await release.wait()
@@ -153,19 +151,19 @@ async def test_a_day_read_by_open_snapshots_is_deleted_by_id(services: Services)
     reader = asyncio.create_task(long_reader())
     await reader_holds.wait()
     try:
-        run = await archive_pass(services, trigger="cli", now=NOW, batch_size=4)
+        run = await archive_pass(engines, trigger="cli", now=NOW, batch_size=4)
     finally:
         release.set()
         await reader
     assert run.moved == 6
-    assert (await assert_exactly_once(services, events)).hot == []
+    assert (await assert_exactly_once(engines, events)).hot == []
     # The emptied partition stays; a later pass would drop it only if it held rows again.
-    assert "events_20261102" in await hot_partitions(services)
+    assert "events_20261102" in await hot_partitions(engines)
 
 
-async def test_passes_run_one_at_a_time(services: Services) -> None:
+async def test_passes_run_one_at_a_time(engines: Engines) -> None:
     events = spread("a", dt.date(2026, 11, 2), 10)
-    await put_hot(services, events)
+    await put_hot(engines, events)
     first_copying = asyncio.Event()
     go_on = asyncio.Event()
 
@@ -174,33 +172,33 @@ async def test_passes_run_one_at_a_time(services: Services) -> None:
             first_copying.set()
             await go_on.wait()
 
-    first = asyncio.create_task(archive_pass(services, trigger="cli", now=NOW, faults=pause))
+    first = asyncio.create_task(archive_pass(engines, trigger="cli", now=NOW, faults=pause))
     await first_copying.wait()
     with pytest.raises(ArchiveBusy):
-        await archive_pass(services, trigger="schedule", now=NOW, wait=False)
-    second = asyncio.create_task(archive_pass(services, trigger="admin", now=NOW))
+        await archive_pass(engines, trigger="schedule", now=NOW, wait=False)
+    second = asyncio.create_task(archive_pass(engines, trigger="admin", now=NOW))
     await asyncio.sleep(0.2)
     assert not second.done()  # waits for the lock
     go_on.set()
     runs = [await first, await second]
     assert [r.moved for r in runs] == [10, 0]
     assert runs[1].started_at >= runs[0].finished_at  # type: ignore[operator]
-    await assert_exactly_once(services, events)
+    await assert_exactly_once(engines, events)
 
 
-async def test_an_empty_hot_store_still_advances_the_watermark(services: Services) -> None:
-    run = await archive_pass(services, trigger="cli", now=NOW)
+async def test_an_empty_hot_store_still_advances_the_watermark(engines: Engines) -> None:
+    run = await archive_pass(engines, trigger="cli", now=NOW)
     assert run.moved == 0
-    async with services.db.acquire() as conn:
+    async with engines.db.acquire() as conn:
         assert await archived_through(conn) == CUTOFF
 
 
-async def test_events_before_1900_stay_hot(services: Services) -> None:
+async def test_events_before_1900_stay_hot(engines: Engines) -> None:
     # ClickHouse servers cannot hold them without clamping the time.
     events = [
         Event("ancient", dt.datetime(1899, 12, 31, 23, 59, 59, tzinfo=dt.UTC)),
         Event("old", dt.datetime(1900, 1, 1, tzinfo=dt.UTC)),
     ]
-    await put_hot(services, events)
-    assert (await archive_pass(services, trigger="cli", now=NOW)).moved == 1
-    assert (await assert_exactly_once(services, events)).hot == ["ancient"]
+    await put_hot(engines, events)
+    assert (await archive_pass(engines, trigger="cli", now=NOW)).moved == 1
+    assert (await assert_exactly_once(engines, events)).hot == ["ancient"]

@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 
 from eventide.config import Settings
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.archive.tiers import Event, put_hot
 
 
 async def test_archive_command_runs_one_pass(
-    services: Services, settings: Settings, tmp_path: Path
+    engines: Engines, settings: Settings, tmp_path: Path
 ) -> None:
     now = dt.datetime.now(dt.UTC)
-    await put_hot(services, [Event("old", now - dt.timedelta(days=30)), Event("new", now)])
+    await put_hot(engines, [Event("old", now - dt.timedelta(days=30)), Event("new", now)])
     env = {
         **os.environ,
         "EVENTIDE_DATABASE_URL": settings.database_url or "",
@@ -37,7 +37,7 @@ async def test_archive_command_runs_one_pass(
     stdout, stderr = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 0, stderr.decode()
     assert stdout.decode().startswith("moved 1 events that occurred before ")
-    hot = await services.db.fetch("SELECT event_id FROM events")
+    hot = await engines.db.fetch("SELECT event_id FROM events")
     assert [r["event_id"] for r in hot] == ["new"]
-    run = await services.db.fetchrow("SELECT trigger, status, moved FROM archive_runs")
+    run = await engines.db.fetchrow("SELECT trigger, status, moved FROM archive_runs")
     assert tuple(run) == ("cli", "succeeded", 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from eventide.archive import cold_batches
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 
 def _row(event_id: str, day: dt.date, batch_id: int) -> tuple[object, ...]:
@@ -13,12 +13,12 @@ def _row(event_id: str, day: dt.date, batch_id: int) -> tuple[object, ...]:
     return (event_id, "u", "t", at, at, "", batch_id)
 
 
-async def _remaining(services: Services) -> list[tuple[str, int]]:
-    rows = await services.cold.fetch("SELECT event_id, batch_id FROM events ORDER BY event_id")
+async def _remaining(engines: Engines) -> list[tuple[str, int]]:
+    rows = await engines.cold.fetch("SELECT event_id, batch_id FROM events ORDER BY event_id")
     return [(r[0], r[1]) for r in rows]
 
 
-async def test_deletes_batches_in_several_monthly_partitions(services: Services) -> None:
+async def test_deletes_batches_in_several_monthly_partitions(engines: Engines) -> None:
     october, november = dt.date(2026, 10, 31), dt.date(2026, 11, 1)
     rows = [
         _row("a", october, 1),
@@ -26,20 +26,20 @@ async def test_deletes_batches_in_several_monthly_partitions(services: Services)
         _row("c", november, 3),
         _row("d", november, 4),
     ]
-    await services.cold.insert("events", cold_batches.COLUMNS, rows)
+    await engines.cold.insert("events", cold_batches.COLUMNS, rows)
 
-    gone = await cold_batches.delete_batches(services.cold, batches=[(1, october), (3, november)])
+    gone = await cold_batches.delete_batches(engines.cold, batches=[(1, october), (3, november)])
 
     assert gone
-    assert await _remaining(services) == [("b", 2), ("d", 4)]
+    assert await _remaining(engines) == [("b", 2), ("d", 4)]
 
 
-async def test_batch_keys_are_exact_to_the_microsecond(services: Services) -> None:
+async def test_batch_keys_are_exact_to_the_microsecond(engines: Engines) -> None:
     day = dt.date(2026, 11, 2)
     rows = [_row("a", day, 7), _row("b", day, 7), _row("c", day, 8)]
-    await services.cold.insert("events", cold_batches.COLUMNS, rows)
+    await engines.cold.insert("events", cold_batches.COLUMNS, rows)
 
-    event_ids, received = await cold_batches.batch_keys(services.cold, batch_id=7, day=day)
+    event_ids, received = await cold_batches.batch_keys(engines.cold, batch_id=7, day=day)
 
     assert sorted(zip(event_ids, received, strict=True)) == [
         ("a", rows[0][4]),

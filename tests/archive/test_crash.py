@@ -9,7 +9,7 @@ import pytest
 from eventide.archive.archiver import archive_pass
 from eventide.archive.recovery import SETTLE_AFTER
 from eventide.archive.snapshot import tier_snapshot
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.archive.tiers import NOW, Event, assert_exactly_once, put_hot, spread
 
 
@@ -43,10 +43,10 @@ def _scenario() -> list[Event]:
     return [e for i, day in enumerate(DAYS) for e in spread(f"d{i}-", day, 10)] + recent
 
 
-async def _invisible_cold_rows(services: Services) -> int:
-    async with tier_snapshot(services) as (_, visibility):
+async def _invisible_cold_rows(engines: Engines) -> int:
+    async with tier_snapshot(engines) as (_, visibility):
         predicate, params = visibility.sql()
-        rows = await services.cold.fetch(
+        rows = await engines.cold.fetch(
             f"SELECT count() FROM events WHERE NOT ({predicate})", params
         )
     return int(rows[0][0])
@@ -54,10 +54,10 @@ async def _invisible_cold_rows(services: Services) -> int:
 
 @pytest.mark.parametrize(("path", "step", "nth"), CASES)
 async def test_a_pass_killed_at_any_step_is_recovered(
-    services: Services, path: str, step: str, nth: int
+    engines: Engines, path: str, step: str, nth: int
 ) -> None:
     events = _scenario()
-    await put_hot(services, events)
+    await put_hot(engines, events)
     seen: dict[str, int] = {}
 
     async def kill(name: str) -> None:
@@ -68,74 +68,74 @@ async def test_a_pass_killed_at_any_step_is_recovered(
             day = DAYS[copied // BATCHES_PER_DAY]
             late = Event(f"late-{day}", dt.datetime.combine(day, dt.time(), dt.UTC))
             events.append(late)
-            await put_hot(services, [late])
+            await put_hot(engines, [late])
         seen[name] = seen.get(name, 0) + 1
         if name == step and seen[name] == nth:
             raise Killed
 
     with pytest.raises(Killed):
-        await archive_pass(services, trigger="cli", now=NOW, batch_size=BATCH_SIZE, faults=kill)
+        await archive_pass(engines, trigger="cli", now=NOW, batch_size=BATCH_SIZE, faults=kill)
     # Whatever was copied or committed so far, every event counts once.
-    await assert_exactly_once(services, events)
+    await assert_exactly_once(engines, events)
 
-    run = await archive_pass(services, trigger="cli", now=NOW, batch_size=BATCH_SIZE)
+    run = await archive_pass(engines, trigger="cli", now=NOW, batch_size=BATCH_SIZE)
 
     assert run.status == "succeeded"
-    tiers = await assert_exactly_once(services, events)
+    tiers = await assert_exactly_once(engines, events)
     assert tiers.hot == ["recent"]
     # Rows of the interrupted batches are deleted, not only hidden.
-    assert await _invisible_cold_rows(services) == 0
-    runs = await services.db.fetch("SELECT status, error, moved FROM archive_runs ORDER BY id")
+    assert await _invisible_cold_rows(engines) == 0
+    runs = await engines.db.fetch("SELECT status, error, moved FROM archive_runs ORDER BY id")
     assert [(r["status"], r["error"]) for r in runs] == [
         ("failed", "interrupted"),
         ("succeeded", None),
     ]
     assert sum(r["moved"] for r in runs) == len(events) - 1
-    await _assert_exclusions_settle(services)
+    await _assert_exclusions_settle(engines)
 
 
-async def _assert_exclusions_settle(services: Services) -> None:
+async def _assert_exclusions_settle(engines: Engines) -> None:
     """Aborted batches stay excluded until they are old enough, then leave the list."""
-    states = {r["state"] for r in await services.db.fetch("SELECT state FROM archive_batches")}
+    states = {r["state"] for r in await engines.db.fetch("SELECT state FROM archive_batches")}
     assert states <= {"committed", "aborted"}
-    async with tier_snapshot(services) as (_, visibility):
-        aborted = await services.db.fetch(
+    async with tier_snapshot(engines) as (_, visibility):
+        aborted = await engines.db.fetch(
             "SELECT id FROM archive_batches WHERE state = 'aborted' AND id < $1 ORDER BY id",
             visibility.max_committed,
         )
         assert visibility.excluded == tuple(r["id"] for r in aborted)
-    await services.db.execute(
+    await engines.db.execute(
         "UPDATE archive_batches SET finished_at = finished_at - $1::interval"
         " WHERE state = 'aborted'",
         SETTLE_AFTER,
     )
-    await archive_pass(services, trigger="cli", now=NOW)
+    await archive_pass(engines, trigger="cli", now=NOW)
     assert (
-        await services.db.fetchval(
+        await engines.db.fetchval(
             "SELECT count(*) FROM archive_batches WHERE state = 'aborted' AND NOT cleaned"
         )
         == 0
     )
-    async with tier_snapshot(services) as (_, visibility):
+    async with tier_snapshot(engines) as (_, visibility):
         assert visibility.excluded == ()
 
 
-async def test_a_failing_pass_is_recorded_and_retried(services: Services) -> None:
+async def test_a_failing_pass_is_recorded_and_retried(engines: Engines) -> None:
     events = _scenario()
-    await put_hot(services, events)
+    await put_hot(engines, events)
 
     async def cold_store_down(name: str) -> None:
         if name == "chunk_copied":
             raise ConnectionError("cold store unreachable")
 
     with pytest.raises(ConnectionError):
-        await archive_pass(services, trigger="cli", now=NOW, faults=cold_store_down)
-    failed = await services.db.fetchrow("SELECT status, error, finished_at FROM archive_runs")
+        await archive_pass(engines, trigger="cli", now=NOW, faults=cold_store_down)
+    failed = await engines.db.fetchrow("SELECT status, error, finished_at FROM archive_runs")
     assert (failed["status"], failed["error"]) == ("failed", "ConnectionError")
     assert failed["finished_at"] is not None
-    await assert_exactly_once(services, events)
+    await assert_exactly_once(engines, events)
 
-    assert (await archive_pass(services, trigger="cli", now=NOW)).moved == len(events) - 1
-    assert (await assert_exactly_once(services, events)).hot == ["recent"]
-    assert await _invisible_cold_rows(services) == 0
-    await _assert_exclusions_settle(services)
+    assert (await archive_pass(engines, trigger="cli", now=NOW)).moved == len(events) - 1
+    assert (await assert_exactly_once(engines, events)).hot == ["recent"]
+    assert await _invisible_cold_rows(engines) == 0
+    await _assert_exclusions_settle(engines)

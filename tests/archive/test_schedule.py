@@ -7,35 +7,35 @@ import dataclasses
 import datetime as dt
 
 from eventide.archive.schedule import scheduled_archiving
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.archive.tiers import Event, assert_exactly_once, put_hot
 
 
-def _every(services: Services, seconds: int) -> Services:
-    settings = dataclasses.replace(services.settings, archive_interval_seconds=seconds)
-    return dataclasses.replace(services, settings=settings)
+def _every(engines: Engines, seconds: int) -> Engines:
+    settings = dataclasses.replace(engines.settings, archive_interval_seconds=seconds)
+    return dataclasses.replace(engines, settings=settings)
 
 
-async def _runs(services: Services) -> list[str]:
-    rows = await services.db.fetch("SELECT status FROM archive_runs ORDER BY id")
+async def _runs(engines: Engines) -> list[str]:
+    rows = await engines.db.fetch("SELECT status FROM archive_runs ORDER BY id")
     return [r["status"] for r in rows]
 
 
-async def test_runs_a_pass_at_startup_then_every_interval(services: Services) -> None:
+async def test_runs_a_pass_at_startup_then_every_interval(engines: Engines) -> None:
     now = dt.datetime.now(dt.UTC)
     events = [Event("old", now - dt.timedelta(days=30)), Event("new", now)]
-    await put_hot(services, events)
-    async with scheduled_archiving(_every(services, 1)):
+    await put_hot(engines, events)
+    async with scheduled_archiving(_every(engines, 1)):
         for _ in range(400):  # up to 20 s on a busy machine
-            if len(await _runs(services)) >= 2:
+            if len(await _runs(engines)) >= 2:
                 break
             await asyncio.sleep(0.05)
-    assert (await _runs(services))[:2] == ["succeeded", "succeeded"]
-    assert (await assert_exactly_once(services, events)).hot == ["new"]
+    assert (await _runs(engines))[:2] == ["succeeded", "succeeded"]
+    assert (await assert_exactly_once(engines, events)).hot == ["new"]
 
 
-async def test_interval_zero_archives_only_on_demand(services: Services) -> None:
-    await put_hot(services, [Event("old", dt.datetime.now(dt.UTC) - dt.timedelta(days=30))])
-    async with scheduled_archiving(_every(services, 0)):
+async def test_interval_zero_archives_only_on_demand(engines: Engines) -> None:
+    await put_hot(engines, [Event("old", dt.datetime.now(dt.UTC) - dt.timedelta(days=30))])
+    async with scheduled_archiving(_every(engines, 0)):
         await asyncio.sleep(0.2)
-    assert await _runs(services) == []
+    assert await _runs(engines) == []

@@ -10,14 +10,14 @@ import pytest
 
 from eventide.archive.cold_batches import COLUMNS
 from eventide.archive.snapshot import ColdVisibility, joined_snapshot, tier_snapshot
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 DAY = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
 
 
-async def _batches(services: Services, *states: str, cleaned: tuple[int, ...] = ()) -> list[int]:
+async def _batches(engines: Engines, *states: str, cleaned: tuple[int, ...] = ()) -> list[int]:
     """Create one run and a batch per state (ids increase in the given order)."""
-    async with services.db.acquire() as conn:
+    async with engines.db.acquire() as conn:
         run = await conn.fetchval(
             "INSERT INTO archive_runs (trigger, cutoff) VALUES ('cli', $1) RETURNING id", DAY
         )
@@ -36,61 +36,61 @@ async def _batches(services: Services, *states: str, cleaned: tuple[int, ...] = 
         return ids
 
 
-async def _cold_rows(services: Services, batch_ids: list[int]) -> None:
-    await services.cold.insert(
+async def _cold_rows(engines: Engines, batch_ids: list[int]) -> None:
+    await engines.cold.insert(
         "events",
         COLUMNS,
         [(f"e{b}", "u", "t", DAY, DAY, "", b) for b in batch_ids],
     )
 
 
-async def _visible_batches(services: Services, visibility: ColdVisibility) -> list[int]:
+async def _visible_batches(engines: Engines, visibility: ColdVisibility) -> list[int]:
     predicate, params = visibility.sql()
-    rows = await services.cold.fetch(
+    rows = await engines.cold.fetch(
         f"SELECT batch_id FROM events WHERE {predicate} ORDER BY batch_id", params
     )
     return [row[0] for row in rows]
 
 
-async def test_no_batches_sees_no_cold_rows(services: Services) -> None:
-    await _cold_rows(services, [1, 2])
-    async with tier_snapshot(services) as (_, visibility):
+async def test_no_batches_sees_no_cold_rows(engines: Engines) -> None:
+    await _cold_rows(engines, [1, 2])
+    async with tier_snapshot(engines) as (_, visibility):
         assert visibility == ColdVisibility(0, ())
-        assert await _visible_batches(services, visibility) == []
+        assert await _visible_batches(engines, visibility) == []
 
 
-async def test_only_committed_batches_are_visible(services: Services) -> None:
+async def test_only_committed_batches_are_visible(engines: Engines) -> None:
     ids = await _batches(
-        services, "committed", "aborted", "committed", "aborted", "committed", "copying"
+        engines, "committed", "aborted", "committed", "aborted", "committed", "copying"
     )
-    await _cold_rows(services, ids)
-    async with tier_snapshot(services) as (_, visibility):
+    await _cold_rows(engines, ids)
+    async with tier_snapshot(engines) as (_, visibility):
         assert visibility.max_committed == ids[4]
         assert visibility.excluded == (ids[1], ids[3])
-        assert await _visible_batches(services, visibility) == [ids[0], ids[2], ids[4]]
+        assert await _visible_batches(engines, visibility) == [ids[0], ids[2], ids[4]]
 
 
-async def test_cleaned_aborted_batches_leave_the_exclusion_list(services: Services) -> None:
-    ids = await _batches(services, "aborted", "aborted", "committed", cleaned=(0,))
-    async with tier_snapshot(services) as (_, visibility):
+async def test_cleaned_aborted_batches_leave_the_exclusion_list(engines: Engines) -> None:
+    ids = await _batches(engines, "aborted", "aborted", "committed", cleaned=(0,))
+    async with tier_snapshot(engines) as (_, visibility):
         assert visibility == ColdVisibility(ids[2], (ids[1],))
 
 
-async def test_predicate_takes_a_qualified_column(services: Services) -> None:
-    ids = await _batches(services, "aborted", "committed")
-    await _cold_rows(services, ids)
-    async with tier_snapshot(services) as (_, visibility):
+async def test_predicate_takes_a_qualified_column(engines: Engines) -> None:
+    ids = await _batches(engines, "aborted", "committed")
+    await _cold_rows(engines, ids)
+    async with tier_snapshot(engines) as (_, visibility):
         predicate, params = visibility.sql("e.batch_id")
-        rows = await services.cold.fetch(
+        rows = await engines.cold.fetch(
             f"SELECT e.batch_id FROM events AS e WHERE {predicate}", params
         )
         assert rows == [(ids[1],)]
 
 
-async def test_commits_after_the_snapshot_are_not_seen(services: Services) -> None:
-    ids = await _batches(services, "committed", "copying")
-    async with tier_snapshot(services) as (conn, visibility):
-        async with services.db.acquire() as other:
+async def test_commits_after_the_snapshot_are_not_seen(engines: Engines) -> None:
+    ids = await _batches(engines, "committed", "copying")
+    async with tier_snapshot(engines) as (conn, visibility):
+        async with engines.db.acquire() as other:
             await other.execute(
                 "UPDATE archive_batches SET state = 'committed' WHERE id = $1", ids[1]
             )
@@ -100,38 +100,38 @@ async def test_commits_after_the_snapshot_are_not_seen(services: Services) -> No
             await conn.fetchval("SELECT max(id) FROM archive_batches WHERE state = 'committed'")
             == ids[0]
         )
-    async with tier_snapshot(services) as (_, visibility):
+    async with tier_snapshot(engines) as (_, visibility):
         assert visibility.max_committed == ids[1]
 
 
-async def test_snapshot_is_read_only(services: Services) -> None:
-    async with tier_snapshot(services) as (conn, _):
+async def test_snapshot_is_read_only(engines: Engines) -> None:
+    async with tier_snapshot(engines) as (conn, _):
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
             await conn.execute("DELETE FROM events")
 
 
-async def test_partition_drop_waits_for_open_snapshots(services: Services) -> None:
-    async with services.db.acquire() as conn:
+async def test_partition_drop_waits_for_open_snapshots(engines: Engines) -> None:
+    async with engines.db.acquire() as conn:
         await conn.execute("SELECT ensure_event_partitions(ARRAY[$1::timestamptz])", DAY)
-    async with tier_snapshot(services), services.db.acquire() as archiver:
+    async with tier_snapshot(engines), engines.db.acquire() as archiver:
         await archiver.execute("SET lock_timeout = '200ms'")
         try:
             with pytest.raises(asyncpg.LockNotAvailableError):
                 await archiver.execute("DROP TABLE events_20260110")
         finally:
             await archiver.execute("RESET lock_timeout")
-    async with services.db.acquire() as archiver:
+    async with engines.db.acquire() as archiver:
         await asyncio.wait_for(archiver.execute("DROP TABLE events_20260110"), 5)
 
 
-async def test_joined_snapshot_reads_the_same_snapshot(services: Services) -> None:
-    ids = await _batches(services, "committed", "copying")
-    async with tier_snapshot(services) as (conn, _):
-        async with services.db.acquire() as other:
+async def test_joined_snapshot_reads_the_same_snapshot(engines: Engines) -> None:
+    ids = await _batches(engines, "committed", "copying")
+    async with tier_snapshot(engines) as (conn, _):
+        async with engines.db.acquire() as other:
             await other.execute(
                 "UPDATE archive_batches SET state = 'committed' WHERE id = $1", ids[1]
             )
-        async with joined_snapshot(services, conn) as joined:
+        async with joined_snapshot(engines, conn) as joined:
             assert joined is not None
             assert (
                 await joined.fetchval(
@@ -143,15 +143,15 @@ async def test_joined_snapshot_reads_the_same_snapshot(services: Services) -> No
                 await joined.execute("DELETE FROM events")
 
 
-async def test_joined_snapshot_does_not_queue_behind_a_waiting_drop(services: Services) -> None:
-    async with services.db.acquire() as conn:
+async def test_joined_snapshot_does_not_queue_behind_a_waiting_drop(engines: Engines) -> None:
+    async with engines.db.acquire() as conn:
         await conn.execute("SELECT ensure_event_partitions(ARRAY[$1::timestamptz])", DAY)
-    async with services.db.acquire() as archiver, archiver.transaction():
+    async with engines.db.acquire() as archiver, archiver.transaction():
         await archiver.execute("SET LOCAL lock_timeout = '10s'")
-        async with tier_snapshot(services) as (conn, _):
+        async with tier_snapshot(engines) as (conn, _):
             drop = asyncio.create_task(archiver.execute("DROP TABLE events_20260110"))
             await asyncio.sleep(0.3)  # the drop now waits for the open snapshot
-            async with asyncio.timeout(5), joined_snapshot(services, conn) as joined:
+            async with asyncio.timeout(5), joined_snapshot(engines, conn) as joined:
                 assert joined is None
             assert not drop.done()
         await drop  # leaving the snapshot lets it through

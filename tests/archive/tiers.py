@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventide.archive.snapshot import tier_snapshot
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 # With the default hot window of 7 days, a pass at NOW moves what occurred before this.
@@ -41,9 +41,9 @@ def spread(prefix: str, day: dt.date, count: int) -> list[Event]:
     ]
 
 
-async def put_hot(services: Services, events: list[Event]) -> None:
+async def put_hot(engines: Engines, events: list[Event]) -> None:
     """Store events in the hot store as ingestion does (partitions created on demand)."""
-    async with services.db.acquire() as conn:
+    async with engines.db.acquire() as conn:
         await conn.execute(
             "SELECT ensure_event_partitions($1::timestamptz[])", [e.occurred_at for e in events]
         )
@@ -75,29 +75,29 @@ class Tiers:
         return Counter(self.hot) + Counter(self.cold)
 
 
-async def read_tiers(services: Services) -> Tiers:
+async def read_tiers(engines: Engines) -> Tiers:
     """Event ids in each tier as one reader sees them (cold: visible rows only)."""
-    async with tier_snapshot(services) as (conn, visibility):
+    async with tier_snapshot(engines) as (conn, visibility):
         hot = [r["event_id"] for r in await conn.fetch("SELECT event_id FROM events")]
         predicate, params = visibility.sql()
         cold = [
             r[0]
-            for r in await services.cold.fetch(
+            for r in await engines.cold.fetch(
                 f"SELECT event_id FROM events WHERE {predicate}", params
             )
         ]
     return Tiers(sorted(hot), sorted(cold))
 
 
-async def assert_exactly_once(services: Services, events: list[Event]) -> Tiers:
+async def assert_exactly_once(engines: Engines, events: list[Event]) -> Tiers:
     """Every event is in exactly one tier and nothing else is anywhere."""
-    tiers = await read_tiers(services)
+    tiers = await read_tiers(engines)
     assert tiers.all == Counter(e.event_id for e in events)
     return tiers
 
 
-async def hot_partitions(services: Services) -> set[str]:
-    rows = await services.db.fetch(
+async def hot_partitions(engines: Engines) -> set[str]:
+    rows = await engines.db.fetch(
         """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
            WHERE i.inhparent = 'events'::regclass"""
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from passlib.hash import argon2
 
 from eventide.auth import passwords, users
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.graphql._accounts import PASSWORD, login, signup
 from tests.graphql_client import GraphQLClient
 
@@ -17,13 +17,13 @@ async def test_hashes_are_argon2id_with_the_chosen_parameters() -> None:
 
 
 async def test_an_outdated_hash_is_replaced_at_login(
-    client: GraphQLClient, services: Services
+    client: GraphQLClient, engines: Engines
 ) -> None:
     await signup(client)
     weak = argon2.using(type="ID", memory_cost=8192, rounds=1, parallelism=1).hash(PASSWORD)
-    await services.db.execute("UPDATE users SET password_hash = $1", weak)
+    await engines.db.execute("UPDATE users SET password_hash = $1", weak)
     assert "errors" not in await login(client, "alice")
-    user = await users.find_user(services.db, username="alice")
+    user = await users.find_user(engines.db, username="alice")
     assert user is not None
     assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     # The transparent rehash does not end the user's sessions.

@@ -13,8 +13,8 @@ from strawberry.extensions import SchemaExtension
 
 from eventide.graphql.error_codes import client_error
 from eventide.graphql.schema import EventideSchema
-from eventide.services import Services
 from eventide.storage import postgres
+from eventide.storage.engines import Engines
 from eventide.storage.outages import unavailable_engine
 from eventide.storage.redis import connect_redis
 from tests.faults.servers import free_port
@@ -36,9 +36,9 @@ async def test_a_refused_postgresql_connection() -> None:
     assert answer.message == "PostgreSQL is unavailable, retry later"
 
 
-async def test_a_closed_postgresql_connection(services: Services) -> None:
-    assert services.settings.database_url is not None
-    conn = await asyncpg.connect(services.settings.database_url)
+async def test_a_closed_postgresql_connection(engines: Engines) -> None:
+    assert engines.settings.database_url is not None
+    conn = await asyncpg.connect(engines.settings.database_url)
     await conn.close()
     error = await raised(lambda: conn.fetchval("SELECT 1"))
     assert isinstance(error, asyncpg.InterfaceError)
@@ -63,8 +63,8 @@ async def test_a_refused_clickhouse_connection() -> None:
     assert unavailable_engine(error) == "ClickHouse"
 
 
-async def test_waits_are_bounded_and_answered_as_unavailable(services: Services) -> None:
-    url = services.settings.database_url
+async def test_waits_are_bounded_and_answered_as_unavailable(engines: Engines) -> None:
+    url = engines.settings.database_url
     assert url is not None
     pool = await postgres.create_pool(url, size=1, acquire_timeout=0.2, command_timeout=0.2)
     try:
@@ -90,12 +90,12 @@ async def test_an_error_raised_from_an_outage_is_an_outage() -> None:
     assert unavailable_engine(await raised(wrapped)) == "PostgreSQL"
 
 
-async def test_concurrent_calls_failed_by_an_outage(services: Services) -> None:
+async def test_concurrent_calls_failed_by_an_outage(engines: Engines) -> None:
     redis = connect_redis(f"redis://127.0.0.1:{free_port()}/0")
 
     async def both() -> None:
         async with asyncio.TaskGroup() as group:
-            group.create_task(services.db.fetchval("SELECT 1"))
+            group.create_task(engines.db.fetchval("SELECT 1"))
             group.create_task(redis.exists("key"))
 
     try:
@@ -111,9 +111,9 @@ def read_missing_file() -> str:
         return file.read()
 
 
-async def test_other_failures_stay_masked(services: Services) -> None:
+async def test_other_failures_stay_masked(engines: Engines) -> None:
     missing_file = await raised(lambda: asyncio.to_thread(read_missing_file))
-    async with services.db.acquire() as conn:
+    async with engines.db.acquire() as conn:
         # Two statements at once on one connection: a bug, not an outage.
         both = await asyncio.gather(
             conn.fetch("SELECT 1"), conn.fetch("SELECT 2"), return_exceptions=True

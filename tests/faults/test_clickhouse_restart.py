@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from eventide.graphql.error_codes import client_error
-from eventide.services import Services
 from eventide.storage.clickhouse import NativeColdStore, open_cold_store
+from eventide.storage.engines import Engines
 from eventide.storage.outages import unavailable_engine
 from tests.configured import configured_client
 from tests.faults.servers import ClickHouseServer, clickhouse_server, require
@@ -66,7 +66,7 @@ async def failure_of(call: Callable[[], Awaitable[object]]) -> tuple[Exception, 
 
 async def test_calls_fail_fast_while_down_and_the_same_store_recovers(
     restartable: Restartable,
-    services: Services,
+    engines: Engines,
     admin_token: str,
     record_property: Callable[[str, object], None],
 ) -> None:
@@ -75,7 +75,7 @@ async def test_calls_fail_fast_while_down_and_the_same_store_recovers(
     await store.insert("t", ("n",), [(1,), (2,)])
     # Every pooled client holds an open connection when the server goes away.
     await asyncio.gather(*(store.fetch("SELECT count() FROM t") for _ in range(8)))
-    api = configured_client(dataclasses.replace(services, cold=store))
+    api = configured_client(dataclasses.replace(engines, cold=store))
 
     async with api as client:
         await asyncio.to_thread(restartable.server.stop)

@@ -20,8 +20,8 @@ import pytest
 from eventide.auth import api_tokens, passwords, users
 from eventide.auth.jwt_tokens import issue_access_token
 from eventide.auth.principal import Role, TokenScope
-from eventide.services import Services
 from eventide.storage import postgres
+from eventide.storage.engines import Engines
 from tests.configured import configured_client
 from tests.faults.servers import PostgresServer, postgres_available, postgres_server, require
 from tests.graphql_client import GraphQLClient
@@ -68,13 +68,13 @@ async def ingest(client: GraphQLClient, token: str, ids: list[str]) -> Call:
 @dataclasses.dataclass
 class Restartable:
     server: PostgresServer
-    services: Services
+    engines: Engines
     api_token: str
     access_token: str
 
 
 @pytest.fixture
-async def restartable(services: Services) -> AsyncIterator[Restartable]:
+async def restartable(engines: Engines) -> AsyncIterator[Restartable]:
     """The session's engines, with PostgreSQL swapped for a server of this test's own."""
     with postgres_server() as server:
         pool = await postgres.create_pool(
@@ -95,11 +95,9 @@ async def restartable(services: Services) -> AsyncIterator[Restartable]:
             )
             yield Restartable(
                 server=server,
-                services=dataclasses.replace(services, db=pool),
+                engines=dataclasses.replace(engines, db=pool),
                 api_token=secret,
-                access_token=issue_access_token(
-                    services.settings, user_id=user.id, session_epoch=0
-                ),
+                access_token=issue_access_token(engines.settings, user_id=user.id, session_epoch=0),
             )
         finally:
             pool.terminate()
@@ -132,7 +130,7 @@ async def test_ingestion_survives_a_restart_and_stores_each_event_once(
     def failed(since: float) -> int:
         return sum(1 for c in calls if c.started >= since and c.code is not None)
 
-    async with configured_client(restartable.services) as client:
+    async with configured_client(restartable.engines) as client:
         senders = [asyncio.create_task(sdk(client)) for _ in range(2)]
         await until(lambda: succeeded(0) >= 3)
 
@@ -193,10 +191,10 @@ async def test_ingestion_survives_a_restart_and_stores_each_event_once(
     duplicates = sum(r.result["duplicates"] for r in retries)
     assert accepted + duplicates == len(sent)
 
-    rows = await restartable.services.db.fetch(
+    rows = await restartable.engines.db.fetch(
         "SELECT event_id, count(*) AS n FROM events GROUP BY event_id"
     )
     assert {r["event_id"] for r in rows} == sent
     assert {r["n"] for r in rows} == {1}
-    ledger = await restartable.services.db.fetchval("SELECT count(*) FROM event_ids")
+    ledger = await restartable.engines.db.fetchval("SELECT count(*) FROM event_ids")
     assert ledger == len(sent)

@@ -16,7 +16,7 @@ import pytest
 
 from eventide.auth import passwords, users
 from eventide.auth.principal import Role
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from eventide.storage.redis import connect_redis
 from tests.configured import configured_client
 from tests.faults.servers import RedisServer, redis_server, require
@@ -46,12 +46,12 @@ class Restartable:
 
 
 @pytest.fixture
-async def restartable(services: Services) -> AsyncIterator[Restartable]:
+async def restartable(engines: Engines) -> AsyncIterator[Restartable]:
     """The session's engines, with Redis swapped for a server of this test's own."""
     with redis_server() as server:
         redis = connect_redis(server.url, timeout=1.0)
         try:
-            async with configured_client(dataclasses.replace(services, redis=redis)) as client:
+            async with configured_client(dataclasses.replace(engines, redis=redis)) as client:
                 yield Restartable(server=server, client=client)
         finally:
             await redis.aclose()
@@ -59,7 +59,7 @@ async def restartable(services: Services) -> AsyncIterator[Restartable]:
 
 async def test_sessions_fail_closed_and_recover_while_tokens_keep_ingesting(
     restartable: Restartable,
-    services: Services,
+    engines: Engines,
     user_token: str,
     api_token: Callable[[list[str]], Awaitable[str]],
     record_property: Callable[[str, object], None],
@@ -67,7 +67,7 @@ async def test_sessions_fail_closed_and_recover_while_tokens_keep_ingesting(
     client = restartable.client
     ingest_token = await api_token(["INGEST"])
     await users.create_user(
-        services.db,
+        engines.db,
         username="outage",
         email="outage@example.test",
         password_hash=await passwords.hash_password(PASSWORD),

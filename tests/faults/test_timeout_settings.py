@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from eventide.config import ConfigError, load_settings
-from eventide.services import Services
 from eventide.storage import postgres
+from eventide.storage.engines import Engines
 
 TIMEOUTS = {
     "EVENTIDE_DATABASE_CONNECT_TIMEOUT_SECONDS": "database_connect_timeout_seconds",
@@ -41,15 +41,15 @@ def test_each_is_read_from_its_variable(variable: str, attr: str) -> None:
         load_settings({"EVENTIDE_JWT_SECRET": "s" * 32, variable: "0"})
 
 
-async def test_the_redis_client_uses_its_timeout(services: Services) -> None:
-    options = services.redis.connection_pool.connection_kwargs
-    assert options["socket_connect_timeout"] == services.settings.redis_timeout_seconds
-    assert options["socket_timeout"] == services.settings.redis_timeout_seconds
+async def test_the_redis_client_uses_its_timeout(engines: Engines) -> None:
+    options = engines.redis.connection_pool.connection_kwargs
+    assert options["socket_connect_timeout"] == engines.settings.redis_timeout_seconds
+    assert options["socket_timeout"] == engines.settings.redis_timeout_seconds
 
 
-async def test_migrations_are_not_bound_by_the_command_timeout(services: Services) -> None:
-    assert services.settings.database_url is not None
-    pool = await postgres.create_pool(services.settings.database_url, command_timeout=0.2)
+async def test_migrations_are_not_bound_by_the_command_timeout(engines: Engines) -> None:
+    assert engines.settings.database_url is not None
+    pool = await postgres.create_pool(engines.settings.database_url, command_timeout=0.2)
     try:
         async with pool.acquire() as holder, pool.acquire() as starter:
             # Another starter is migrating: this one waits for it, past the timeout.

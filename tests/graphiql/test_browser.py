@@ -20,7 +20,7 @@ import uvicorn
 from eventide.app import create_app
 from eventide.auth import passwords, users
 from eventide.auth.principal import Role
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "graphiql admin password"
@@ -32,11 +32,11 @@ pytestmark = pytest.mark.skipif(
 
 
 @contextlib.asynccontextmanager
-async def live_server(services: Services, **overrides: Any) -> AsyncIterator[str]:
+async def live_server(engines: Engines, **overrides: Any) -> AsyncIterator[str]:
     """The app on a real port, in this event loop, on the session's engines."""
-    settings = dataclasses.replace(services.settings, **overrides)
+    settings = dataclasses.replace(engines.settings, **overrides)
     app = create_app(settings)
-    app.state.services = dataclasses.replace(services, settings=settings)
+    app.state.engines = dataclasses.replace(engines, settings=settings)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None)
     )
@@ -88,16 +88,16 @@ async def ingest(base_url: str, token: str, count: int) -> None:
     assert response.json()["data"]["ingestEvents"]["accepted"] == count
 
 
-async def test_an_admin_signs_in_and_reads_storage(services: Services) -> None:
+async def test_an_admin_signs_in_and_reads_storage(engines: Engines) -> None:
     name = f"root-{uuid.uuid4().hex[:8]}"
     await users.create_user(
-        services.db,
+        engines.db,
         username=name,
         email=f"{name}@example.test",
         password_hash=await passwords.hash_password(PASSWORD),
         role=Role.ADMIN,
     )
-    async with live_server(services, env="production") as base_url, browser_page() as page:
+    async with live_server(engines, env="production") as base_url, browser_page() as page:
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
         console_errors: list[str] = []
@@ -128,8 +128,8 @@ async def test_an_admin_signs_in_and_reads_storage(services: Services) -> None:
         assert console_errors == []
 
 
-async def test_an_anonymous_visitor_gets_no_schema_in_production(services: Services) -> None:
-    async with live_server(services, env="production") as base_url, browser_page() as page:
+async def test_an_anonymous_visitor_gets_no_schema_in_production(engines: Engines) -> None:
+    async with live_server(engines, env="production") as base_url, browser_page() as page:
         answers: list[dict[str, Any]] = []
 
         async def keep(response: Any) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.configured import configured_client
 from tests.graphql_client import GraphQLClient
 
@@ -51,8 +51,8 @@ async def test_nothing_else_is_served(client: GraphQLClient, name: str) -> None:
     assert "dependencies" not in response.text
 
 
-async def test_missing_assets_say_how_to_install_them(services: Services, tmp_path: Path) -> None:
-    async with configured_client(services, graphiql_assets_dir=tmp_path) as client:
+async def test_missing_assets_say_how_to_install_them(engines: Engines, tmp_path: Path) -> None:
+    async with configured_client(engines, graphiql_assets_dir=tmp_path) as client:
         response = await client.http.get("/graphiql/assets/graphiql.min.js")
         assert response.status_code == 503
         error = response.json()["errors"][0]

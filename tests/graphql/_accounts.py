@@ -7,7 +7,7 @@ from typing import Any
 
 from eventide.auth import passwords, users
 from eventide.auth.principal import Role
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.graphql_client import GraphQLClient
 
 PASSWORD = "correct horse battery"
@@ -71,10 +71,10 @@ async def signed_up(client: GraphQLClient, username: str = "alice") -> Session:
     )
 
 
-async def admin_session(client: GraphQLClient, services: Services, username: str) -> Session:
+async def admin_session(client: GraphQLClient, engines: Engines, username: str) -> Session:
     """A signed-in ADMIN, created directly in storage (signup only makes USERs)."""
     await users.create_user(
-        services.db,
+        engines.db,
         username=username,
         email=None,
         password_hash=await passwords.hash_password(PASSWORD),

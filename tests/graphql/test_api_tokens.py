@@ -9,7 +9,7 @@ import pytest
 
 from eventide.app import create_app
 from eventide.config import Settings
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.graphql._accounts import CREATE_TOKEN, admin_session, create_token, signed_up
 from tests.graphql_client import GraphQLClient
 
@@ -43,10 +43,10 @@ async def test_created_token_is_shown_once_and_validates(
 
 
 async def test_only_a_digest_is_stored(
-    client: GraphQLClient, user_token: str, services: Services
+    client: GraphQLClient, user_token: str, engines: Engines
 ) -> None:
     secret = (await create_token(client, user_token, ["READ"]))["token"]
-    rows = await services.db.fetch("SELECT * FROM api_tokens")
+    rows = await engines.db.fetch("SELECT * FROM api_tokens")
     assert len(rows) == 1
     assert all(secret not in str(value) for value in rows[0].values())
 
@@ -69,7 +69,7 @@ async def test_create_refuses_invalid_input(
 
 
 async def test_validate_tells_why_a_token_is_refused(
-    client: GraphQLClient, user_token: str, services: Services
+    client: GraphQLClient, user_token: str, engines: Engines
 ) -> None:
     assert await validate(client, "evt_unknown") == {
         "valid": False,
@@ -81,7 +81,7 @@ async def test_validate_tells_why_a_token_is_refused(
     result = await validate(client, expiring["token"])
     assert result["valid"] is True
     assert result["expiresAt"] == expiring["apiToken"]["expiresAt"]
-    await services.db.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second'")
+    await engines.db.execute("UPDATE api_tokens SET expires_at = now() - interval '1 second'")
     assert (await validate(client, expiring["token"]))["reason"] == "EXPIRED"
     revoked = await create_token(client, user_token, ["READ"])
     await client.data(REVOKE, {"id": revoked["apiToken"]["id"]}, token=user_token)
@@ -89,11 +89,11 @@ async def test_validate_tells_why_a_token_is_refused(
 
 
 async def test_expired_and_revoked_tokens_are_unauthenticated(
-    client: GraphQLClient, user_token: str, services: Services
+    client: GraphQLClient, user_token: str, engines: Engines
 ) -> None:
     expired = await create_token(client, user_token, ["INGEST"], ttlSeconds=60)
     revoked = await create_token(client, user_token, ["INGEST"])
-    await services.db.execute(
+    await engines.db.execute(
         "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1::uuid",
         expired["apiToken"]["id"],
     )
@@ -115,11 +115,11 @@ async def test_scopes_limit_what_a_token_reaches(
 
 
 async def test_users_see_their_own_tokens_and_admins_all(
-    client: GraphQLClient, services: Services
+    client: GraphQLClient, engines: Engines
 ) -> None:
     alice = await signed_up(client, "alice")
     bob = await signed_up(client, "bob")
-    admin = await admin_session(client, services, "root")
+    admin = await admin_session(client, engines, "root")
     mine = await create_token(client, alice.access, ["READ"])
     theirs = await create_token(client, bob.access, ["READ"])
     listed = (await client.data(LIST, token=alice.access))["apiTokens"]
@@ -142,19 +142,19 @@ async def test_users_see_their_own_tokens_and_admins_all(
 
 
 async def test_last_used_is_written_at_most_once_a_minute(
-    client: GraphQLClient, user_token: str, services: Services
+    client: GraphQLClient, user_token: str, engines: Engines
 ) -> None:
     created = await create_token(client, user_token, ["INGEST"])
     assert created["apiToken"]["lastUsedAt"] is None
     await client.data(INGEST, token=created["token"])
-    first = await services.db.fetchval("SELECT last_used_at FROM api_tokens")
+    first = await engines.db.fetchval("SELECT last_used_at FROM api_tokens")
     assert first is not None
     await client.data(INGEST, token=created["token"])
-    assert await services.db.fetchval("SELECT last_used_at FROM api_tokens") == first
+    assert await engines.db.fetchval("SELECT last_used_at FROM api_tokens") == first
     # Once the minute's key is gone, the next use is recorded again.
-    await services.redis.delete(services.redis_key("auth", "token-used", created["apiToken"]["id"]))
+    await engines.redis.delete(engines.redis_key("auth", "token-used", created["apiToken"]["id"]))
     await client.data(INGEST, token=created["token"])
-    assert await services.db.fetchval("SELECT last_used_at FROM api_tokens") > first
+    assert await engines.db.fetchval("SELECT last_used_at FROM api_tokens") > first
 
 
 class CountingPool:
@@ -175,11 +175,11 @@ class CountingPool:
 
 @pytest.fixture
 async def counting_client(
-    services: Services, settings: Settings
+    engines: Engines, settings: Settings
 ) -> AsyncIterator[tuple[GraphQLClient, CountingPool]]:
-    pool = CountingPool(services.db)
+    pool = CountingPool(engines.db)
     app = create_app(settings)
-    app.state.services = dataclasses.replace(services, db=pool)
+    app.state.engines = dataclasses.replace(engines, db=pool)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://eventide.test") as http:
         yield GraphQLClient(http), pool
@@ -187,10 +187,10 @@ async def counting_client(
 
 async def test_listing_tokens_costs_the_same_queries_for_5_or_50(
     client: GraphQLClient,
-    services: Services,
+    engines: Engines,
     counting_client: tuple[GraphQLClient, CountingPool],
 ) -> None:
-    admin = await admin_session(client, services, "root")
+    admin = await admin_session(client, engines, "root")
     owners = [await signed_up(client, f"owner{n}") for n in range(5)]
     counted, pool = counting_client
 

@@ -10,7 +10,7 @@ import pytest
 
 from eventide.app import create_app
 from eventide.config import Settings
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.graphql._accounts import LOGIN, PASSWORD, login, signup
 from tests.graphql_client import GraphQLClient
 
@@ -18,17 +18,17 @@ ClientAt = Callable[[str], AbstractAsyncContextManager[GraphQLClient]]
 
 
 @pytest.fixture
-def client_at(services: Services, settings: Settings) -> ClientAt:
+def client_at(engines: Engines, settings: Settings) -> ClientAt:
     """Clients from a given address, on a server allowing 3 failed logins per minute."""
     strict = dataclasses.replace(
-        services,
+        engines,
         settings=dataclasses.replace(settings, login_attempts=3, login_window_seconds=60),
     )
 
     @asynccontextmanager
     async def open_client(address: str) -> AsyncIterator[GraphQLClient]:
         app = create_app(settings)
-        app.state.services = strict
+        app.state.engines = strict
         transport = httpx.ASGITransport(app=app, client=(address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://e.test") as http:
             yield GraphQLClient(http)

@@ -169,7 +169,7 @@ async def test_the_directive_alone_guards_a_nested_field() -> None:
     sample = strawberry.Schema(query=SampleQuery)
 
     async def run(principal: Principal | None) -> Any:
-        context = Context(request=None, response=None, services=None, principal=principal)  # type: ignore[arg-type]
+        context = Context(request=None, response=None, engines=None, principal=principal)  # type: ignore[arg-type]
         return await sample.execute("{ secrets { motto launchCode } }", context_value=context)
 
     user = await run(Principal(user_id="u", role=Role.USER))

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from eventide.app import create_app
 from eventide.config import Settings
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.graphql._accounts import (
     CHANGE_PASSWORD,
     LOGOUT,
@@ -107,9 +107,9 @@ async def test_changing_the_password_ends_every_session(client: GraphQLClient) -
 
 
 async def test_deactivation_refuses_every_token_at_once(
-    client: GraphQLClient, services: Services
+    client: GraphQLClient, engines: Engines
 ) -> None:
-    admin = await admin_session(client, services, "root")
+    admin = await admin_session(client, engines, "root")
     user = await signed_up(client)
     secret = (await create_token(client, user.access, ["READ"]))["token"]
     await client.data(SET_ACTIVE, {"id": user.user_id, "a": False}, token=admin.access)
@@ -127,10 +127,8 @@ async def test_deactivation_refuses_every_token_at_once(
     assert "errors" not in await login(client, "alice")
 
 
-async def test_deleting_a_user_refuses_its_tokens(
-    client: GraphQLClient, services: Services
-) -> None:
-    admin = await admin_session(client, services, "root")
+async def test_deleting_a_user_refuses_its_tokens(client: GraphQLClient, engines: Engines) -> None:
+    admin = await admin_session(client, engines, "root")
     user = await signed_up(client)
     secret = (await create_token(client, user.access, ["INGEST"]))["token"]
     assert await client.data(DELETE_USER, {"id": user.user_id}, token=admin.access) == {
@@ -139,7 +137,7 @@ async def test_deleting_a_user_refuses_its_tokens(
     assert await client.error_code(ME, token=user.access) == "UNAUTHENTICATED"
     assert await client.error_code(REFRESH, {"r": user.refresh}) == "UNAUTHENTICATED"
     assert await client.error_code("{ apiTokens { id } }", token=secret) == "UNAUTHENTICATED"
-    async with services.db.acquire() as conn:
+    async with engines.db.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM refresh_tokens") == 1  # the admin's
         assert await conn.fetchval("SELECT count(*) FROM api_tokens") == 0
 
@@ -161,11 +159,11 @@ async def test_a_bad_token_does_not_become_anonymous(client: GraphQLClient) -> N
 
 
 @pytest.fixture
-async def redis_down_client(services: Services, settings: Settings) -> AsyncIterator[GraphQLClient]:
+async def redis_down_client(engines: Engines, settings: Settings) -> AsyncIterator[GraphQLClient]:
     """A client whose server reaches PostgreSQL but not Redis."""
     dead = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)
     app = create_app(settings)
-    app.state.services = dataclasses.replace(services, redis=dead)
+    app.state.engines = dataclasses.replace(engines, redis=dead)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://eventide.test") as http:
         yield GraphQLClient(http)
@@ -228,7 +226,7 @@ async def test_forged_access_tokens_are_refused_by_the_api(
 
 
 async def test_logout_without_redis_says_so_and_still_revokes_the_family(
-    client: GraphQLClient, redis_down_client: GraphQLClient, services: Services
+    client: GraphQLClient, redis_down_client: GraphQLClient, engines: Engines
 ) -> None:
     session = await signed_up(client)
     # Authentication itself needs Redis, so only the refresh token reaches logout here.

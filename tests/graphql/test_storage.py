@@ -11,7 +11,7 @@ import pytest
 from eventide.archive.archiver import hot_cutoff
 from eventide.archive.snapshot import tier_snapshot
 from eventide.graphql.scalars import format_datetime
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.archive.tiers import Event, put_hot
 from tests.graphql_client import GraphQLClient
 
@@ -20,34 +20,34 @@ STORAGE = """{ storage { hotEvents coldEvents archivedThrough hotWindowDays
 ARCHIVE_NOW = "mutation { archiveNow { startedAt finishedAt moved } }"
 
 
-def _cutoffs(services: Services) -> set[str]:
+def _cutoffs(engines: Engines) -> set[str]:
     # The pass reads the clock itself: a day may begin between it and the test.
     now = dt.datetime.now(dt.UTC)
-    days = services.settings.hot_window_days
+    days = engines.settings.hot_window_days
     return {format_datetime(hot_cutoff(t, days)) for t in (now, now + dt.timedelta(minutes=1))}
 
 
 async def test_storage_before_any_pass(
-    client: GraphQLClient, services: Services, admin_token: str
+    client: GraphQLClient, engines: Engines, admin_token: str
 ) -> None:
     now = dt.datetime.now(dt.UTC)
-    await put_hot(services, [Event("a", now), Event("b", now - dt.timedelta(days=30))])
+    await put_hot(engines, [Event("a", now), Event("b", now - dt.timedelta(days=30))])
     storage = (await client.data(STORAGE, token=admin_token))["storage"]
     assert storage == {
         "hotEvents": 2,
         "coldEvents": 0,
         "archivedThrough": None,
-        "hotWindowDays": services.settings.hot_window_days,
+        "hotWindowDays": engines.settings.hot_window_days,
         "lastArchiveRun": None,
     }
 
 
 async def test_archive_now_moves_old_events_and_storage_reports_it(
-    client: GraphQLClient, services: Services, admin_token: str
+    client: GraphQLClient, engines: Engines, admin_token: str
 ) -> None:
     now = dt.datetime.now(dt.UTC)
     old = [Event(f"old{i}", now - dt.timedelta(days=20, minutes=i)) for i in range(3)]
-    await put_hot(services, [*old, Event("new", now)])
+    await put_hot(engines, [*old, Event("new", now)])
 
     run = (await client.data(ARCHIVE_NOW, token=admin_token))["archiveNow"]
 
@@ -55,19 +55,19 @@ async def test_archive_now_moves_old_events_and_storage_reports_it(
     assert run["finishedAt"] >= run["startedAt"]
     storage = (await client.data(STORAGE, token=admin_token))["storage"]
     assert (storage["hotEvents"], storage["coldEvents"]) == (1, 3)
-    assert storage["archivedThrough"] in _cutoffs(services)
+    assert storage["archivedThrough"] in _cutoffs(engines)
     assert storage["lastArchiveRun"] == run
     again = (await client.data(ARCHIVE_NOW, token=admin_token))["archiveNow"]
     assert again["moved"] == 0
 
 
 async def test_cold_events_counts_only_committed_batches(
-    client: GraphQLClient, services: Services, admin_token: str
+    client: GraphQLClient, engines: Engines, admin_token: str
 ) -> None:
-    await put_hot(services, [Event("old", dt.datetime.now(dt.UTC) - dt.timedelta(days=20))])
+    await put_hot(engines, [Event("old", dt.datetime.now(dt.UTC) - dt.timedelta(days=20))])
     await client.data(ARCHIVE_NOW, token=admin_token)
     # Rows of a batch that never committed (an interrupted copy) are not counted.
-    await services.cold.execute(
+    await engines.cold.execute(
         "INSERT INTO events (event_id, user_id, event_type, occurred_at, received_at,"
         " properties, batch_id) VALUES ('ghost', 'u', 't', now64(6), now64(6), '', 999999)"
     )
@@ -89,25 +89,25 @@ async def test_only_admins_see_storage(
 
 
 async def test_archive_now_finishes_its_pass_when_the_request_is_cancelled(
-    client: GraphQLClient, services: Services, admin_token: str
+    client: GraphQLClient, engines: Engines, admin_token: str
 ) -> None:
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=20)
-    await put_hot(services, [Event("old", old)])
+    await put_hot(engines, [Event("old", old)])
     # An open snapshot makes the pass wait before it can drop the day's partition.
-    async with tier_snapshot(services) as (conn, _):
+    async with tier_snapshot(engines) as (conn, _):
         await conn.fetchval("SELECT count(*) FROM events")
         request = asyncio.create_task(client.data(ARCHIVE_NOW, token=admin_token))
         for _ in range(500):
-            if await services.db.fetchval("SELECT count(*) FROM archive_batches"):
+            if await engines.db.fetchval("SELECT count(*) FROM archive_batches"):
                 break
             await asyncio.sleep(0.02)
         request.cancel()
         with pytest.raises(asyncio.CancelledError):
             await request
     for _ in range(200):
-        status = await services.db.fetchval("SELECT status FROM archive_runs")
+        status = await engines.db.fetchval("SELECT status FROM archive_runs")
         if status != "running":
             break
         await asyncio.sleep(0.05)
     assert status == "succeeded"
-    assert await services.db.fetchval("SELECT count(*) FROM events") == 0
+    assert await engines.db.fetchval("SELECT count(*) FROM events") == 0

@@ -8,29 +8,29 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.graphql_client import GraphQLClient
 
 INTERNALS = ("api_tokens", "relation", "SELECT", "Traceback", "asyncpg", ".py", "postgres")
 
 
 @contextlib.asynccontextmanager
-async def table_missing(services: Services, table: str) -> AsyncIterator[None]:
+async def table_missing(engines: Engines, table: str) -> AsyncIterator[None]:
     """A real database failure: the table a resolver reads is gone for a moment."""
-    await services.db.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+    await engines.db.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
     try:
         yield
     finally:
-        await services.db.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+        await engines.db.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
 
 
 async def test_a_database_failure_is_masked_and_logged(
     client: GraphQLClient,
-    services: Services,
+    engines: Engines,
     user_token: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async with table_missing(services, "api_tokens"):
+    async with table_missing(engines, "api_tokens"):
         with caplog.at_level(logging.ERROR, logger="eventide.errors"):
             response = await client.post("{ version apiTokens { id } }", token=user_token)
     body = response.json()

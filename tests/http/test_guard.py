@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from eventide.config import Settings
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.configured import configured_client
 from tests.graphql_client import GraphQLClient
 
@@ -94,8 +94,8 @@ async def test_malformed_json_is_a_json_error(client: GraphQLClient) -> None:
     assert_json_error(response, 400, "BAD_REQUEST")
 
 
-async def test_bodies_over_the_limit_are_refused(services: Services) -> None:
-    async with configured_client(services, max_body_bytes=4096) as client:
+async def test_bodies_over_the_limit_are_refused(engines: Engines) -> None:
+    async with configured_client(engines, max_body_bytes=4096) as client:
         padding = "#" + "x" * 5000 + "\n"
         response = await client.http.post("/graphql", json={"query": padding + "{ version }"})
         message = assert_json_error(response, 413, "PAYLOAD_TOO_LARGE")
@@ -163,8 +163,8 @@ async def test_cors_is_off_by_default(client: GraphQLClient) -> None:
     assert "access-control-allow-origin" not in response.headers
 
 
-async def test_cors_answers_configured_origins_only(services: Services) -> None:
-    async with configured_client(services, cors_origins=("https://app.example",)) as client:
+async def test_cors_answers_configured_origins_only(engines: Engines) -> None:
+    async with configured_client(engines, cors_origins=("https://app.example",)) as client:
         preflight = {
             "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": "content-type, authorization",

@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.graphql_client import GraphQLClient
 from tests.ingest.test_service import _wait_for_blocked_backend
 
@@ -40,13 +40,13 @@ async def send(
     return result
 
 
-async def stored(services: Services) -> list[str]:
-    rows = await services.db.fetch("SELECT event_id FROM events ORDER BY event_id")
+async def stored(engines: Engines) -> list[str]:
+    rows = await engines.db.fetch("SELECT event_id FROM events ORDER BY event_id")
     return [r["event_id"] for r in rows]
 
 
 async def test_a_mixed_batch_stores_the_valid_events_and_lists_the_others(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     deep: dict[str, Any] = {}
     for _ in range(11):
@@ -76,36 +76,36 @@ async def test_a_mixed_batch_stores_the_valid_events_and_lists_the_others(
         (8, "ok-2", "INVALID_FIELD"),
     ]
     assert all(r["message"] for r in result["rejected"])
-    assert await stored(services) == ["ok-1", "ok-3"]
-    props = await services.db.fetch("SELECT properties FROM events ORDER BY event_id")
+    assert await stored(engines) == ["ok-1", "ok-3"]
+    props = await engines.db.fetch("SELECT properties FROM events ORDER BY event_id")
     assert [r["properties"] for r in props] == [{"plan": "pro"}, None]
 
 
 async def test_repeats_within_and_across_calls_are_duplicates(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     first = await send(client, user_token, [event("a", userId="first"), event("a"), event("a")])
     assert (first["accepted"], first["duplicates"]) == (1, 2)
     second = await send(client, user_token, [event("a", userId="second"), event("b")])
     assert (second["accepted"], second["duplicates"]) == (1, 1)
-    row = await services.db.fetchrow("SELECT user_id FROM events WHERE event_id = 'a'")
+    row = await engines.db.fetchrow("SELECT user_id FROM events WHERE event_id = 'a'")
     assert row["user_id"] == "first"
-    assert await stored(services) == ["a", "b"]
+    assert await stored(engines) == ["a", "b"]
 
 
 async def test_a_repeat_of_an_archived_event_is_a_duplicate(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     await send(client, user_token, [event("archived")])
     # An archive pass leaves the ledger row and moves the event out of the hot store.
-    await services.db.execute("DELETE FROM events")
+    await engines.db.execute("DELETE FROM events")
     result = await send(client, user_token, [event("archived")])
     assert (result["accepted"], result["duplicates"]) == (0, 1)
-    assert await stored(services) == []
+    assert await stored(engines) == []
 
 
 async def test_literal_arguments_work_like_variables(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     occurred = iso(dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     query = """mutation($p: JSON) { ingestEvents(events: [
@@ -120,7 +120,7 @@ async def test_literal_arguments_work_like_variables(
         "duplicates": 0,
         "rejected": [{"index": 2, "code": "PROPERTIES_NOT_OBJECT"}],
     }
-    rows = await services.db.fetch("SELECT properties FROM events ORDER BY event_id")
+    rows = await engines.db.fetch("SELECT properties FROM events ORDER BY event_id")
     assert [r["properties"] for r in rows] == [
         {"plan": "pro", "n": [1, 2.5, None], "ok": True},
         {"from": "variable"},
@@ -128,14 +128,14 @@ async def test_literal_arguments_work_like_variables(
 
 
 async def test_more_than_the_batch_limit_fails_whole(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     events = [event(f"e{i}") for i in range(1001)]
     body = await client.execute(INGEST, {"events": events}, token=user_token)
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "1000" in body["errors"][0]["message"]
-    assert await services.db.fetchval("SELECT count(*) FROM event_ids") == 0
+    assert await engines.db.fetchval("SELECT count(*) FROM event_ids") == 0
     code = await client.error_code(INGEST, {"events": []}, token=user_token)
     assert code == "BAD_USER_INPUT"
     result = await send(client, user_token, events[:1000])
@@ -143,7 +143,7 @@ async def test_more_than_the_batch_limit_fails_whole(
 
 
 async def test_malformed_input_is_bad_user_input(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     missing_id = {k: v for k, v in event("x").items() if k != "eventId"}
     for bad in (
@@ -157,11 +157,11 @@ async def test_malformed_input_is_bad_user_input(
         assert await client.error_code(INGEST, {"events": bad}, token=user_token) == (
             "BAD_USER_INPUT"
         ), bad
-    assert await stored(services) == []
+    assert await stored(engines) == []
 
 
 async def test_sent_at_corrects_clock_skew_keeping_sub_second_precision(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     device_now = dt.datetime.now(dt.UTC) + dt.timedelta(days=2, microseconds=250_125)
     occurred = device_now - dt.timedelta(seconds=3, microseconds=400_001)
@@ -172,7 +172,7 @@ async def test_sent_at_corrects_clock_skew_keeping_sub_second_precision(
         sentAt=iso(device_now),
     )
     assert result["accepted"] == 2
-    row = await services.db.fetchrow(
+    row = await engines.db.fetchrow(
         "SELECT occurred_at, received_at FROM events WHERE event_id = 'skewed'"
     )
     assert row["occurred_at"] == occurred + (row["received_at"] - device_now)
@@ -180,22 +180,22 @@ async def test_sent_at_corrects_clock_skew_keeping_sub_second_precision(
 
 
 async def test_eight_clients_with_overlapping_batches_store_each_id_once(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     batches = [[event(f"e{(k * 53 + i) % 400}") for i in range(250)] for k in range(8)]
     results = await asyncio.gather(*(send(client, user_token, b) for b in batches))
     distinct = {e["eventId"] for b in batches for e in b}
     assert sum(r["accepted"] for r in results) == len(distinct)
     assert sum(r["accepted"] + r["duplicates"] for r in results) == 8 * 250
-    assert await stored(services) == sorted(distinct)
+    assert await stored(engines) == sorted(distinct)
 
 
 async def test_a_postgresql_failure_fails_the_call_and_a_retry_stores_each_event_once(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     await send(client, user_token, [event("before")])
     batch = [event("before"), *(event(f"e{i}") for i in range(50))]
-    async with services.db.acquire() as blocker, blocker.transaction():
+    async with engines.db.acquire() as blocker, blocker.transaction():
         await blocker.execute("LOCK TABLE event_ids IN EXCLUSIVE MODE")
         call = asyncio.create_task(client.execute(INGEST, {"events": batch}, token=user_token))
         pid = await _wait_for_blocked_backend(blocker)
@@ -203,19 +203,19 @@ async def test_a_postgresql_failure_fails_the_call_and_a_retry_stores_each_event
         body = await call
     assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert "retry" in body["errors"][0]["message"]
-    assert await stored(services) == ["before"]
+    assert await stored(engines) == ["before"]
 
     result = await send(client, user_token, batch)
     assert (result["accepted"], result["duplicates"]) == (50, 1)
     again = await send(client, user_token, batch)
     assert (again["accepted"], again["duplicates"]) == (0, 51)
-    rows = await services.db.fetchval("SELECT count(*) FROM events")
+    rows = await engines.db.fetchval("SELECT count(*) FROM events")
     assert rows == 51
 
 
 async def test_api_tokens_need_the_ingest_scope(
     client: GraphQLClient,
-    services: Services,
+    engines: Engines,
     api_token: Callable[[list[str]], Awaitable[str]],
 ) -> None:
     ingest_token = await api_token(["INGEST"])
@@ -225,11 +225,11 @@ async def test_api_tokens_need_the_ingest_scope(
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     anonymous = await client.execute(INGEST, {"events": [event("t3")]})
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert await stored(services) == ["t1"]
+    assert await stored(engines) == ["t1"]
 
 
 async def test_properties_keep_huge_integers_and_refuse_nan(
-    client: GraphQLClient, services: Services, user_token: str
+    client: GraphQLClient, engines: Engines, user_token: str
 ) -> None:
     big = event("big", properties={"n": 2**70, "nested": {"m": -(2**65)}})
     nan = event("nan", properties={"x": 0.5})
@@ -243,7 +243,7 @@ async def test_properties_keep_huge_integers_and_refuse_nan(
     result = response.json()["data"]["ingestEvents"]
     assert result["accepted"] == 1
     assert [(r["index"], r["code"]) for r in result["rejected"]] == [(1, "INVALID_FIELD")]
-    stored_properties = await services.db.fetchval(
+    stored_properties = await engines.db.fetchval(
         "SELECT properties::text FROM events WHERE event_id = 'big'"
     )
     assert (

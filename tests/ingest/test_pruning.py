@@ -5,11 +5,11 @@ import datetime as dt
 
 from eventide.ingest.pruning import ledger_pruning, prune_ledger
 from eventide.ingest.store import prune_event_ids
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 
-async def insert_ids(services: Services, received_at: dt.datetime, count: int, prefix: str) -> None:
-    await services.db.execute(
+async def insert_ids(engines: Engines, received_at: dt.datetime, count: int, prefix: str) -> None:
+    await engines.db.execute(
         "INSERT INTO event_ids (event_id, received_at)"
         " SELECT $1 || n, $2 FROM generate_series(1, $3) AS n",
         prefix,
@@ -18,35 +18,35 @@ async def insert_ids(services: Services, received_at: dt.datetime, count: int, p
     )
 
 
-async def remaining(services: Services) -> list[str]:
-    rows = await services.db.fetch("SELECT event_id FROM event_ids ORDER BY event_id")
+async def remaining(engines: Engines) -> list[str]:
+    rows = await engines.db.fetch("SELECT event_id FROM event_ids ORDER BY event_id")
     return [r["event_id"] for r in rows]
 
 
-async def test_pruning_removes_only_ids_received_before_the_cutoff(services: Services) -> None:
+async def test_pruning_removes_only_ids_received_before_the_cutoff(engines: Engines) -> None:
     cutoff = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
-    await insert_ids(services, cutoff - dt.timedelta(microseconds=1), 25, "old")
-    await insert_ids(services, cutoff, 2, "new")
-    removed = await prune_event_ids(services.db, received_before=cutoff, chunk=10)
+    await insert_ids(engines, cutoff - dt.timedelta(microseconds=1), 25, "old")
+    await insert_ids(engines, cutoff, 2, "new")
+    removed = await prune_event_ids(engines.db, received_before=cutoff, chunk=10)
     assert removed == 25
-    assert await remaining(services) == ["new1", "new2"]
+    assert await remaining(engines) == ["new1", "new2"]
 
 
-async def test_the_ledger_keeps_the_dedup_window(services: Services) -> None:
+async def test_the_ledger_keeps_the_dedup_window(engines: Engines) -> None:
     now = dt.datetime.now(dt.UTC)
-    window = dt.timedelta(days=services.settings.dedup_window_days)
-    await insert_ids(services, now - window - dt.timedelta(minutes=1), 3, "expired")
-    await insert_ids(services, now - window + dt.timedelta(minutes=1), 1, "kept")
-    assert await prune_ledger(services) == 3
-    assert await remaining(services) == ["kept1"]
+    window = dt.timedelta(days=engines.settings.dedup_window_days)
+    await insert_ids(engines, now - window - dt.timedelta(minutes=1), 3, "expired")
+    await insert_ids(engines, now - window + dt.timedelta(minutes=1), 1, "kept")
+    assert await prune_ledger(engines) == 3
+    assert await remaining(engines) == ["kept1"]
 
 
-async def test_the_background_task_prunes_on_start_and_stops_cleanly(services: Services) -> None:
-    expired = dt.datetime.now(dt.UTC) - dt.timedelta(days=services.settings.dedup_window_days + 1)
-    await insert_ids(services, expired, 2, "expired")
-    async with ledger_pruning(services, interval_seconds=3600):
+async def test_the_background_task_prunes_on_start_and_stops_cleanly(engines: Engines) -> None:
+    expired = dt.datetime.now(dt.UTC) - dt.timedelta(days=engines.settings.dedup_window_days + 1)
+    await insert_ids(engines, expired, 2, "expired")
+    async with ledger_pruning(engines, interval_seconds=3600):
         for _ in range(100):
-            if not await remaining(services):
+            if not await remaining(engines):
                 break
             await asyncio.sleep(0.02)
-        assert await remaining(services) == []
+        assert await remaining(engines) == []

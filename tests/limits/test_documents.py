@@ -5,7 +5,7 @@ from __future__ import annotations
 from graphql import parse
 
 from eventide.limits._documents import parsed, validation_key
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.configured import configured_client
 
 USERS = "query($n: Int!) { users(first: $n) { edges { node { id } } } }"
@@ -35,9 +35,9 @@ def test_documents_are_parsed_once_and_invalid_ones_left_to_the_caller() -> None
 
 
 async def test_a_remembered_document_reports_the_cost_of_each_request(
-    services: Services, admin_token: str
+    engines: Engines, admin_token: str
 ) -> None:
-    async with configured_client(services, max_query_cost=100) as client:
+    async with configured_client(engines, max_query_cost=100) as client:
         for n, cost in ((30, 90), (30, 90), (20, 60), (30, 90)):
             body = await client.execute(USERS, {"n": n}, token=admin_token)
             assert "errors" not in body, body
@@ -47,19 +47,19 @@ async def test_a_remembered_document_reports_the_cost_of_each_request(
 
 
 async def test_a_document_accepted_under_some_limits_is_judged_again_under_others(
-    services: Services, admin_token: str
+    engines: Engines, admin_token: str
 ) -> None:
-    async with configured_client(services) as client:
+    async with configured_client(engines) as client:
         assert "errors" not in await client.execute(USERS, {"n": 40}, token=admin_token)
-    async with configured_client(services, max_query_cost=100) as client:
+    async with configured_client(engines, max_query_cost=100) as client:
         body = await client.execute(USERS, {"n": 40}, token=admin_token)
         assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
 async def test_introspection_accepted_for_an_administrator_stays_refused_to_others(
-    services: Services, admin_token: str, user_token: str
+    engines: Engines, admin_token: str, user_token: str
 ) -> None:
-    async with configured_client(services, env="production") as client:
+    async with configured_client(engines, env="production") as client:
         for _ in range(2):
             data = await client.data(SCHEMA_QUERY, token=admin_token)
             assert data["__schema"]["queryType"]["name"] == "Query"

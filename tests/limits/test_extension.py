@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.configured import configured_client
 from tests.graphql_client import GraphQLClient
 
@@ -15,8 +15,8 @@ HIDDEN_IN_FRAGMENT = "{ ...Peek } fragment Peek on Query { __schema { types { na
 ALIASED = 'query version { version: __type(name: "User") { fields { name } } }'
 
 
-async def test_production_refuses_introspection_to_anonymous_callers(services: Services) -> None:
-    async with configured_client(services, env="production") as client:
+async def test_production_refuses_introspection_to_anonymous_callers(engines: Engines) -> None:
+    async with configured_client(engines, env="production") as client:
         for query in (SCHEMA_QUERY, TYPE_QUERY, HIDDEN_IN_FRAGMENT, ALIASED):
             body = await client.execute(query)
             assert body["data"] is None, query
@@ -26,19 +26,19 @@ async def test_production_refuses_introspection_to_anonymous_callers(services: S
 
 
 async def test_production_refuses_introspection_to_users_and_api_tokens(
-    services: Services, user_token: str, api_token: Callable[[list[str]], Awaitable[str]]
+    engines: Engines, user_token: str, api_token: Callable[[list[str]], Awaitable[str]]
 ) -> None:
     token = await api_token(["READ", "INGEST"])
-    async with configured_client(services, env="production") as client:
+    async with configured_client(engines, env="production") as client:
         for credential in (user_token, token):
             code = await client.error_code(SCHEMA_QUERY, token=credential)
             assert code == "GRAPHQL_VALIDATION_FAILED"
 
 
 async def test_production_allows_introspection_to_admins(
-    services: Services, admin_token: str
+    engines: Engines, admin_token: str
 ) -> None:
-    async with configured_client(services, env="production") as client:
+    async with configured_client(engines, env="production") as client:
         data = await client.data(SCHEMA_QUERY, token=admin_token)
         assert data["__schema"]["queryType"]["name"] == "Query"
 
@@ -48,8 +48,8 @@ async def test_development_allows_introspection_to_anyone(client: GraphQLClient)
     assert data["__type"]["name"] == "Query"
 
 
-async def test_production_hides_field_suggestions(services: Services) -> None:
-    async with configured_client(services, env="production") as client:
+async def test_production_hides_field_suggestions(engines: Engines) -> None:
+    async with configured_client(engines, env="production") as client:
         for query in ("{ versio }", "{ me { usernam } }", '{ validateToken(tokn: "x") { valid } }'):
             message = (await client.execute(query))["errors"][0]["message"]
             assert "Did you mean" not in message, message
@@ -62,13 +62,11 @@ async def test_development_keeps_field_suggestions(client: GraphQLClient) -> Non
     assert "Did you mean 'version'?" in message
 
 
-async def test_a_query_over_the_time_limit_is_cancelled(
-    services: Services, user_token: str
-) -> None:
+async def test_a_query_over_the_time_limit_is_cancelled(engines: Engines, user_token: str) -> None:
     # A real stall: the table the resolver reads is locked by another transaction.
-    async with services.db.acquire() as blocker, blocker.transaction():
+    async with engines.db.acquire() as blocker, blocker.transaction():
         await blocker.execute("LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE")
-        async with configured_client(services, query_timeout_seconds=0.3) as client:
+        async with configured_client(engines, query_timeout_seconds=0.3) as client:
             body = await asyncio.wait_for(
                 client.execute("{ apiTokens { id } }", token=user_token), timeout=10
             )
@@ -77,5 +75,5 @@ async def test_a_query_over_the_time_limit_is_cancelled(
     assert error["extensions"]["code"] == "QUERY_TIMEOUT"
     assert "longer than 0.3 s" in error["message"]
     # The cancelled query gave its connection back: the table answers again.
-    async with configured_client(services) as client:
+    async with configured_client(engines) as client:
         assert await client.data("{ apiTokens { id } }", token=user_token) == {"apiTokens": []}

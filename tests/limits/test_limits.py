@@ -6,7 +6,7 @@ from typing import Any
 
 from graphql import get_introspection_query
 
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.configured import configured_client
 from tests.graphql_client import GraphQLClient
 
@@ -20,27 +20,27 @@ def single_error(body: dict[str, Any]) -> dict[str, Any]:
     return error
 
 
-async def test_depth_over_the_limit_is_refused(services: Services, user_token: str) -> None:
-    async with configured_client(services, max_query_depth=2) as client:
+async def test_depth_over_the_limit_is_refused(engines: Engines, user_token: str) -> None:
+    async with configured_client(engines, max_query_depth=2) as client:
         error = single_error(await client.execute(TOKENS_AND_OWNERS, token=user_token))
         assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
         assert "depth 3 exceeds the limit of 2" in error["message"]
         assert await client.data("{ me { id } }", token=user_token)
 
 
-async def test_depth_counts_through_fragments_and_inline_fragments(services: Services) -> None:
+async def test_depth_counts_through_fragments_and_inline_fragments(engines: Engines) -> None:
     query = """{ ...Tokens }
     fragment Tokens on Query { apiTokens { ... on ApiToken { ...Owner } } }
     fragment Owner on ApiToken { owner { id } }"""
-    async with configured_client(services, max_query_depth=2) as client:
+    async with configured_client(engines, max_query_depth=2) as client:
         error = single_error(await client.execute(query))
         assert "depth 3 exceeds" in error["message"]
 
 
-async def test_names_of_introspection_fields_exempt_nothing(services: Services) -> None:
+async def test_names_of_introspection_fields_exempt_nothing(engines: Engines) -> None:
     query = """query __schema { ...__type }
     fragment __type on Query { __typename apiTokens { owner { __schema: id } } }"""
-    async with configured_client(services, max_query_depth=2) as client:
+    async with configured_client(engines, max_query_depth=2) as client:
         body = await client.execute(query)
         assert any("depth 3 exceeds" in error["message"] for error in body["errors"]), body
 
@@ -85,10 +85,10 @@ async def test_documents_over_the_token_limit_are_refused(client: GraphQLClient)
 
 
 async def test_cost_over_the_budget_is_refused_before_execution(
-    services: Services, admin_token: str
+    engines: Engines, admin_token: str
 ) -> None:
     query = "query($n: Int!) { users(first: $n) { edges { node { id } } } }"
-    async with configured_client(services, max_query_cost=100) as client:
+    async with configured_client(engines, max_query_cost=100) as client:
         body = await client.execute(query, {"n": 30}, token=admin_token)
         assert "errors" not in body, body
         assert body["extensions"]["cost"]["requestedQueryCost"] == 30 * 3

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from eventide.limits.rate import charge
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from eventide.storage.redis import connect_redis
 from tests.configured import configured_client
 
@@ -25,9 +25,9 @@ def events(*ids: str) -> list[dict[str, Any]]:
 
 
 async def test_query_points_run_out_then_rate_limited_with_retry_after(
-    services: Services,
+    engines: Engines,
 ) -> None:
-    async with configured_client(services, rate_limit_query_points=3) as client:
+    async with configured_client(engines, rate_limit_query_points=3) as client:
         remaining = []
         for _ in range(3):
             response = await client.post("{ version }")
@@ -51,9 +51,9 @@ async def test_query_points_run_out_then_rate_limited_with_retry_after(
         assert 0 < int(response.headers["RateLimit-Reset"]) <= 60
 
 
-async def test_query_cost_is_charged_in_points(services: Services, admin_token: str) -> None:
+async def test_query_cost_is_charged_in_points(engines: Engines, admin_token: str) -> None:
     query = "{ users(first: 20) { edges { node { id } } } }"  # 20 x 3 = 60 points
-    async with configured_client(services, rate_limit_query_points=100) as client:
+    async with configured_client(engines, rate_limit_query_points=100) as client:
         response = await client.post(query, token=admin_token)
         assert response.json()["extensions"]["cost"]["requestedQueryCost"] == 60
         # 100 - 60, plus what refilled (100 per minute) while the request ran.
@@ -63,23 +63,23 @@ async def test_query_cost_is_charged_in_points(services: Services, admin_token: 
 
 
 async def test_each_principal_has_its_own_bucket(
-    services: Services, user_token: str, admin_token: str
+    engines: Engines, user_token: str, admin_token: str
 ) -> None:
-    async with configured_client(services, rate_limit_query_points=1) as client:
+    async with configured_client(engines, rate_limit_query_points=1) as client:
         assert await client.data("{ version }", token=user_token)
         assert await client.error_code("{ version }", token=user_token) == "RATE_LIMITED"
         assert await client.data("{ version }", token=admin_token)
         assert await client.data("{ version }")  # anonymous: by client address
     async with configured_client(
-        services, rate_limit_query_points=1, address="198.51.100.9"
+        engines, rate_limit_query_points=1, address="198.51.100.9"
     ) as other_address:
         assert await other_address.data("{ version }")
 
 
-async def test_replicas_share_the_buckets(services: Services, user_token: str) -> None:
+async def test_replicas_share_the_buckets(engines: Engines, user_token: str) -> None:
     async with (
-        configured_client(services, rate_limit_query_points=2) as first,
-        configured_client(services, rate_limit_query_points=2) as second,
+        configured_client(engines, rate_limit_query_points=2) as first,
+        configured_client(engines, rate_limit_query_points=2) as second,
     ):
         assert await first.data("{ version }", token=user_token)
         assert await second.data("{ version }", token=user_token)
@@ -87,10 +87,10 @@ async def test_replicas_share_the_buckets(services: Services, user_token: str) -
 
 
 async def test_ingestion_is_limited_by_events_and_nothing_is_stored_over_it(
-    services: Services, api_token: Callable[[list[str]], Awaitable[str]]
+    engines: Engines, api_token: Callable[[list[str]], Awaitable[str]]
 ) -> None:
     token = await api_token(["INGEST"])
-    async with configured_client(services, rate_limit_events=5) as client:
+    async with configured_client(engines, rate_limit_events=5) as client:
         response = await client.post(INGEST, {"events": events("a", "b", "c")}, token=token)
         assert response.json()["data"]["ingestEvents"]["accepted"] == 3
         assert response.headers["RateLimit-Limit"] == "5"
@@ -101,14 +101,14 @@ async def test_ingestion_is_limited_by_events_and_nothing_is_stored_over_it(
         assert "3 events requested" in body["errors"][0]["message"]
         assert body["errors"][0]["extensions"]["retryAfter"] >= 1
         # Refused whole: the batch did not run.
-        count = await services.db.fetchval("SELECT count(*) FROM events")
+        count = await engines.db.fetchval("SELECT count(*) FROM events")
         assert count == 3
         response = await client.post(INGEST, {"events": events("d", "e")}, token=token)
         assert response.json()["data"]["ingestEvents"]["accepted"] == 2
 
 
 async def test_ingestion_counts_literal_lists_too(
-    services: Services, api_token: Callable[[list[str]], Awaitable[str]]
+    engines: Engines, api_token: Callable[[list[str]], Awaitable[str]]
 ) -> None:
     token = await api_token(["INGEST"])
     occurred = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
@@ -120,15 +120,15 @@ async def test_ingestion_counts_literal_lists_too(
         f"mutation {{ a: ingestEvents(events: [{one('x1')}, {one('x2')}]) {{ accepted }} ...More }}"
         f" fragment More on Mutation {{ b: ingestEvents(events: [{one('x3')}]) {{ accepted }} }}"
     )
-    async with configured_client(services, rate_limit_events=3) as client:
+    async with configured_client(engines, rate_limit_events=3) as client:
         response = await client.post(mutation, token=token)
         assert response.json()["data"] == {"a": {"accepted": 2}, "b": {"accepted": 1}}
         assert response.headers["RateLimit-Remaining"] == "0"
 
 
-async def test_without_redis_limits_let_requests_through(services: Services) -> None:
+async def test_without_redis_limits_let_requests_through(engines: Engines) -> None:
     # A real client against a port where no Redis listens.
-    down = dataclasses.replace(services, redis=connect_redis("redis://127.0.0.1:1/0"))
+    down = dataclasses.replace(engines, redis=connect_redis("redis://127.0.0.1:1/0"))
     try:
         throttle = await charge(down, bucket="query", key="user:x", amount=1, capacity=10)
         assert throttle is None
@@ -136,8 +136,8 @@ async def test_without_redis_limits_let_requests_through(services: Services) -> 
         await down.redis.aclose()
 
 
-async def test_refused_documents_cost_a_point_too(services: Services) -> None:
-    async with configured_client(services, rate_limit_query_points=2) as client:
+async def test_refused_documents_cost_a_point_too(engines: Engines) -> None:
+    async with configured_client(engines, rate_limit_query_points=2) as client:
         for remaining, document in (("1", "{ nope }"), ("0", "{ version")):
             response = await client.post(document)
             assert response.json()["data"] is None

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from eventide.observability.logs import log_handler, redact
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from tests.configured import configured_client
 from tests.graphql_client import GraphQLClient
 
@@ -102,8 +102,8 @@ async def test_a_request_id_is_made_when_none_or_a_bad_one_is_given(
     assert " " not in refused.headers["X-Request-Id"]
 
 
-async def test_slow_queries_are_logged(services: Services, lines: io.StringIO) -> None:
-    async with configured_client(services, slow_query_seconds=0.000001) as client:
+async def test_slow_queries_are_logged(engines: Engines, lines: io.StringIO) -> None:
+    async with configured_client(engines, slow_query_seconds=0.000001) as client:
         await client.data('query Slow { validateToken(token: "evt_nope") { valid } }')
     slow = [e for e in entries(lines) if e["message"].startswith("slow query")]
     assert slow

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from eventide.services import Services
 from eventide.storage import _sql_files
+from eventide.storage.engines import Engines
 
 
-async def test_ddl_is_recorded_and_rerunning_is_a_no_op(services: Services) -> None:
-    assert await services.cold.migrate() == []
-    rows = await services.cold.fetch("SELECT DISTINCT version FROM schema_migrations")
+async def test_ddl_is_recorded_and_rerunning_is_a_no_op(engines: Engines) -> None:
+    assert await engines.cold.migrate() == []
+    rows = await engines.cold.fetch("SELECT DISTINCT version FROM schema_migrations")
     assert sorted(r[0] for r in rows) == [f.version for f in _sql_files.load("clickhouse_ddl")]
 
 
-async def test_round_trip_keeps_microseconds(services: Services) -> None:
-    cold = services.cold
+async def test_round_trip_keeps_microseconds(engines: Engines) -> None:
+    cold = engines.cold
     await cold.execute("DROP TABLE IF EXISTS roundtrip")
     await cold.execute(
         "CREATE TABLE roundtrip (id String, ts DateTime64(6, 'UTC'), n UInt64) "

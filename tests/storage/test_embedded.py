@@ -15,10 +15,10 @@ from eventide.config import Settings
 SCRIPT = """
 import asyncio, sys
 from eventide.config import load_settings
-from eventide.services import open_services
+from eventide.storage.engines import open_engines
 
 async def main(mode):
-    async with open_services(load_settings()) as s:
+    async with open_engines(load_settings()) as s:
         if mode == "write":
             await s.db.execute("CREATE TABLE kept (v text)")
             await s.db.execute("INSERT INTO kept VALUES ('postgres-kept')")

@@ -17,8 +17,8 @@ from typing import Any
 import asyncpg
 
 from eventide.archive.snapshot import ColdVisibility, joined_snapshot, tier_snapshot
-from eventide.services import Services
 from eventide.storage.clickhouse import Row
+from eventide.storage.engines import Engines
 
 # Inline data makes long statements; they are built here, never from caller text.
 _MAX_QUERY_BYTES = 1 << 30
@@ -30,7 +30,7 @@ class Tiers:
     """The hot connection and the cold store as of one snapshot."""
 
     hot: asyncpg.Connection
-    services: Services
+    engines: Engines
     visibility: ColdVisibility
 
     @property
@@ -41,7 +41,7 @@ class Tiers:
     async def cold_fetch(self, sql: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run a cold query written with :attr:`visible` (and maybe :meth:`push_hot`)."""
         merged = {**self.visibility.sql()[1], **(params or {})}
-        return await self.services.cold.fetch(
+        return await self.engines.cold.fetch(
             f"{sql} SETTINGS max_query_size = {_MAX_QUERY_BYTES}", merged
         )
 
@@ -58,7 +58,7 @@ class Tiers:
     async def push_hot_concurrently(self, first: HotRows, second: HotRows) -> tuple[str, str]:
         """:meth:`push_hot` of both, at the same time when a second connection can join
         the snapshot."""
-        async with joined_snapshot(self.services, self.hot) as other:
+        async with joined_snapshot(self.engines, self.hot) as other:
             if other is None:
                 return await _pushed(self.hot, first), await _pushed(self.hot, second)
             return await asyncio.gather(_pushed(self.hot, first), _pushed(other, second))
@@ -102,6 +102,6 @@ def inline_table(data: str, structure: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def snapshot(services: Services) -> AsyncIterator[Tiers]:
-    async with tier_snapshot(services) as (conn, visibility):
-        yield Tiers(hot=conn, services=services, visibility=visibility)
+async def snapshot(engines: Engines) -> AsyncIterator[Tiers]:
+    async with tier_snapshot(engines) as (conn, visibility):
+        yield Tiers(hot=conn, engines=engines, visibility=visibility)

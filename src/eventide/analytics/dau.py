@@ -11,7 +11,7 @@ from eventide.analytics._keyed import KeyedRows, merged_counts, partial_counts
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics._tiers import snapshot
 from eventide.archive.runs import archived_through
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class DailyActiveUsers:
 
 
 async def daily_active_users(
-    services: Services,
+    engines: Engines,
     *,
     first: dt.date,
     last: dt.date,
@@ -34,7 +34,7 @@ async def daily_active_users(
     window = calendar.window(calendar.zone(timezone), days.first, days.last)
     users: dict[int, int] = {}
     if not window.empty:
-        async with snapshot(services) as tiers:
+        async with snapshot(engines) as tiers:
             rows = _rows(window, event_type, tiers.visible)
             late_before = await archived_through(tiers.hot)
             partial = await partial_counts(

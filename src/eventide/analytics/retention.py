@@ -20,7 +20,7 @@ from eventide.analytics._args import checked_text
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics._tiers import HotRows, Tiers, snapshot
 from eventide.analytics.calendar import Period
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 MAX_PERIODS = 400
 _LAST_STORABLE_DAY = calendar.MAX_INSTANT_US // calendar.DAY_US - 1
@@ -51,7 +51,7 @@ class _Query:
 
 
 async def retention(
-    services: Services,
+    engines: Engines,
     *,
     first: dt.date,
     last: dt.date,
@@ -85,7 +85,7 @@ async def retention(
     )
     counts: dict[tuple[int, int], int] = {}
     if not query.window.empty:
-        async with snapshot(services) as tiers:
+        async with snapshot(engines) as tiers:
             counts = await _counts(tiers, query)
     return [
         RetentionCohort(

@@ -9,7 +9,7 @@ from eventide.analytics import calendar
 from eventide.analytics._keyed import KeyedRows, union_counts
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics._tiers import snapshot
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 MAX_LIMIT = 1000
 
@@ -22,7 +22,7 @@ class EventTypeCount:
 
 
 async def top_events(
-    services: Services, *, first: dt.date, last: dt.date, timezone: str, limit: int
+    engines: Engines, *, first: dt.date, last: dt.date, timezone: str, limit: int
 ) -> list[EventTypeCount]:
     """At most ``limit`` event types, by events descending then event type ascending."""
     if not 1 <= limit <= MAX_LIMIT:
@@ -31,7 +31,7 @@ async def top_events(
     window = calendar.window(calendar.zone(timezone), days.first, days.last)
     if window.empty:
         return []
-    async with snapshot(services) as tiers:
+    async with snapshot(engines) as tiers:
         # Nearly every event type has events in both tiers: one union pass counts them.
         counts = await union_counts(tiers, _rows(window, tiers.visible))
     top = sorted(counts, key=lambda t: (-counts[t][0], t))[:limit]

@@ -28,7 +28,7 @@ import asyncpg
 from eventide.archive import cold_batches, runs
 from eventide.archive.recovery import recover
 from eventide.archive.runs import ArchiveRun, Trigger
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def hot_cutoff(now: dt.datetime, hot_window_days: int) -> dt.datetime:
 
 
 async def archive_pass(
-    services: Services,
+    engines: Engines,
     *,
     trigger: Trigger,
     wait: bool = True,
@@ -87,7 +87,7 @@ async def archive_pass(
     With ``wait`` a pass already running elsewhere is waited for, then this one runs
     (and moves what is left); without, :class:`ArchiveBusy` is raised at once.
     """
-    async with services.db.acquire() as conn:
+    async with engines.db.acquire() as conn:
         # Polled rather than waited for inside one statement: the running pass may take
         # longer than the command timeout that bounds every statement.
         while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ARCHIVE_LOCK):
@@ -95,14 +95,14 @@ async def archive_pass(
                 raise ArchiveBusy("an archive pass is already running")
             await asyncio.sleep(LOCK_POLL_SECONDS)
         try:
-            await recover(conn, services.cold)
-            cutoff = hot_cutoff(now or dt.datetime.now(dt.UTC), services.settings.hot_window_days)
+            await recover(conn, engines.cold)
+            cutoff = hot_cutoff(now or dt.datetime.now(dt.UTC), engines.settings.hot_window_days)
             run_id = await runs.start_run(conn, trigger=trigger, cutoff=cutoff)
             mover = _DayMover(
                 conn,
-                services,
+                engines,
                 run_id=run_id,
-                batch_size=batch_size or services.settings.archive_batch_size,
+                batch_size=batch_size or engines.settings.archive_batch_size,
                 faults=faults or _no_faults,
             )
             try:
@@ -143,14 +143,14 @@ class _DayMover:
     def __init__(
         self,
         conn: asyncpg.Connection,
-        services: Services,
+        engines: Engines,
         *,
         run_id: int,
         batch_size: int,
         faults: Faults,
     ) -> None:
         self.conn = conn
-        self.cold = services.cold
+        self.cold = engines.cold
         self.run_id = run_id
         self.batch_size = batch_size
         self.faults = faults

@@ -8,26 +8,26 @@ from collections.abc import AsyncIterator
 
 from eventide.archive.archiver import ArchiveBusy, archive_pass
 from eventide.periodic import every
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 logger = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
-async def scheduled_archiving(services: Services) -> AsyncIterator[None]:
+async def scheduled_archiving(engines: Engines) -> AsyncIterator[None]:
     """Run a pass at startup and every ``archive_interval_seconds`` (0: never) while open.
 
     Replicas share the work: a replica that finds a pass running skips its turn.
     Stopping mid-pass is safe; the next pass recovers the interrupted one.
     """
-    interval = services.settings.archive_interval_seconds
+    interval = engines.settings.archive_interval_seconds
     if not interval:
         yield
         return
 
     async def turn() -> None:
         try:
-            await archive_pass(services, trigger="schedule", wait=False)
+            await archive_pass(engines, trigger="schedule", wait=False)
         except ArchiveBusy:
             logger.debug("archive pass skipped: another one is running")
 

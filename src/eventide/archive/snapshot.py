@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 # Another request may have taken the last free connection since the pool was looked at.
 _SPARE_WAIT_SECONDS = 0.05
@@ -53,7 +53,7 @@ async def read_visibility(conn: asyncpg.Connection) -> ColdVisibility:
 
 @contextlib.asynccontextmanager
 async def tier_snapshot(
-    services: Services,
+    engines: Engines,
 ) -> AsyncIterator[tuple[asyncpg.Connection, ColdVisibility]]:
     """A connection in a REPEATABLE READ READ ONLY transaction, and the cold visibility
     read in that same transaction.
@@ -62,7 +62,7 @@ async def tier_snapshot(
     ``visibility.sql()``.
     """
     async with (
-        services.db.acquire() as conn,
+        engines.db.acquire() as conn,
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
         # Lock before the first query takes the snapshot: the archiver drops day partitions
@@ -74,7 +74,7 @@ async def tier_snapshot(
 
 @contextlib.asynccontextmanager
 async def joined_snapshot(
-    services: Services, conn: asyncpg.Connection
+    engines: Engines, conn: asyncpg.Connection
 ) -> AsyncIterator[asyncpg.Connection | None]:
     """A second connection reading the snapshot of ``conn``'s open ``tier_snapshot``, so
     independent hot queries can run at the same time; None when none is at hand at once.
@@ -83,7 +83,7 @@ async def joined_snapshot(
     wait for each other), nor for the lock on ``events`` (behind a waiting partition drop,
     which waits for ``conn``).
     """
-    pool = services.db
+    pool = engines.db
     if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
         yield None
         return

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from eventide.archive import runs
 from eventide.archive.runs import ArchiveRun
 from eventide.archive.snapshot import tier_snapshot
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 
 @dataclass(frozen=True)
@@ -20,19 +20,19 @@ class StorageStatus:
     last_run: ArchiveRun | None
 
 
-async def storage_status(services: Services) -> StorageStatus:
+async def storage_status(engines: Engines) -> StorageStatus:
     """Event counts per tier (cold: committed batches only), the archived-through
     watermark and the latest run, all as of one PostgreSQL snapshot."""
-    async with tier_snapshot(services) as (conn, visibility):
+    async with tier_snapshot(engines) as (conn, visibility):
         hot: int = await conn.fetchval("SELECT count(*) FROM events")
         through = await runs.archived_through(conn)
         last = await runs.last_run(conn)
         predicate, params = visibility.sql()
-        rows = await services.cold.fetch(f"SELECT count() FROM events WHERE {predicate}", params)
+        rows = await engines.cold.fetch(f"SELECT count() FROM events WHERE {predicate}", params)
     return StorageStatus(
         hot_events=hot,
         cold_events=int(rows[0][0]),
         archived_through=through,
-        hot_window_days=services.settings.hot_window_days,
+        hot_window_days=engines.settings.hot_window_days,
         last_run=last,
     )

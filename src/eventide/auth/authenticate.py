@@ -17,7 +17,7 @@ from eventide.auth import api_tokens, users
 from eventide.auth.jwt_tokens import AccessClaims, InvalidAccessToken, decode_access_token
 from eventide.auth.principal import Principal
 from eventide.graphql.errors import ApiError, ServiceUnavailable, Unauthenticated
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Authentication:
 ANONYMOUS = Authentication()
 
 
-async def authenticate(services: Services, authorization: str | None) -> Authentication:
+async def authenticate(engines: Engines, authorization: str | None) -> Authentication:
     if not authorization:
         return ANONYMOUS
     scheme, _, credential = authorization.strip().partition(" ")
@@ -53,47 +53,47 @@ async def authenticate(services: Services, authorization: str | None) -> Authent
     if scheme.lower() != "bearer" or not credential:
         return Authentication(error=Unauthenticated("Expected 'Authorization: Bearer <token>'"))
     if api_tokens.looks_like_api_token(credential):
-        return await _api_token(services, credential)
-    return await _access_token(services, credential)
+        return await _api_token(engines, credential)
+    return await _access_token(engines, credential)
 
 
-def denylist_key(services: Services, token_id: str) -> str:
-    return services.redis_key("auth", "revoked-access", token_id)
+def denylist_key(engines: Engines, token_id: str) -> str:
+    return engines.redis_key("auth", "revoked-access", token_id)
 
 
-async def deny_access_token(services: Services, claims: AccessClaims) -> None:
+async def deny_access_token(engines: Engines, claims: AccessClaims) -> None:
     """Make an access token unusable until it would have expired anyway."""
     ttl = max(1, claims.expires_at - int(time.time()) + 1)
-    await services.redis.set(denylist_key(services, claims.token_id), b"1", ex=ttl)
+    await engines.redis.set(denylist_key(engines, claims.token_id), b"1", ex=ttl)
 
 
-async def _access_token(services: Services, token: str) -> Authentication:
+async def _access_token(engines: Engines, token: str) -> Authentication:
     try:
-        claims = decode_access_token(services.settings, token)
+        claims = decode_access_token(engines.settings, token)
     except InvalidAccessToken:
         # Expired tokens are the common case: say so, clients then refresh.
         return Authentication(error=Unauthenticated("Invalid or expired access token"))
     try:
-        denied = await services.redis.exists(denylist_key(services, claims.token_id))
+        denied = await engines.redis.exists(denylist_key(engines, claims.token_id))
     except RedisError as error:
         logger.warning("session check failed: %s", type(error).__name__)
         return Authentication(
             error=ServiceUnavailable("Sessions cannot be verified right now; retry shortly")
         )
-    user = await users.get_user(services.db, user_id=claims.user_id)
+    user = await users.get_user(engines.db, user_id=claims.user_id)
     if denied or user is None or not user.is_active or user.session_epoch != claims.session_epoch:
         return Authentication(error=Unauthenticated("Session is no longer valid"))
     return Authentication(principal=Principal(user_id=user.id, role=user.role), access=claims)
 
 
-async def _api_token(services: Services, secret: str) -> Authentication:
-    check = await api_tokens.check_api_token(services.db, secret=secret)
+async def _api_token(engines: Engines, secret: str) -> Authentication:
+    check = await api_tokens.check_api_token(engines.db, secret=secret)
     if check.state is not api_tokens.TokenState.VALID:
         return Authentication(error=Unauthenticated(_REFUSED_TOKEN[check.state]))
     assert check.token_id is not None
     assert check.owner_id is not None
     assert check.owner_role is not None
-    await _note_use(services, check.token_id)
+    await _note_use(engines, check.token_id)
     return Authentication(
         principal=Principal(
             user_id=check.owner_id,
@@ -104,13 +104,13 @@ async def _api_token(services: Services, secret: str) -> Authentication:
     )
 
 
-async def _note_use(services: Services, token_id: str) -> None:
+async def _note_use(engines: Engines, token_id: str) -> None:
     # A Redis key per token and minute keeps busy SDKs from writing the row per request.
-    key = services.redis_key("auth", "token-used", token_id)
+    key = engines.redis_key("auth", "token-used", token_id)
     try:
-        first = await services.redis.set(key, b"1", nx=True, ex=LAST_USED_RESOLUTION_SECONDS)
+        first = await engines.redis.set(key, b"1", nx=True, ex=LAST_USED_RESOLUTION_SECONDS)
     except RedisError as error:
         logger.warning("lastUsedAt not recorded: %s", type(error).__name__)
         return
     if first:
-        await api_tokens.touch_api_token(services.db, token_id=token_id)
+        await api_tokens.touch_api_token(engines.db, token_id=token_id)

@@ -10,7 +10,7 @@ from eventide.auth import passwords, refresh, users
 from eventide.auth.administration import admins_locked
 from eventide.auth.principal import Role
 from eventide.auth.users import UserRecord
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +21,13 @@ class InvalidAdmin(ValueError):
     """The requested admin username or password breaks the account rules."""
 
 
-async def ensure_admin(services: Services, *, username: str, password: str) -> UserRecord:
+async def ensure_admin(engines: Engines, *, username: str, password: str) -> UserRecord:
     """Create ``username`` as an active admin, or make the existing account one with
     ``password``. Sessions end only when the password actually changes."""
     problem = users.username_problem(username) or passwords.password_problem(password)
     if problem:
         raise InvalidAdmin(problem)
-    async with admins_locked(services.db) as conn:
+    async with admins_locked(engines.db) as conn:
         existing = await users.find_user(conn, username=username)
         if existing is None:
             user = await users.create_user(
@@ -59,17 +59,17 @@ async def ensure_admin(services: Services, *, username: str, password: str) -> U
         return updated
 
 
-async def bootstrap_admin(services: Services) -> None:
+async def bootstrap_admin(engines: Engines) -> None:
     """At startup: apply the configured admin; in development, make sure one exists."""
-    settings = services.settings
+    settings = engines.settings
     if settings.admin_username and settings.admin_password:
         await ensure_admin(
-            services, username=settings.admin_username, password=settings.admin_password
+            engines, username=settings.admin_username, password=settings.admin_password
         )
         return
     if settings.is_production:
         return
-    async with admins_locked(services.db) as conn:
+    async with admins_locked(engines.db) as conn:
         if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM users WHERE role = 'ADMIN')"):
             return
         if await users.find_user(conn, username=DEVELOPMENT_ADMIN) is not None:

@@ -15,7 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from eventide.auth.users import MAX_USERNAME_LENGTH
 from eventide.graphql.errors import RateLimited, ServiceUnavailable
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 # Count an attempt on each key; the window starts with a key's first attempt. (EXPIRE's
 # NX option would do, but needs Redis 7 and the embedded Redis is 6.2.)
@@ -40,21 +40,21 @@ return 0
 """
 
 
-def _keys(services: Services, *, username: str, client: str) -> list[str]:
+def _keys(engines: Engines, *, username: str, client: str) -> list[str]:
     return [
         # No account name is longer, so a longer one cannot bloat the key space.
-        services.redis_key("auth", "login-user", username[:MAX_USERNAME_LENGTH].lower()),
-        services.redis_key("auth", "login-client", client),
+        engines.redis_key("auth", "login-user", username[:MAX_USERNAME_LENGTH].lower()),
+        engines.redis_key("auth", "login-client", client),
     ]
 
 
-async def reserve_attempt(services: Services, *, username: str, client: str) -> None:
+async def reserve_attempt(engines: Engines, *, username: str, client: str) -> None:
     """Count one attempt; raise RateLimited when a limit is already used up."""
-    limit = services.settings.login_attempts
-    window = services.settings.login_window_seconds
-    keys = _keys(services, username=username, client=client)
+    limit = engines.settings.login_attempts
+    window = engines.settings.login_window_seconds
+    keys = _keys(engines, username=username, client=client)
     try:
-        replies = await services.redis.eval(_RESERVE, len(keys), *keys, window * 1000)
+        replies = await engines.redis.eval(_RESERVE, len(keys), *keys, window * 1000)
     except (RedisConnectionError, RedisTimeoutError):
         # Without the counters, brute force would be unlimited: refuse instead.
         raise ServiceUnavailable("Sign-in is unavailable right now; retry shortly") from None
@@ -68,9 +68,9 @@ async def reserve_attempt(services: Services, *, username: str, client: str) -> 
         )
 
 
-async def forgive_attempt(services: Services, *, username: str, client: str) -> None:
+async def forgive_attempt(engines: Engines, *, username: str, client: str) -> None:
     """A successful sign-in does not count against either limit."""
-    keys = _keys(services, username=username, client=client)
+    keys = _keys(engines, username=username, client=client)
     # Should Redis fail here, the attempt stays counted until the window ends: harmless.
     with contextlib.suppress(RedisError):
-        await services.redis.eval(_FORGIVE, len(keys), *keys)
+        await engines.redis.eval(_FORGIVE, len(keys), *keys)

@@ -11,7 +11,7 @@ from eventide.auth.authenticate import deny_access_token
 from eventide.auth.jwt_tokens import AccessClaims, issue_access_token
 from eventide.auth.users import UserRecord
 from eventide.graphql.errors import BadUserInput, Conflict, ServiceUnavailable, Unauthenticated
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 BAD_CREDENTIALS = "Invalid username or password"
 
@@ -24,17 +24,17 @@ class SessionTokens:
     user: UserRecord
 
 
-async def open_session(services: Services, *, user: UserRecord) -> SessionTokens:
+async def open_session(engines: Engines, *, user: UserRecord) -> SessionTokens:
     """Tokens of a new login: an access token and the first refresh token of a family."""
-    settings = services.settings
+    settings = engines.settings
     refresh_token = await refresh.issue_refresh_token(
-        services.db, user_id=user.id, ttl_seconds=settings.refresh_token_ttl_seconds
+        engines.db, user_id=user.id, ttl_seconds=settings.refresh_token_ttl_seconds
     )
-    return _tokens(services, user=user, refresh_token=refresh_token)
+    return _tokens(engines, user=user, refresh_token=refresh_token)
 
 
-def _tokens(services: Services, *, user: UserRecord, refresh_token: str) -> SessionTokens:
-    settings = services.settings
+def _tokens(engines: Engines, *, user: UserRecord, refresh_token: str) -> SessionTokens:
+    settings = engines.settings
     return SessionTokens(
         access_token=issue_access_token(
             settings, user_id=user.id, session_epoch=user.session_epoch
@@ -55,45 +55,43 @@ def check_new_account(*, username: str, email: str, password: str) -> None:
             raise BadUserInput(problem)
 
 
-async def sign_up(services: Services, *, username: str, email: str, password: str) -> SessionTokens:
+async def sign_up(engines: Engines, *, username: str, email: str, password: str) -> SessionTokens:
     email = email.strip()
     check_new_account(username=username, email=email, password=password)
     password_hash = await passwords.hash_password(password)
     try:
         user = await users.create_user(
-            services.db, username=username, email=email, password_hash=password_hash
+            engines.db, username=username, email=email, password_hash=password_hash
         )
     except users.DuplicateAccount as error:
         raise Conflict(f"This {error.field_name} is already taken") from None
-    return await open_session(services, user=user)
+    return await open_session(engines, user=user)
 
 
-async def sign_in(
-    services: Services, *, username: str, password: str, client: str
-) -> SessionTokens:
-    await login_limits.reserve_attempt(services, username=username, client=client)
-    user = await users.find_user(services.db, username=username)
+async def sign_in(engines: Engines, *, username: str, password: str, client: str) -> SessionTokens:
+    await login_limits.reserve_attempt(engines, username=username, client=client)
+    user = await users.find_user(engines.db, username=username)
     if user is None:
         await passwords.burn_verification(password)
         raise Unauthenticated(BAD_CREDENTIALS)
     ok, new_hash = await passwords.verify_password(password, user.password_hash)
     if not ok:
         raise Unauthenticated(BAD_CREDENTIALS)
-    await login_limits.forgive_attempt(services, username=username, client=client)
+    await login_limits.forgive_attempt(engines, username=username, client=client)
     if not user.is_active:
         raise Unauthenticated("This account is inactive")
     if new_hash:
         await users.set_password_hash(
-            services.db, user_id=user.id, password_hash=new_hash, end_sessions=False
+            engines.db, user_id=user.id, password_hash=new_hash, end_sessions=False
         )
-    return await open_session(services, user=user)
+    return await open_session(engines, user=user)
 
 
-async def refresh_session(services: Services, *, refresh_token: str) -> SessionTokens:
+async def refresh_session(engines: Engines, *, refresh_token: str) -> SessionTokens:
     rotation = await refresh.rotate_refresh_token(
-        services.db,
+        engines.db,
         token=refresh_token,
-        ttl_seconds=services.settings.refresh_token_ttl_seconds,
+        ttl_seconds=engines.settings.refresh_token_ttl_seconds,
     )
     if rotation.outcome is refresh.RefreshOutcome.REUSED:
         raise Unauthenticated("Refresh token was already used; its session has been revoked")
@@ -101,21 +99,21 @@ async def refresh_session(services: Services, *, refresh_token: str) -> SessionT
         raise Unauthenticated("Invalid or expired refresh token")
     assert rotation.user_id is not None
     assert rotation.token is not None
-    user = await users.get_user(services.db, user_id=rotation.user_id)
+    user = await users.get_user(engines.db, user_id=rotation.user_id)
     if user is None or not user.is_active:
-        await refresh.revoke_family_of(services.db, token=rotation.token)
+        await refresh.revoke_family_of(engines.db, token=rotation.token)
         raise Unauthenticated("This account is inactive")
-    return _tokens(services, user=user, refresh_token=rotation.token)
+    return _tokens(engines, user=user, refresh_token=rotation.token)
 
 
 async def sign_out(
-    services: Services, *, access: AccessClaims | None, refresh_token: str | None
+    engines: Engines, *, access: AccessClaims | None, refresh_token: str | None
 ) -> None:
     if refresh_token is not None:
-        await refresh.revoke_family_of(services.db, token=refresh_token)
+        await refresh.revoke_family_of(engines.db, token=refresh_token)
     if access is not None:
         try:
-            await deny_access_token(services, access)
+            await deny_access_token(engines, access)
         except RedisError:
             raise ServiceUnavailable(
                 "The access token could not be revoked right now; retry shortly"
@@ -123,22 +121,22 @@ async def sign_out(
 
 
 async def change_password(
-    services: Services, *, user_id: str, current_password: str, new_password: str, client: str
+    engines: Engines, *, user_id: str, current_password: str, new_password: str, client: str
 ) -> None:
     """Replace the password; every session of the user ends (sign in again)."""
-    user = await users.get_user(services.db, user_id=user_id)
+    user = await users.get_user(engines.db, user_id=user_id)
     if user is None:
         raise Unauthenticated("Session is no longer valid")
     # A stolen session must not become a way to guess the password without limit.
-    await login_limits.reserve_attempt(services, username=user.username, client=client)
+    await login_limits.reserve_attempt(engines, username=user.username, client=client)
     ok, _ = await passwords.verify_password(current_password, user.password_hash)
     if not ok:
         raise BadUserInput("Current password is incorrect")
-    await login_limits.forgive_attempt(services, username=user.username, client=client)
+    await login_limits.forgive_attempt(engines, username=user.username, client=client)
     if problem := passwords.password_problem(new_password):
         raise BadUserInput(problem)
     password_hash = await passwords.hash_password(new_password)
-    async with services.db.acquire() as conn, conn.transaction():
+    async with engines.db.acquire() as conn, conn.transaction():
         await users.set_password_hash(
             conn, user_id=user.id, password_hash=password_hash, end_sessions=True
         )

@@ -94,7 +94,7 @@ class AccountMutation:
     @strawberry.mutation(description="Creates a USER account and signs it in.")
     async def signup(self, info: Info, input: SignupInput) -> AuthPayload:
         tokens = await sessions.sign_up(
-            info.context.services,
+            info.context.engines,
             username=input.username,
             email=input.email,
             password=input.password,
@@ -104,7 +104,7 @@ class AccountMutation:
     @strawberry.mutation
     async def login(self, info: Info, username: str, password: str) -> AuthPayload:
         tokens = await sessions.sign_in(
-            info.context.services,
+            info.context.engines,
             username=username,
             password=password,
             client=client_address(info),
@@ -113,7 +113,7 @@ class AccountMutation:
 
     @strawberry.mutation(name="refreshToken")
     async def refresh(self, info: Info, refresh_token: str) -> AuthPayload:
-        tokens = await sessions.refresh_session(info.context.services, refresh_token=refresh_token)
+        tokens = await sessions.refresh_session(info.context.engines, refresh_token=refresh_token)
         return AuthPayload.of(tokens)
 
     @strawberry.mutation(
@@ -129,9 +129,7 @@ class AccountMutation:
             raise context.credential_error or Unauthenticated("Authentication required")
         if context.principal is not None and context.principal.is_api_token:
             raise Forbidden("API tokens cannot use this field")
-        await sessions.sign_out(
-            context.services, access=context.access, refresh_token=refresh_token
-        )
+        await sessions.sign_out(context.engines, access=context.access, refresh_token=refresh_token)
         return True
 
     @strawberry.mutation(
@@ -141,7 +139,7 @@ class AccountMutation:
     async def change_password(self, info: Info, current_password: str, new_password: str) -> bool:
         user = await current_user(info)
         await sessions.change_password(
-            info.context.services,
+            info.context.engines,
             user_id=user.id,
             current_password=current_password,
             new_password=new_password,
@@ -161,7 +159,7 @@ class AccountMutation:
         if problem := users.email_problem(email):
             raise BadUserInput(problem)
         try:
-            updated = await users.set_email(info.context.services.db, user_id=user.id, email=email)
+            updated = await users.set_email(info.context.engines.db, user_id=user.id, email=email)
         except users.DuplicateAccount:
             raise Conflict("This email is already taken") from None
         if updated is None:

@@ -70,7 +70,7 @@ class AdminQuery:
         check_page_size(first)
         position = _position(after) if after is not None else None
         # One row more than asked tells whether another page exists.
-        rows = await users.list_users(info.context.services.db, limit=first + 1, after=position)
+        rows = await users.list_users(info.context.engines.db, limit=first + 1, after=position)
         page = rows[:first]
         return UserConnection(
             edges=[UserEdge(cursor=_cursor(user), node=UserType.of(user)) for user in page],
@@ -87,11 +87,11 @@ class AdminMutation:
         directives=ADMIN_ONLY, description="Deletes expired and revoked tokens; returns how many."
     )
     async def purge_expired_tokens(self, info: Info) -> int:
-        return await purge_expired_tokens(info.context.services)
+        return await purge_expired_tokens(info.context.engines)
 
     @strawberry.mutation(directives=ADMIN_ONLY)
     async def set_user_role(self, info: Info, user_id: strawberry.ID, role: Role) -> UserType:
-        db = info.context.services.db
+        db = info.context.engines.db
         user = await _administer(administration.set_role(db, user_id=_user_id(user_id), role=role))
         return UserType.of(user)
 
@@ -100,7 +100,7 @@ class AdminMutation:
         description="Deactivation makes every token of the user fail at once.",
     )
     async def set_user_active(self, info: Info, user_id: strawberry.ID, active: bool) -> UserType:
-        db = info.context.services.db
+        db = info.context.engines.db
         change = administration.set_active(db, user_id=_user_id(user_id), active=active)
         return UserType.of(await _administer(change))
 
@@ -109,7 +109,7 @@ class AdminMutation:
         description="Removes the account and its tokens; its events stay.",
     )
     async def delete_user(self, info: Info, user_id: strawberry.ID) -> bool:
-        db = info.context.services.db
+        db = info.context.engines.db
         return await _administer(administration.delete_user(db, user_id=_user_id(user_id)))
 
 

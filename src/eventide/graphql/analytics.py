@@ -76,7 +76,7 @@ class AnalyticsQuery:
     ) -> list[DailyActiveUsers]:
         with _bad_input():
             rows = await dau.daily_active_users(
-                info.context.services,
+                info.context.engines,
                 first=range_.from_,
                 last=range_.to,
                 timezone=timezone,
@@ -98,7 +98,7 @@ class AnalyticsQuery:
     ) -> list[EventTypeCount]:
         with _bad_input():
             rows = await top_events.top_events(
-                info.context.services,
+                info.context.engines,
                 first=range_.from_,
                 last=range_.to,
                 timezone=timezone,
@@ -124,7 +124,7 @@ class AnalyticsQuery:
     ) -> list[RetentionCohort]:
         with _bad_input():
             rows = await retention.retention(
-                info.context.services,
+                info.context.engines,
                 first=range_.from_,
                 last=range_.to,
                 period=period,
@@ -151,7 +151,7 @@ class AnalyticsQuery:
         check_page_size(first)
         with _bad_input():
             page = await listing.list_events(
-                info.context.services,
+                info.context.engines,
                 where=filter.to_domain() if filter else listing.EventFilter(),
                 first=first,
                 below=_position(after) if after is not None else None,

@@ -90,14 +90,14 @@ class ApiTokenQuery:
         principal = info.context.principal
         assert principal is not None
         owner = None if principal.role is Role.ADMIN else principal.user_id
-        records = await api_tokens.list_api_tokens(info.context.services.db, user_id=owner)
+        records = await api_tokens.list_api_tokens(info.context.engines.db, user_id=owner)
         return [ApiTokenType.of(record) for record in records]
 
     @strawberry.field(description="Needs no credentials; tells only valid, reason and expiresAt.")
     async def validate_token(self, info: Info, token: str) -> TokenValidation:
         if not api_tokens.looks_like_api_token(token):
             return TokenValidation(valid=False, reason=TokenState.UNKNOWN.value, expires_at=None)
-        check = await api_tokens.check_api_token(info.context.services.db, secret=token)
+        check = await api_tokens.check_api_token(info.context.engines.db, secret=token)
         valid = check.state is TokenState.VALID
         return TokenValidation(
             valid=valid,
@@ -121,7 +121,7 @@ class ApiTokenMutation:
         if ttl is not None and not 1 <= ttl <= MAX_TTL_SECONDS:
             raise BadUserInput(f"ttlSeconds must be between 1 and {MAX_TTL_SECONDS}, or null")
         secret, record = await api_tokens.create_api_token(
-            info.context.services.db,
+            info.context.engines.db,
             user_id=principal.user_id,
             name=name,
             scopes=input.scopes,
@@ -137,7 +137,7 @@ class ApiTokenMutation:
         principal = info.context.principal
         assert principal is not None
         token_id = parse_id(id)
-        db = info.context.services.db
+        db = info.context.engines.db
         record = await api_tokens.get_api_token(db, token_id=token_id) if token_id else None
         # Someone else's token gets the answer of an unknown id: its existence is not told.
         if (

@@ -12,14 +12,14 @@ from eventide.auth.jwt_tokens import AccessClaims
 from eventide.auth.principal import Principal
 from eventide.graphql.errors import ApiError
 from eventide.graphql.loaders import Loaders
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 
 @dataclass(kw_only=True)
 class Context:
     request: Request
     response: Response
-    services: Services
+    engines: Engines
     # Set by get_context from the Authorization header; None for anonymous callers.
     principal: Principal | None = None
     # Why the presented credentials were refused; guarded fields raise it.

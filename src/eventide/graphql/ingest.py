@@ -83,9 +83,9 @@ class IngestMutation:
         ],
         sent_at: datetime.datetime | None = None,
     ) -> IngestResult:
-        services = info.context.services
+        engines = info.context.engines
         try:
-            outcome = await ingest(services.db, events, settings=services.settings, sent_at=sent_at)
+            outcome = await ingest(engines.db, events, settings=engines.settings, sent_at=sent_at)
         except InvalidBatch as error:
             raise BadUserInput(str(error)) from None
         except StoreUnavailable as error:

@@ -52,7 +52,7 @@ class StorageStatusType:
 class StorageQuery:
     @strawberry.field(directives=ADMIN_ONLY)
     async def storage(self, info: Info) -> StorageStatusType:
-        current = await status.storage_status(info.context.services)
+        current = await status.storage_status(info.context.engines)
         return StorageStatusType(
             hot_events=BigInt(current.hot_events),
             cold_events=BigInt(current.cold_events),
@@ -74,7 +74,7 @@ class ArchiveMutation:
         # A pass already running (scheduled, or another replica's) is waited for; this
         # pass then moves whatever is left. The pass outlives the request if the request
         # is cancelled (timeout, disconnect): storage.lastArchiveRun shows how it ended.
-        task = asyncio.create_task(archive_pass(info.context.services, trigger="admin"))
+        task = asyncio.create_task(archive_pass(info.context.engines, trigger="admin"))
         _passes.add(task)
         task.add_done_callback(_settled)
         try:

@@ -15,7 +15,7 @@ from eventide.graphql.context import Context
 from eventide.graphql.error_codes import client_error
 from eventide.graphql.loaders import Loaders
 from eventide.http.errors import JsonErrorsGraphQL
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 # Every digit becomes "0", any other byte a space.
 _DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
@@ -39,9 +39,9 @@ class GraphQLView(JsonErrorsGraphQL):
         # Eventide serves no subscriptions, so these are never websockets.
         assert isinstance(request, Request)
         assert isinstance(response, Response)
-        services: Services = request.app.state.services
+        engines: Engines = request.app.state.engines
         try:
-            auth = await authenticate(services, request.headers.get("authorization"))
+            auth = await authenticate(engines, request.headers.get("authorization"))
         except Exception as error:
             # An engine down while checking credentials: the credentials stay refused
             # (guarded fields answer with this error) and public fields keep answering.
@@ -49,9 +49,9 @@ class GraphQLView(JsonErrorsGraphQL):
         return Context(
             request=request,
             response=response,
-            services=services,
+            engines=engines,
             principal=auth.principal,
             credential_error=auth.error,
             access=auth.access,
-            loaders=Loaders(services),
+            loaders=Loaders(engines),
         )

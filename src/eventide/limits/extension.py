@@ -74,7 +74,7 @@ class OperationGuard(SchemaExtension):
         if not isinstance(context, Context):
             yield
             return
-        settings = context.services.settings
+        settings = context.engines.settings
         self.execution_context.parse_options["max_tokens"] = settings.max_query_tokens
         limits = OperationLimits(
             max_depth=settings.max_query_depth,
@@ -91,7 +91,7 @@ class OperationGuard(SchemaExtension):
         if not self._executed:
             # A refused document costs a point too: parsing and validating are work.
             self._throttle = await charge(
-                context.services,
+                context.engines,
                 bucket="query",
                 key=principal_key(context),
                 amount=1,
@@ -119,7 +119,7 @@ class OperationGuard(SchemaExtension):
         document = self.execution_context.graphql_document
         remembered = None
         if isinstance(context, Context) and document is not None:
-            limit = context.services.settings.max_query_breadth
+            limit = context.engines.settings.max_query_breadth
             if (widest := widest_selection(document)) > limit:
                 # Set before validation runs, so validation is skipped.
                 self.execution_context.pre_execution_errors = [
@@ -145,11 +145,11 @@ class OperationGuard(SchemaExtension):
         if not isinstance(context, Context) or operation is None:
             yield
             return
-        settings = context.services.settings
+        settings = context.engines.settings
         self._executed = True
         # Every operation costs at least one point, so cheap ones cannot be flooded.
         self._throttle = await charge(
-            context.services,
+            context.engines,
             bucket="query",
             key=principal_key(context),
             amount=max(1, self._requested or 0),

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from eventide.graphql.context import Context
 from eventide.graphql.errors import RateLimited
 from eventide.observability.operations import principal_id
-from eventide.services import Services
+from eventide.storage.engines import Engines
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def principal_key(context: Context) -> str:
 
 
 async def charge(
-    services: Services, *, bucket: Bucket, key: str, amount: int, capacity: int
+    engines: Engines, *, bucket: Bucket, key: str, amount: int, capacity: int
 ) -> Throttle | None:
     """Take ``amount`` from the bucket; None when limits are off or Redis fails.
 
@@ -113,10 +113,10 @@ async def charge(
     if capacity <= 0 or amount <= 0:
         return None
     try:
-        allowed, left = await services.redis.eval(
+        allowed, left = await engines.redis.eval(
             _BUCKET_SCRIPT,
             1,
-            services.redis_key("ratelimit", bucket, key),
+            engines.redis_key("ratelimit", bucket, key),
             capacity,
             capacity / 60,
             amount,
@@ -150,12 +150,12 @@ def enforce(context: Context, throttle: Throttle | None) -> None:
 
 async def charge_events(context: Context, count: int) -> None:
     """Charge ``count`` ingested events to the caller; raise RATE_LIMITED if over."""
-    services = context.services
+    engines = context.engines
     throttle = await charge(
-        services,
+        engines,
         bucket="events",
         key=principal_key(context),
         amount=count,
-        capacity=services.settings.rate_limit_events,
+        capacity=engines.settings.rate_limit_events,
     )
     enforce(context, throttle)

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from eventide.archive import runs
 from eventide.archive.archiver import hot_cutoff
 from eventide.archive.runs import ArchiveRun
-from eventide.services import Services
+from eventide.storage.engines import Engines
 from eventide.storage.outages import unavailable_engine
 
 OPERATIONS = Counter(
@@ -63,11 +63,11 @@ def operation_label(name: str | None) -> str:
 class PoolCollector(Collector):
     """The PostgreSQL pool's size and idle connections, read at scrape time."""
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, engines: Engines) -> None:
+        self._engines = engines
 
     def collect(self) -> Iterator[Metric]:
-        pool = self._services.db
+        pool = self._engines.db
         size = GaugeMetricFamily(
             "eventide_db_pool_connections", "Open PostgreSQL connections in the pool."
         )
@@ -111,25 +111,25 @@ class ArchiveCollector(Collector):
             yield from (finished, moved)
 
 
-async def _archive_collector(services: Services) -> ArchiveCollector:
-    async with services.db.acquire() as conn:
+async def _archive_collector(engines: Engines) -> ArchiveCollector:
+    async with engines.db.acquire() as conn:
         through = await runs.archived_through(conn)
         last = await runs.last_run(conn)
-    due = hot_cutoff(dt.datetime.now(dt.UTC), services.settings.hot_window_days)
+    due = hot_cutoff(dt.datetime.now(dt.UTC), engines.settings.hot_window_days)
     lag = 0.0 if through is None else max(0.0, (due - through).total_seconds())
     return ArchiveCollector(lag_seconds=lag, last_run=last)
 
 
 async def metrics_endpoint(request: Request) -> Response:
     """Prometheus text format: the process's metrics, its engine pools and the archive."""
-    services: Services = request.app.state.services
-    engines = CollectorRegistry(auto_describe=False)
-    engines.register(PoolCollector(services))
+    engines: Engines = request.app.state.engines
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PoolCollector(engines))
     try:
-        engines.register(await _archive_collector(services))
+        registry.register(await _archive_collector(engines))
     except Exception as error:
         # While PostgreSQL is down the archive's gauges are unknown; the rest still serves.
         if unavailable_engine(error) is None:
             raise
-    body = generate_latest(REGISTRY) + generate_latest(engines)
+    body = generate_latest(REGISTRY) + generate_latest(registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -80,7 +80,7 @@ class OperationObserver(SchemaExtension):
     def _log_if_slow(
         self, context: Context, name: str | None, outcome: str, elapsed: float
     ) -> None:
-        threshold = context.services.settings.slow_query_seconds
+        threshold = context.engines.settings.slow_query_seconds
         if elapsed < threshold:
             return
         query = self.execution_context.query or ""

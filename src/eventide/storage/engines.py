@@ -23,7 +23,7 @@ READY_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, kw_only=True)
-class Services:
+class Engines:
     settings: Settings
     db: asyncpg.Pool
     cold: ColdStore
@@ -55,7 +55,7 @@ async def _answers(check: Awaitable[bool]) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
+async def open_engines(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Engines]:
     """Open every engine (embedded ones for unset URLs), migrate, and close them on exit."""
     with contextlib.ExitStack() as embedded:
         database_url = settings.database_url or embedded.enter_context(
@@ -84,4 +84,4 @@ async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIte
                 async with db.acquire() as conn:
                     await postgres.migrate(conn)
                 await cold.migrate()
-            yield Services(settings=settings, db=db, cold=cold, redis=redis)
+            yield Engines(settings=settings, db=db, cold=cold, redis=redis)
