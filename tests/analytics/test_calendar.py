@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from eventide.analytics import calendar
 from eventide.analytics.calendar import DAY_US, Period
+from eventide.errors import InvalidInput
 from tests.analytics import oracle
 
 ZONES = [
@@ -70,7 +71,7 @@ def test_periods_start_on_mondays_and_firsts_of_months(day: dt.date, period: Per
 
 @pytest.mark.parametrize("name", ["Mars/Base", "", "../etc/passwd", "UTC ", "\x00"])
 def test_unknown_zones_are_invalid(name: str) -> None:
-    with pytest.raises(calendar.InvalidArgument):
+    with pytest.raises(InvalidInput):
         calendar.zone(name)
 
 

@@ -11,7 +11,7 @@ import strawberry
 from clickhouse_driver import Client as ClickHouseClient
 from strawberry.extensions import SchemaExtension
 
-from eventide.graphql.error_codes import client_error
+from eventide.graphql.errors import client_error
 from eventide.graphql.schema import EventideSchema
 from eventide.storage import postgres
 from eventide.storage.engines import Engines

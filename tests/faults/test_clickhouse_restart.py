@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from eventide.graphql.error_codes import client_error
+from eventide.graphql.errors import client_error
 from eventide.storage.clickhouse import NativeColdStore, open_cold_store
 from eventide.storage.engines import Engines
 from eventide.storage.outages import unavailable_engine

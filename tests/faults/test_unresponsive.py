@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Iterator
 
 import pytest
 
-from eventide.graphql.error_codes import client_error
+from eventide.graphql.errors import client_error
 from eventide.storage import postgres
 from eventide.storage.clickhouse import open_cold_store
 from eventide.storage.redis import connect_redis

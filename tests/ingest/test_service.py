@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from eventide.ingest.service import InvalidBatch, StoreUnavailable, ingest
+from eventide.errors import InvalidInput, Unavailable
+from eventide.ingest.service import ingest
 from eventide.storage.engines import Engines
 
 NOW = dt.datetime.now(dt.UTC)
@@ -118,11 +119,11 @@ async def test_an_id_outside_the_dedup_window_is_accepted_again(engines: Engines
 
 
 async def test_empty_and_oversized_batches_fail_whole(engines: Engines) -> None:
-    with pytest.raises(InvalidBatch):
+    with pytest.raises(InvalidInput):
         await ingest(engines.db, [], settings=engines.settings)
     limit = engines.settings.max_batch_events
     events = [event(f"e{i}") for i in range(limit + 1)]
-    with pytest.raises(InvalidBatch, match=str(limit)):
+    with pytest.raises(InvalidInput, match=str(limit)):
         await ingest(engines.db, events, settings=engines.settings)
     assert await engines.db.fetchval("SELECT count(*) FROM event_ids") == 0
 
@@ -171,7 +172,7 @@ async def test_a_connection_lost_mid_call_stores_nothing_and_a_retry_stores_all_
         call = asyncio.create_task(ingest(engines.db, batch, settings=engines.settings))
         pid = await _wait_for_blocked_backend(blocker)
         assert await blocker.fetchval("SELECT pg_terminate_backend($1)", pid)
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(Unavailable):
             await call
     assert await hot_ids(engines) == ["old"]
 

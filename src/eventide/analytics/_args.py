@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eventide.analytics.calendar import InvalidArgument
+from eventide.errors import InvalidInput
 
 
 def checked_text(name: str, value: str | None) -> str | None:
@@ -13,7 +13,7 @@ def checked_text(name: str, value: str | None) -> str | None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidArgument(f"{name} is not valid Unicode text") from None
+        raise InvalidInput(f"{name} is not valid Unicode text") from None
     if "\x00" in value:
-        raise InvalidArgument(f"{name} must not contain U+0000")
+        raise InvalidInput(f"{name} must not contain U+0000")
     return value

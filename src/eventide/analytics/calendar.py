@@ -17,6 +17,8 @@ import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from eventide.errors import InvalidInput
+
 MAX_RANGE_DAYS = 3660
 EPOCH = dt.date(1970, 1, 1)
 SECOND_US = 1_000_000
@@ -31,10 +33,6 @@ MAX_INSTANT_US = 9_183_110_400 * SECOND_US
 _SAMPLE_SECONDS = 6 * 3600
 
 
-class InvalidArgument(ValueError):
-    """An analytics argument is invalid; the message is safe to show to the caller."""
-
-
 class Period(enum.Enum):
     DAY = "DAY"
     WEEK = "WEEK"
@@ -42,11 +40,11 @@ class Period(enum.Enum):
 
 
 def zone(name: str) -> ZoneInfo:
-    """The IANA time zone ``name``, or :class:`InvalidArgument`."""
+    """The IANA time zone ``name``, or :class:`InvalidInput`."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidArgument(f"Unknown time zone: {name[:64]!r}") from None
+        raise InvalidInput(f"Unknown time zone: {name[:64]!r}") from None
 
 
 def day_number(day: dt.date) -> int:
@@ -68,9 +66,9 @@ class DayRange:
     def of(cls, first: dt.date, last: dt.date) -> DayRange:
         """Validate an API range: ``first <= last``, at most :data:`MAX_RANGE_DAYS` days."""
         if first > last:
-            raise InvalidArgument("range.from must not be after range.to")
+            raise InvalidInput("range.from must not be after range.to")
         if (last - first).days + 1 > MAX_RANGE_DAYS:
-            raise InvalidArgument(f"range covers more than {MAX_RANGE_DAYS} days")
+            raise InvalidInput(f"range covers more than {MAX_RANGE_DAYS} days")
         return cls(day_number(first), day_number(last))
 
     def days(self) -> range:

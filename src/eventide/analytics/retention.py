@@ -20,6 +20,7 @@ from eventide.analytics._args import checked_text
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics._tiers import HotRows, Tiers, snapshot
 from eventide.analytics.calendar import Period
+from eventide.errors import InvalidInput
 from eventide.storage.engines import Engines
 
 MAX_PERIODS = 400
@@ -64,7 +65,7 @@ async def retention(
 ) -> list[RetentionCohort]:
     """One cohort per period holding a day of ``first..last``, ascending, empty ones too."""
     if not 0 <= periods <= MAX_PERIODS:
-        raise calendar.InvalidArgument(f"periods must be between 0 and {MAX_PERIODS}")
+        raise InvalidInput(f"periods must be between 0 and {MAX_PERIODS}")
     days = calendar.DayRange.of(first, last)
     tz = calendar.zone(timezone)
     first_key = calendar.period_key(period, days.first)

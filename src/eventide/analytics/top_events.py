@@ -9,6 +9,7 @@ from eventide.analytics import calendar
 from eventide.analytics._keyed import KeyedRows, union_counts
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics._tiers import snapshot
+from eventide.errors import InvalidInput
 from eventide.storage.engines import Engines
 
 MAX_LIMIT = 1000
@@ -26,7 +27,7 @@ async def top_events(
 ) -> list[EventTypeCount]:
     """At most ``limit`` event types, by events descending then event type ascending."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise calendar.InvalidArgument(f"limit must be between 1 and {MAX_LIMIT}")
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
     days = calendar.DayRange.of(first, last)
     window = calendar.window(calendar.zone(timezone), days.first, days.last)
     if window.empty:

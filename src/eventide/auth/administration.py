@@ -15,13 +15,17 @@ from typing import Any
 from eventide.auth import refresh, users
 from eventide.auth.principal import Role
 from eventide.auth.users import UserRecord
+from eventide.errors import InvalidInput
 
 # Any fixed 64-bit number, the same in every Eventide process.
 _ADMINS_LOCK = 0x45564E5441444D
 
 
-class LastAdmin(Exception):
+class LastAdmin(InvalidInput):
     """The change would leave no active admin."""
+
+    def __init__(self) -> None:
+        super().__init__("The last active admin cannot be demoted, deactivated or deleted")
 
 
 @contextlib.asynccontextmanager

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from eventide.auth import api_tokens, users
 from eventide.auth.jwt_tokens import AccessClaims, InvalidAccessToken, decode_access_token
 from eventide.auth.principal import Principal
-from eventide.graphql.errors import ApiError, ServiceUnavailable, Unauthenticated
+from eventide.errors import EventideError, Unauthenticated, Unavailable
 from eventide.storage.engines import Engines
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class Authentication:
     """The principal, or why the presented credentials were refused (``error``)."""
 
     principal: Principal | None = None
-    error: ApiError | None = None
+    error: EventideError | None = None
     # The decoded access token of a user session, which logout needs.
     access: AccessClaims | None = None
 
@@ -78,7 +78,7 @@ async def _access_token(engines: Engines, token: str) -> Authentication:
     except RedisError as error:
         logger.warning("session check failed: %s", type(error).__name__)
         return Authentication(
-            error=ServiceUnavailable("Sessions cannot be verified right now; retry shortly")
+            error=Unavailable("Sessions cannot be verified right now; retry shortly")
         )
     user = await users.get_user(engines.db, user_id=claims.user_id)
     if denied or user is None or not user.is_active or user.session_epoch != claims.session_epoch:

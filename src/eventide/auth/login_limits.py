@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from eventide.auth.users import MAX_USERNAME_LENGTH
-from eventide.graphql.errors import RateLimited, ServiceUnavailable
+from eventide.errors import RateLimited, Unavailable
 from eventide.storage.engines import Engines
 
 # Count an attempt on each key; the window starts with a key's first attempt. (EXPIRE's
@@ -57,7 +57,7 @@ async def reserve_attempt(engines: Engines, *, username: str, client: str) -> No
         replies = await engines.redis.eval(_RESERVE, len(keys), *keys, window * 1000)
     except (RedisConnectionError, RedisTimeoutError):
         # Without the counters, brute force would be unlimited: refuse instead.
-        raise ServiceUnavailable("Sign-in is unavailable right now; retry shortly") from None
+        raise Unavailable("Sign-in is unavailable right now; retry shortly") from None
     counts, ttls = replies[0::2], replies[1::2]
     over = [ttl for count, ttl in zip(counts, ttls, strict=True) if count > limit]
     if over:

@@ -10,7 +10,7 @@ from eventide.auth import login_limits, passwords, refresh, users
 from eventide.auth.authenticate import deny_access_token
 from eventide.auth.jwt_tokens import AccessClaims, issue_access_token
 from eventide.auth.users import UserRecord
-from eventide.graphql.errors import BadUserInput, Conflict, ServiceUnavailable, Unauthenticated
+from eventide.errors import InvalidInput, Unauthenticated, Unavailable
 from eventide.storage.engines import Engines
 
 BAD_CREDENTIALS = "Invalid username or password"
@@ -52,19 +52,16 @@ def check_new_account(*, username: str, email: str, password: str) -> None:
         passwords.password_problem(password),
     ):
         if problem:
-            raise BadUserInput(problem)
+            raise InvalidInput(problem)
 
 
 async def sign_up(engines: Engines, *, username: str, email: str, password: str) -> SessionTokens:
     email = email.strip()
     check_new_account(username=username, email=email, password=password)
     password_hash = await passwords.hash_password(password)
-    try:
-        user = await users.create_user(
-            engines.db, username=username, email=email, password_hash=password_hash
-        )
-    except users.DuplicateAccount as error:
-        raise Conflict(f"This {error.field_name} is already taken") from None
+    user = await users.create_user(
+        engines.db, username=username, email=email, password_hash=password_hash
+    )
     return await open_session(engines, user=user)
 
 
@@ -115,7 +112,7 @@ async def sign_out(
         try:
             await deny_access_token(engines, access)
         except RedisError:
-            raise ServiceUnavailable(
+            raise Unavailable(
                 "The access token could not be revoked right now; retry shortly"
             ) from None
 
@@ -131,10 +128,10 @@ async def change_password(
     await login_limits.reserve_attempt(engines, username=user.username, client=client)
     ok, _ = await passwords.verify_password(current_password, user.password_hash)
     if not ok:
-        raise BadUserInput("Current password is incorrect")
+        raise InvalidInput("Current password is incorrect")
     await login_limits.forgive_attempt(engines, username=user.username, client=client)
     if problem := passwords.password_problem(new_password):
-        raise BadUserInput(problem)
+        raise InvalidInput(problem)
     password_hash = await passwords.hash_password(new_password)
     async with engines.db.acquire() as conn, conn.transaction():
         await users.set_password_hash(

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from eventide.auth.principal import Role
+from eventide.errors import Conflict
 
 MAX_USERNAME_LENGTH = 64
 _USERNAME = re.compile(rf"[A-Za-z0-9_.\-]{{3,{MAX_USERNAME_LENGTH}}}")
@@ -22,11 +23,11 @@ MAX_EMAIL_LENGTH = 254
 _COLUMNS = "id, username, email, role, is_active, session_epoch, created_at, password_hash"
 
 
-class DuplicateAccount(Exception):
+class DuplicateAccount(Conflict):
     """The username or the email belongs to another account."""
 
     def __init__(self, field_name: str) -> None:
-        super().__init__(field_name)
+        super().__init__(f"This {field_name} is already taken")
         self.field_name = field_name
 
 

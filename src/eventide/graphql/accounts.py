@@ -9,9 +9,9 @@ import strawberry
 from eventide.auth import sessions, users
 from eventide.auth.sessions import SessionTokens
 from eventide.auth.users import UserRecord
+from eventide.errors import Forbidden, InvalidInput, Unauthenticated
 from eventide.graphql.context import Info
 from eventide.graphql.enums import Role
-from eventide.graphql.errors import BadUserInput, Conflict, Forbidden, Unauthenticated
 from eventide.graphql.permissions import signed_in
 
 
@@ -157,11 +157,8 @@ class AccountMutation:
             return UserType.of(user)
         email = input.email.strip()
         if problem := users.email_problem(email):
-            raise BadUserInput(problem)
-        try:
-            updated = await users.set_email(info.context.engines.db, user_id=user.id, email=email)
-        except users.DuplicateAccount:
-            raise Conflict("This email is already taken") from None
+            raise InvalidInput(problem)
+        updated = await users.set_email(info.context.engines.db, user_id=user.id, email=email)
         if updated is None:
             raise Unauthenticated("Session is no longer valid")
         return UserType.of(updated)

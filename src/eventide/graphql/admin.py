@@ -13,18 +13,17 @@ from eventide.auth import administration, users
 from eventide.auth.ids import parse_id
 from eventide.auth.purge import purge_expired_tokens
 from eventide.auth.users import UserRecord
+from eventide.errors import InvalidInput
 from eventide.graphql.accounts import UserType
 from eventide.graphql.context import Info
 from eventide.graphql.directives import RequiresRole
 from eventide.graphql.enums import Role
-from eventide.graphql.errors import BadUserInput
 from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 
 T = TypeVar("T")
 
 ADMIN_ONLY = [RequiresRole(role=Role.ADMIN)]
 _CURSOR_KIND = "users"
-_LAST_ADMIN = "The last active admin cannot be demoted, deactivated or deleted"
 
 
 @strawberry.type
@@ -49,17 +48,17 @@ def _position(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
         created_at, user_id = position
         at = dt.datetime.fromisoformat(created_at)
     except (ValueError, TypeError):
-        raise BadUserInput("Invalid cursor") from None
+        raise InvalidInput("Invalid cursor") from None
     parsed = parse_id(user_id)
     if parsed is None or at.tzinfo is None:
-        raise BadUserInput("Invalid cursor")
+        raise InvalidInput("Invalid cursor")
     return at, parsed
 
 
 def _user_id(value: strawberry.ID) -> uuid.UUID:
     parsed = parse_id(value)
     if parsed is None:
-        raise BadUserInput("No such user")
+        raise InvalidInput("No such user")
     return parsed
 
 
@@ -114,11 +113,8 @@ class AdminMutation:
 
 
 async def _administer(change: Awaitable[T | None]) -> T:
-    """Run an account change; a refused or missing account is the caller's error."""
-    try:
-        result = await change
-    except administration.LastAdmin:
-        raise BadUserInput(_LAST_ADMIN) from None
+    """Run an account change; a missing account is the caller's error."""
+    result = await change
     if not result:
-        raise BadUserInput("No such user")
+        raise InvalidInput("No such user")
     return result

@@ -6,16 +6,15 @@ across the hot and the cold tier (see :mod:`eventide.analytics`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import strawberry
 
-from eventide.analytics import calendar, dau, listing, retention, top_events
+from eventide.analytics import dau, listing, retention, top_events
 from eventide.analytics.calendar import Period
 from eventide.analytics.retention import CohortKind
 from eventide.auth.principal import TokenScope
+from eventide.errors import InvalidInput
 from eventide.graphql.analytics_types import (
     DailyActiveUsers,
     DateRange,
@@ -27,7 +26,6 @@ from eventide.graphql.analytics_types import (
     RetentionCohort,
 )
 from eventide.graphql.context import Info
-from eventide.graphql.errors import BadUserInput
 from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from eventide.graphql.permissions import scoped
 
@@ -37,14 +35,6 @@ RangeArgument = Annotated[
     DateRange, strawberry.argument(name="range", description="Inclusive range of days.")
 ]
 TimezoneArgument = Annotated[str, strawberry.argument(description=_TIMEZONE)]
-
-
-@contextmanager
-def _bad_input() -> Iterator[None]:
-    try:
-        yield
-    except calendar.InvalidArgument as error:
-        raise BadUserInput(str(error)) from None
 
 
 def _cursor(event: listing.Event) -> str:
@@ -57,7 +47,7 @@ def _position(cursor: str) -> listing.Key:
             isinstance(occurred, bool) or isinstance(received, bool)
         ):
             return occurred, event_id, received
-    raise BadUserInput("Invalid cursor")
+    raise InvalidInput("Invalid cursor")
 
 
 @strawberry.type
@@ -74,14 +64,13 @@ class AnalyticsQuery:
         timezone: TimezoneArgument = "UTC",
         event_type: str | None = None,
     ) -> list[DailyActiveUsers]:
-        with _bad_input():
-            rows = await dau.daily_active_users(
-                info.context.engines,
-                first=range_.from_,
-                last=range_.to,
-                timezone=timezone,
-                event_type=event_type,
-            )
+        rows = await dau.daily_active_users(
+            info.context.engines,
+            first=range_.from_,
+            last=range_.to,
+            timezone=timezone,
+            event_type=event_type,
+        )
         return [DailyActiveUsers(date=r.date, users=r.users) for r in rows]
 
     @strawberry.field(
@@ -96,14 +85,13 @@ class AnalyticsQuery:
         timezone: TimezoneArgument = "UTC",
         limit: int = 10,
     ) -> list[EventTypeCount]:
-        with _bad_input():
-            rows = await top_events.top_events(
-                info.context.engines,
-                first=range_.from_,
-                last=range_.to,
-                timezone=timezone,
-                limit=limit,
-            )
+        rows = await top_events.top_events(
+            info.context.engines,
+            first=range_.from_,
+            last=range_.to,
+            timezone=timezone,
+            limit=limit,
+        )
         return [EventTypeCount.of(r) for r in rows]
 
     @strawberry.field(
@@ -122,18 +110,17 @@ class AnalyticsQuery:
         return_event_type: str | None = None,
         timezone: TimezoneArgument = "UTC",
     ) -> list[RetentionCohort]:
-        with _bad_input():
-            rows = await retention.retention(
-                info.context.engines,
-                first=range_.from_,
-                last=range_.to,
-                period=period,
-                periods=periods,
-                kind=cohort,
-                timezone=timezone,
-                cohort_event_type=cohort_event_type,
-                return_event_type=return_event_type,
-            )
+        rows = await retention.retention(
+            info.context.engines,
+            first=range_.from_,
+            last=range_.to,
+            period=period,
+            periods=periods,
+            kind=cohort,
+            timezone=timezone,
+            cohort_event_type=cohort_event_type,
+            return_event_type=return_event_type,
+        )
         return [RetentionCohort(cohort=r.cohort, size=r.size, retained=r.retained) for r in rows]
 
     @strawberry.field(
@@ -149,13 +136,12 @@ class AnalyticsQuery:
         after: str | None = None,
     ) -> EventConnection:
         check_page_size(first)
-        with _bad_input():
-            page = await listing.list_events(
-                info.context.engines,
-                where=filter.to_domain() if filter else listing.EventFilter(),
-                first=first,
-                below=_position(after) if after is not None else None,
-            )
+        page = await listing.list_events(
+            info.context.engines,
+            where=filter.to_domain() if filter else listing.EventFilter(),
+            first=first,
+            below=_position(after) if after is not None else None,
+        )
         return EventConnection(
             edges=[EventEdge(cursor=_cursor(e), node=Event.of(e)) for e in page.events],
             page_info=PageInfo(

@@ -9,10 +9,10 @@ import strawberry
 from eventide.auth import api_tokens
 from eventide.auth.api_tokens import ApiTokenRecord, TokenState
 from eventide.auth.ids import parse_id
+from eventide.errors import InvalidInput
 from eventide.graphql.accounts import UserType
 from eventide.graphql.context import Info
 from eventide.graphql.enums import Role, TokenScope
-from eventide.graphql.errors import BadUserInput
 from eventide.graphql.permissions import signed_in
 
 MAX_NAME_LENGTH = 100
@@ -114,12 +114,12 @@ class ApiTokenMutation:
         assert principal is not None
         name = input.name.strip()
         if not 1 <= len(name) <= MAX_NAME_LENGTH:
-            raise BadUserInput(f"Token name must be 1 to {MAX_NAME_LENGTH} characters")
+            raise InvalidInput(f"Token name must be 1 to {MAX_NAME_LENGTH} characters")
         if not input.scopes:
-            raise BadUserInput("A token needs at least one scope")
+            raise InvalidInput("A token needs at least one scope")
         ttl = input.ttl_seconds
         if ttl is not None and not 1 <= ttl <= MAX_TTL_SECONDS:
-            raise BadUserInput(f"ttlSeconds must be between 1 and {MAX_TTL_SECONDS}, or null")
+            raise InvalidInput(f"ttlSeconds must be between 1 and {MAX_TTL_SECONDS}, or null")
         secret, record = await api_tokens.create_api_token(
             info.context.engines.db,
             user_id=principal.user_id,
@@ -145,6 +145,6 @@ class ApiTokenMutation:
             or record is None
             or (record.user_id != principal.user_id and principal.role is not Role.ADMIN)
         ):
-            raise BadUserInput("No such API token")
+            raise InvalidInput("No such API token")
         await api_tokens.revoke_api_token(db, token_id=token_id)
         return True

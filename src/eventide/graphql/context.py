@@ -10,7 +10,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from eventide.auth.jwt_tokens import AccessClaims
 from eventide.auth.principal import Principal
-from eventide.graphql.errors import ApiError
+from eventide.errors import EventideError
 from eventide.graphql.loaders import Loaders
 from eventide.storage.engines import Engines
 
@@ -23,7 +23,7 @@ class Context:
     # Set by get_context from the Authorization header; None for anonymous callers.
     principal: Principal | None = None
     # Why the presented credentials were refused; guarded fields raise it.
-    credential_error: ApiError | None = None
+    credential_error: EventideError | None = None
     # The decoded access token of a user session (logout revokes it).
     access: AccessClaims | None = None
     loaders: Loaders = field(default_factory=Loaders)

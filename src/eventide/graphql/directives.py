@@ -23,9 +23,9 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 from strawberry.types.union import StrawberryUnion
 
+from eventide.errors import Forbidden
 from eventide.graphql.context import Info
 from eventide.graphql.enums import Role
-from eventide.graphql.errors import Forbidden
 from eventide.graphql.permissions import SignedIn
 
 # An admin may do whatever a user may.

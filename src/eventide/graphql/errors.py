@@ -1,54 +1,73 @@
-"""API errors with the machine-readable codes of the contract."""
+"""Where every error gets its ``extensions.code``: the one mapping of errors to the API.
+
+Services and resolvers raise the domain errors of :mod:`eventide.errors`; graphql-core
+and Strawberry wrap them (and anything else raised) in a ``GraphQLError``, which
+:func:`classify` gives the contract's code. Unexpected errors are masked.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
 
 from graphql import GraphQLError
 
+from eventide.errors import EventideError, Unavailable
+from eventide.storage.outages import unavailable_engine
 
-class ApiError(GraphQLError):
-    """An error a client can act on; ``code`` lands in ``extensions.code``."""
+logger = logging.getLogger("eventide.errors")
 
-    code = "BAD_USER_INPUT"
-
-    def __init__(self, message: str, **extensions: Any) -> None:
-        super().__init__(message, extensions={"code": self.code, **extensions})
+INTERNAL_ERROR_MESSAGE = "Internal server error"
 
 
-class BadUserInput(ApiError):
-    code = "BAD_USER_INPUT"
-
-
-class Unauthenticated(ApiError):
-    code = "UNAUTHENTICATED"
-
-
-class Forbidden(ApiError):
-    code = "FORBIDDEN"
-
-
-class Conflict(ApiError):
-    code = "CONFLICT"
-
-
-class RateLimited(ApiError):
-    code = "RATE_LIMITED"
-
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message, retryAfter=retry_after)
-
-
-class ServiceUnavailable(ApiError):
-    """An engine is down; the client may retry later."""
-
-    code = "SERVICE_UNAVAILABLE"
-
-
-class InternalServerError(ApiError):
+class InternalServerError(EventideError):
     """What a client is told about a failure it cannot act on; details go to the log."""
 
     code = "INTERNAL_SERVER_ERROR"
 
 
-INTERNAL_ERROR_MESSAGE = "Internal server error"
+def classify(error: GraphQLError) -> None:
+    """Set ``error.extensions['code']`` in place; hide internals of unexpected errors."""
+    original = error.original_error
+    extensions = dict(error.extensions or {})
+    if isinstance(original, EventideError):
+        extensions.update(original.extensions)
+    elif error.path is None and (original is None or error.message.startswith("Variable '$")):
+        # Before execution: the document or the variables are wrong. Coercion errors of
+        # variables carry the scalar's own ValueError, whose message is ours and safe.
+        extensions.setdefault("code", _document_error_code(error.message))
+    elif original is not None:
+        # Raised by a resolver, or (without a path) by a hook around execution.
+        answer = client_error(original, where=".".join(str(p) for p in error.path or ()))
+        error.message = answer.message
+        extensions = dict(answer.extensions)
+    else:
+        extensions.setdefault("code", "INTERNAL_SERVER_ERROR")
+    error.extensions = extensions
+
+
+def client_error(error: Exception, *, where: str) -> EventideError:
+    """What a client is told about an exception that is not an :class:`EventideError`.
+
+    An engine out of reach is SERVICE_UNAVAILABLE, worth a retry; anything else is
+    masked. Either way the message may carry SQL, an address or a secret: the detail
+    goes to the log only.
+    """
+    if engine := unavailable_engine(error):
+        logger.warning(
+            "%s unavailable in %s: %s: %s",
+            engine,
+            where or "operation",
+            type(error).__name__,
+            error,
+        )
+        return Unavailable(f"{engine} is unavailable, retry later")
+    logger.error("unexpected error in %s", where or "operation", exc_info=error)
+    return InternalServerError(INTERNAL_ERROR_MESSAGE)
+
+
+def _document_error_code(message: str) -> str:
+    if message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"

@@ -10,10 +10,9 @@ import strawberry
 
 from eventide.auth.principal import TokenScope
 from eventide.graphql.context import Info
-from eventide.graphql.errors import BadUserInput, ServiceUnavailable
 from eventide.graphql.permissions import scoped
 from eventide.graphql.scalars import JSON
-from eventide.ingest.service import InvalidBatch, StoreUnavailable, ingest
+from eventide.ingest.service import ingest
 from eventide.observability.metrics import EVENTS
 
 
@@ -84,12 +83,7 @@ class IngestMutation:
         sent_at: datetime.datetime | None = None,
     ) -> IngestResult:
         engines = info.context.engines
-        try:
-            outcome = await ingest(engines.db, events, settings=engines.settings, sent_at=sent_at)
-        except InvalidBatch as error:
-            raise BadUserInput(str(error)) from None
-        except StoreUnavailable as error:
-            raise ServiceUnavailable(str(error)) from error
+        outcome = await ingest(engines.db, events, settings=engines.settings, sent_at=sent_at)
         EVENTS.labels(outcome="accepted").inc(outcome.accepted)
         EVENTS.labels(outcome="duplicate").inc(outcome.duplicates)
         EVENTS.labels(outcome="rejected").inc(len(outcome.rejected))

@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 
-from eventide.graphql.errors import BadUserInput
+from eventide.errors import InvalidInput
 
 MAX_PAGE_SIZE = 1000
 
@@ -22,7 +22,7 @@ class PageInfo:
 
 def check_page_size(first: int, *, maximum: int = MAX_PAGE_SIZE) -> None:
     if not 1 <= first <= maximum:
-        raise BadUserInput(f"first must be between 1 and {maximum}")
+        raise InvalidInput(f"first must be between 1 and {maximum}")
 
 
 def encode_cursor(kind: str, *position: Any) -> str:
@@ -37,7 +37,7 @@ def decode_cursor(kind: str, cursor: str) -> list[Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
     except (binascii.Error, ValueError):
-        raise BadUserInput("Invalid cursor") from None
+        raise InvalidInput("Invalid cursor") from None
     if not isinstance(value, list) or not value or value[0] != kind:
-        raise BadUserInput("Invalid cursor")
+        raise InvalidInput("Invalid cursor")
     return value[1:]

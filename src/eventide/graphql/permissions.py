@@ -8,8 +8,8 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
 from eventide.auth.principal import Principal, TokenScope
+from eventide.errors import Forbidden, Unauthenticated
 from eventide.graphql.context import Info
-from eventide.graphql.errors import Forbidden, Unauthenticated
 
 
 def _principal(info: Info) -> Principal:

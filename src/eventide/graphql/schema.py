@@ -14,12 +14,12 @@ from eventide.graphql.accounts import AccountMutation, AccountQuery
 from eventide.graphql.admin import AdminMutation, AdminQuery
 from eventide.graphql.analytics import AnalyticsQuery
 from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
+from eventide.graphql.archive import ArchiveMutation, StorageQuery
 from eventide.graphql.bulk_inputs import BulkInputExecutionContext
 from eventide.graphql.directives import guard_role_fields
-from eventide.graphql.error_codes import classify
+from eventide.graphql.errors import classify
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.scalars import SCALAR_MAP
-from eventide.graphql.storage import ArchiveMutation, StorageQuery
 from eventide.graphql.system import SystemQuery
 from eventide.limits.extension import OperationGuard
 from eventide.observability.operations import OperationObserver

@@ -12,7 +12,7 @@ from starlette.websockets import WebSocket
 
 from eventide.auth.authenticate import Authentication, authenticate
 from eventide.graphql.context import Context
-from eventide.graphql.error_codes import client_error
+from eventide.graphql.errors import client_error
 from eventide.graphql.loaders import Loaders
 from eventide.http.errors import JsonErrorsGraphQL
 from eventide.storage.engines import Engines

@@ -10,17 +10,10 @@ from typing import Any
 import asyncpg
 
 from eventide.config import Settings
+from eventide.errors import InvalidInput, Unavailable
 from eventide.ingest.store import store_events
 from eventide.ingest.validation import Rejection, validate_batch
 from eventide.storage.outages import POSTGRESQL, unavailable_engine
-
-
-class InvalidBatch(ValueError):
-    """The call as a whole is unacceptable (empty, or over the batch limit)."""
-
-
-class StoreUnavailable(Exception):
-    """PostgreSQL failed during the call; nothing of the call is stored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +33,9 @@ async def ingest(
 ) -> IngestOutcome:
     """Validate and store one call's events; accepted + duplicates + rejected == sent."""
     if not events:
-        raise InvalidBatch("events must hold at least one event")
+        raise InvalidInput("events must hold at least one event")
     if len(events) > settings.max_batch_events:
-        raise InvalidBatch(
+        raise InvalidInput(
             f"a call takes at most {settings.max_batch_events} events, got {len(events)}"
         )
     received_at = received_at or dt.datetime.now(dt.UTC)
@@ -58,7 +51,8 @@ async def ingest(
         # A statement that timed out rolled back like a lost connection: retrying is safe.
         if not isinstance(error, TimeoutError) and unavailable_engine(error) != POSTGRESQL:
             raise
-        raise StoreUnavailable("the event store is unavailable; retry the same batch") from error
+        # Nothing of the call is stored.
+        raise Unavailable("the event store is unavailable; retry the same batch") from error
     return IngestOutcome(
         accepted=accepted,
         duplicates=batch.repeats + len(batch) - accepted,

@@ -34,8 +34,8 @@ from strawberry.extensions import SchemaExtension
 
 from eventide.auth.principal import Principal, Role
 from eventide.config import Settings
+from eventide.errors import EventideError
 from eventide.graphql.context import Context
-from eventide.graphql.errors import ApiError
 from eventide.limits._documents import (
     MAX_REMEMBERED_CHARS,
     ValidatedDocuments,
@@ -52,7 +52,7 @@ INGEST_FIELD = "ingestEvents"
 _validated = ValidatedDocuments()
 
 
-class QueryTimeout(ApiError):
+class QueryTimeout(EventideError):
     code = "QUERY_TIMEOUT"
 
 

@@ -19,8 +19,8 @@ from typing import Literal
 
 from redis.exceptions import RedisError
 
+from eventide.errors import RateLimited
 from eventide.graphql.context import Context
-from eventide.graphql.errors import RateLimited
 from eventide.observability.operations import principal_id
 from eventide.storage.engines import Engines
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
 
 import strawberry
 
-from eventide.archive import runs, status
-from eventide.archive.archiver import archive_pass
+from eventide.archive import on_demand, runs, status
 from eventide.auth.principal import Role
 from eventide.graphql.context import Info
 from eventide.graphql.directives import RequiresRole
-from eventide.graphql.errors import ServiceUnavailable
 from eventide.graphql.scalars import BigInt
-
-logger = logging.getLogger(__name__)
 
 ADMIN_ONLY = [RequiresRole(role=Role.ADMIN)]
 
@@ -71,26 +65,4 @@ class ArchiveMutation:
         description="Runs one archive pass now (hot to cold) and returns its report.",
     )
     async def archive_now(self, info: Info) -> ArchiveRunType:
-        # A pass already running (scheduled, or another replica's) is waited for; this
-        # pass then moves whatever is left. The pass outlives the request if the request
-        # is cancelled (timeout, disconnect): storage.lastArchiveRun shows how it ended.
-        task = asyncio.create_task(archive_pass(info.context.engines, trigger="admin"))
-        _passes.add(task)
-        task.add_done_callback(_settled)
-        try:
-            run = await asyncio.shield(task)
-        except Exception:
-            raise ServiceUnavailable(
-                "The archive pass failed; nothing was lost and the next pass retries it"
-            ) from None
-        return ArchiveRunType.of(run)
-
-
-# Passes started by archiveNow, referenced until they end.
-_passes: set[asyncio.Task[runs.ArchiveRun]] = set()
-
-
-def _settled(task: asyncio.Task[runs.ArchiveRun]) -> None:
-    _passes.discard(task)
-    if not task.cancelled() and (error := task.exception()) is not None:
-        logger.error("archive pass started by archiveNow failed", exc_info=error)
+        return ArchiveRunType.of(await on_demand.archive_now(info.context.engines))
