@@ -10,7 +10,7 @@ import pytest
 
 from eventide.archive.archiver import ArchiveBusy, archive_pass, hot_cutoff
 from eventide.archive.runs import archived_through, last_run
-from eventide.archive.snapshot import tier_snapshot
+from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
 from tests.archive.tiers import (
     CUTOFF,
@@ -143,8 +143,8 @@ async def test_a_day_read_by_open_snapshots_is_deleted_by_id(engines: Engines) -
     release = asyncio.Event()
 
     async def long_reader() -> None:
-        async with tier_snapshot(engines) as (conn, _):
-            await conn.fetchval("SELECT count(*) FROM events")
+        async with tier_snapshot(engines) as tiers:
+            await tiers.hot.fetchval("SELECT count(*) FROM events")
             reader_holds.set()
             await release.wait()
 

@@ -8,7 +8,7 @@ import pytest
 
 from eventide.archive.archiver import archive_pass
 from eventide.archive.recovery import SETTLE_AFTER
-from eventide.archive.snapshot import tier_snapshot
+from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
 from tests.archive.tiers import NOW, Event, assert_exactly_once, put_hot, spread
 
@@ -44,8 +44,8 @@ def _scenario() -> list[Event]:
 
 
 async def _invisible_cold_rows(engines: Engines) -> int:
-    async with tier_snapshot(engines) as (_, visibility):
-        predicate, params = visibility.sql()
+    async with tier_snapshot(engines) as tiers:
+        predicate, params = tiers.visibility.sql()
         rows = await engines.cold.fetch(
             f"SELECT count() FROM events WHERE NOT ({predicate})", params
         )
@@ -98,12 +98,12 @@ async def _assert_exclusions_settle(engines: Engines) -> None:
     """Aborted batches stay excluded until they are old enough, then leave the list."""
     states = {r["state"] for r in await engines.db.fetch("SELECT state FROM archive_batches")}
     assert states <= {"committed", "aborted"}
-    async with tier_snapshot(engines) as (_, visibility):
+    async with tier_snapshot(engines) as tiers:
         aborted = await engines.db.fetch(
             "SELECT id FROM archive_batches WHERE state = 'aborted' AND id < $1 ORDER BY id",
-            visibility.max_committed,
+            tiers.visibility.max_committed,
         )
-        assert visibility.excluded == tuple(r["id"] for r in aborted)
+        assert tiers.visibility.excluded == tuple(r["id"] for r in aborted)
     await engines.db.execute(
         "UPDATE archive_batches SET finished_at = finished_at - $1::interval"
         " WHERE state = 'aborted'",
@@ -116,8 +116,8 @@ async def _assert_exclusions_settle(engines: Engines) -> None:
         )
         == 0
     )
-    async with tier_snapshot(engines) as (_, visibility):
-        assert visibility.excluded == ()
+    async with tier_snapshot(engines) as tiers:
+        assert tiers.visibility.excluded == ()
 
 
 async def test_a_failing_pass_is_recorded_and_retried(engines: Engines) -> None:

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from eventide.archive.snapshot import tier_snapshot
+from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
@@ -77,9 +77,9 @@ class Tiers:
 
 async def read_tiers(engines: Engines) -> Tiers:
     """Event ids in each tier as one reader sees them (cold: visible rows only)."""
-    async with tier_snapshot(engines) as (conn, visibility):
-        hot = [r["event_id"] for r in await conn.fetch("SELECT event_id FROM events")]
-        predicate, params = visibility.sql()
+    async with tier_snapshot(engines) as tiers:
+        hot = [r["event_id"] for r in await tiers.hot.fetch("SELECT event_id FROM events")]
+        predicate, params = tiers.visibility.sql()
         cold = [
             r[0]
             for r in await engines.cold.fetch(

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from eventide.archive.archiver import hot_cutoff
-from eventide.archive.snapshot import tier_snapshot
+from eventide.archive.tiers import tier_snapshot
 from eventide.graphql.scalars import format_datetime
 from eventide.storage.engines import Engines
 from tests.archive.tiers import Event, put_hot
@@ -94,8 +94,8 @@ async def test_archive_now_finishes_its_pass_when_the_request_is_cancelled(
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=20)
     await put_hot(engines, [Event("old", old)])
     # An open snapshot makes the pass wait before it can drop the day's partition.
-    async with tier_snapshot(engines) as (conn, _):
-        await conn.fetchval("SELECT count(*) FROM events")
+    async with tier_snapshot(engines) as tiers:
+        await tiers.hot.fetchval("SELECT count(*) FROM events")
         request = asyncio.create_task(client.data(ARCHIVE_NOW, token=admin_token))
         for _ in range(500):
             if await engines.db.fetchval("SELECT count(*) FROM archive_batches"):

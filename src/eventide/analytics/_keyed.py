@@ -21,7 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventide.analytics._tiers import Tiers
+from eventide.archive.tiers import Tiers
 
 Counts = dict[Any, tuple[int, int]]
 # Every hot row of a key holding an event before an instant t occurred before this long

@@ -9,8 +9,8 @@ from eventide.analytics import calendar
 from eventide.analytics._args import checked_text
 from eventide.analytics._keyed import KeyedRows, merged_counts, partial_counts
 from eventide.analytics._sql_time import ClickHouse, Postgres
-from eventide.analytics._tiers import snapshot
 from eventide.archive.runs import archived_through
+from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
 
 
@@ -34,7 +34,7 @@ async def daily_active_users(
     window = calendar.window(calendar.zone(timezone), days.first, days.last)
     users: dict[int, int] = {}
     if not window.empty:
-        async with snapshot(engines) as tiers:
+        async with tier_snapshot(engines) as tiers:
             rows = _rows(window, event_type, tiers.visible)
             late_before = await archived_through(tiers.hot)
             partial = await partial_counts(

@@ -18,7 +18,7 @@ from typing import Any
 
 from eventide.analytics import calendar
 from eventide.analytics._args import checked_text
-from eventide.analytics._tiers import Tiers, snapshot
+from eventide.archive.tiers import Tiers, tier_snapshot
 from eventide.storage.engines import Engines
 
 # (occurred_at, event_id, received_at), instants in microseconds since the epoch.
@@ -66,7 +66,7 @@ async def list_events(
     checked_text("filter.eventType", where.event_type)
     if below is not None:
         checked_text("cursor", below[1])
-    async with snapshot(engines) as tiers:
+    async with tier_snapshot(engines) as tiers:
         hot = await _hot_page(tiers, where, below, first + 1)
         # The page is the first + 1 newest of both tiers: cold events older than the
         # oldest of a full hot page cannot be among them, which bounds the cold scan.

@@ -18,8 +18,8 @@ from typing import Any
 from eventide.analytics import calendar
 from eventide.analytics._args import checked_text
 from eventide.analytics._sql_time import ClickHouse, Postgres
-from eventide.analytics._tiers import HotRows, Tiers, snapshot
 from eventide.analytics.calendar import Period
+from eventide.archive.tiers import HotRows, Tiers, tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storage.engines import Engines
 
@@ -86,7 +86,7 @@ async def retention(
     )
     counts: dict[tuple[int, int], int] = {}
     if not query.window.empty:
-        async with snapshot(engines) as tiers:
+        async with tier_snapshot(engines) as tiers:
             counts = await _counts(tiers, query)
     return [
         RetentionCohort(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from eventide.analytics import calendar
 from eventide.analytics._keyed import KeyedRows, union_counts
 from eventide.analytics._sql_time import ClickHouse, Postgres
-from eventide.analytics._tiers import snapshot
+from eventide.archive.tiers import tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storage.engines import Engines
 
@@ -32,7 +32,7 @@ async def top_events(
     window = calendar.window(calendar.zone(timezone), days.first, days.last)
     if window.empty:
         return []
-    async with snapshot(engines) as tiers:
+    async with tier_snapshot(engines) as tiers:
         # Nearly every event type has events in both tiers: one union pass counts them.
         counts = await union_counts(tiers, _rows(window, tiers.visible))
     top = sorted(counts, key=lambda t: (-counts[t][0], t))[:limit]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from eventide.archive import runs
 from eventide.archive.runs import ArchiveRun
-from eventide.archive.snapshot import tier_snapshot
+from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
 
 
@@ -23,11 +23,11 @@ class StorageStatus:
 async def storage_status(engines: Engines) -> StorageStatus:
     """Event counts per tier (cold: committed batches only), the archived-through
     watermark and the latest run, all as of one PostgreSQL snapshot."""
-    async with tier_snapshot(engines) as (conn, visibility):
-        hot: int = await conn.fetchval("SELECT count(*) FROM events")
-        through = await runs.archived_through(conn)
-        last = await runs.last_run(conn)
-        predicate, params = visibility.sql()
+    async with tier_snapshot(engines) as tiers:
+        hot: int = await tiers.hot.fetchval("SELECT count(*) FROM events")
+        through = await runs.archived_through(tiers.hot)
+        last = await runs.last_run(tiers.hot)
+        predicate, params = tiers.visibility.sql()
         rows = await engines.cold.fetch(f"SELECT count() FROM events WHERE {predicate}", params)
     return StorageStatus(
         hot_events=hot,

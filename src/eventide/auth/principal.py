@@ -29,6 +29,13 @@ class Principal:
     def is_api_token(self) -> bool:
         return self.api_token_id is not None
 
+    @property
+    def key(self) -> str:
+        """Names the caller in logs and rate limits: the token, or the user of a session."""
+        if self.api_token_id is not None:
+            return f"token:{self.api_token_id}"
+        return f"user:{self.user_id}"
+
     def allows(self, scope: TokenScope) -> bool:
         """A user session may do everything its role allows; a token only its scopes."""
         return not self.is_api_token or scope in self.scopes

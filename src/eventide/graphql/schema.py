@@ -19,10 +19,10 @@ from eventide.graphql.bulk_inputs import BulkInputExecutionContext
 from eventide.graphql.directives import guard_role_fields
 from eventide.graphql.errors import classify
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
+from eventide.graphql.limits.extension import OperationGuard
+from eventide.graphql.observation import OperationObserver
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.system import SystemQuery
-from eventide.limits.extension import OperationGuard
-from eventide.observability.operations import OperationObserver
 
 Query = merge_types(
     "Query",

@@ -6,15 +6,18 @@ import contextlib
 import json
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 
 from eventide.auth.authenticate import Authentication, authenticate
 from eventide.graphql.context import Context
 from eventide.graphql.errors import client_error
 from eventide.graphql.loaders import Loaders
-from eventide.http.errors import JsonErrorsGraphQL
+from eventide.http.errors import error_response
 from eventide.storage.engines import Engines
 
 # Every digit becomes "0", any other byte a space.
@@ -22,7 +25,25 @@ _DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range
 _19_DIGITS = b"0" * 19
 
 
-class GraphQLView(JsonErrorsGraphQL):
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view with Eventide's context, answering its HTTP-level refusals
+    in JSON, not plain text.
+
+    Those are: a body that is not JSON, a batch (an array body; batching is off), a
+    mutation sent with GET, a missing query, an unsupported content type.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        response: Response
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = error_response(error.status_code, error.reason)
+        await response(scope, receive, send)
+
     def decode_json(self, data: str | bytes) -> object:
         # orjson is faster, but reads integers beyond 64 bits as floats without a word;
         # properties keep them exact. Such an integer has 19 digits in a row or more.

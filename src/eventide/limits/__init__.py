@@ -1,1 +1,1 @@
-"""Limits on what one request may ask: document size and shape, cost, rate, time."""
+"""Budgets shared by every replica: rate limits kept in Redis."""

@@ -6,8 +6,8 @@ and refills continuously at allowance/60 per second; a request takes its amount 
 or nothing. The check and the update run in one Lua script, so replicas never race, and
 the time is Redis's own clock, so replicas need no synchronised clocks.
 
-``ingestEvents`` is charged automatically before it runs, from the size of its
-``events`` argument; any other ingestion path calls :func:`charge_events`.
+A principal is named by a key (:attr:`Principal.key`, or the client's address); the API
+layer charges each operation's cost and each batch's events before running it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from typing import Literal
 from redis.exceptions import RedisError
 
 from eventide.errors import RateLimited
-from eventide.graphql.context import Context
-from eventide.observability.operations import principal_id
 from eventide.storage.engines import Engines
 
 logger = logging.getLogger(__name__)
@@ -95,13 +93,6 @@ class Throttle:
         }
 
 
-def principal_key(context: Context) -> str:
-    if (known := principal_id(context.principal)) is not None:
-        return known
-    client = context.request.client
-    return f"addr:{client.host if client else 'unknown'}"
-
-
 async def charge(
     engines: Engines, *, bucket: Bucket, key: str, amount: int, capacity: int
 ) -> Throttle | None:
@@ -133,29 +124,14 @@ async def charge(
     )
 
 
-def enforce(context: Context, throttle: Throttle | None) -> None:
-    """Send the bucket's headers; raise RATE_LIMITED when the charge was refused."""
-    if throttle is None:
+def check(throttle: Throttle | None) -> None:
+    """Raise RATE_LIMITED when the charge was refused."""
+    if throttle is None or throttle.allowed:
         return
-    context.response.headers.update(throttle.headers())
-    if not throttle.allowed:
-        unit = "query cost points" if throttle.bucket == "query" else "events"
-        raise RateLimited(
-            f"Rate limit exceeded: {throttle.amount} {unit} requested, "
-            f"{math.floor(throttle.available)} of {throttle.capacity} per minute available; "
-            f"retry in {throttle.retry_after} s",
-            retry_after=throttle.retry_after,
-        )
-
-
-async def charge_events(context: Context, count: int) -> None:
-    """Charge ``count`` ingested events to the caller; raise RATE_LIMITED if over."""
-    engines = context.engines
-    throttle = await charge(
-        engines,
-        bucket="events",
-        key=principal_key(context),
-        amount=count,
-        capacity=engines.settings.rate_limit_events,
+    unit = "query cost points" if throttle.bucket == "query" else "events"
+    raise RateLimited(
+        f"Rate limit exceeded: {throttle.amount} {unit} requested, "
+        f"{math.floor(throttle.available)} of {throttle.capacity} per minute available; "
+        f"retry in {throttle.retry_after} s",
+        retry_after=throttle.retry_after,
     )
-    enforce(context, throttle)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import parse
 
-from eventide.limits._documents import parsed, validation_key
+from eventide.graphql.limits._documents import parsed, validation_key
 from eventide.storage.engines import Engines
 from tests.configured import configured_client
 

@@ -9,7 +9,7 @@ from typing import Any
 from graphql import GraphQLError, OperationDefinitionNode, ValidationContext, ValidationRule
 from graphql.language.visitor import SKIP, VisitorAction
 
-from eventide.limits.analysis import INTROSPECTION_MAX_DEPTH, DocumentAnalysis, Measure
+from eventide.graphql.limits.analysis import INTROSPECTION_MAX_DEPTH, DocumentAnalysis, Measure
 
 OnMeasured = Callable[[OperationDefinitionNode, Measure], None]
 

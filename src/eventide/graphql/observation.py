@@ -10,20 +10,11 @@ from collections.abc import Iterator
 from graphql import GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
-from eventide.auth.principal import Principal
 from eventide.graphql.context import Context
 from eventide.observability.logs import current_request
 from eventide.observability.metrics import OPERATION_SECONDS, OPERATIONS, operation_label
 
 logger = logging.getLogger("eventide.operations")
-
-
-def principal_id(principal: Principal | None) -> str | None:
-    if principal is None:
-        return None
-    if principal.api_token_id is not None:
-        return f"token:{principal.api_token_id}"
-    return f"user:{principal.user_id}"
 
 
 class OperationObserver(SchemaExtension):
@@ -34,7 +25,7 @@ class OperationObserver(SchemaExtension):
         context = self.execution_context.context
         request_log = current_request.get()
         if request_log is not None and isinstance(context, Context):
-            request_log.principal = principal_id(context.principal)
+            request_log.principal = context.principal.key if context.principal else None
         outcome = "ok"
         try:
             yield

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from graphql import OperationDefinitionNode, build_schema, parse
 
-from eventide.limits.analysis import (
+from eventide.graphql.limits.analysis import (
     MUTATION_FIELD_COST,
     DocumentAnalysis,
     Measure,

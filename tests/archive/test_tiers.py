@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from eventide.archive.cold_batches import COLUMNS
-from eventide.archive.snapshot import ColdVisibility, joined_snapshot, tier_snapshot
+from eventide.archive.tiers import ColdVisibility, joined_snapshot, tier_snapshot
 from eventide.storage.engines import Engines
 
 DAY = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
@@ -54,9 +54,9 @@ async def _visible_batches(engines: Engines, visibility: ColdVisibility) -> list
 
 async def test_no_batches_sees_no_cold_rows(engines: Engines) -> None:
     await _cold_rows(engines, [1, 2])
-    async with tier_snapshot(engines) as (_, visibility):
-        assert visibility == ColdVisibility(0, ())
-        assert await _visible_batches(engines, visibility) == []
+    async with tier_snapshot(engines) as tiers:
+        assert tiers.visibility == ColdVisibility(0, ())
+        assert await _visible_batches(engines, tiers.visibility) == []
 
 
 async def test_only_committed_batches_are_visible(engines: Engines) -> None:
@@ -64,23 +64,23 @@ async def test_only_committed_batches_are_visible(engines: Engines) -> None:
         engines, "committed", "aborted", "committed", "aborted", "committed", "copying"
     )
     await _cold_rows(engines, ids)
-    async with tier_snapshot(engines) as (_, visibility):
-        assert visibility.max_committed == ids[4]
-        assert visibility.excluded == (ids[1], ids[3])
-        assert await _visible_batches(engines, visibility) == [ids[0], ids[2], ids[4]]
+    async with tier_snapshot(engines) as tiers:
+        assert tiers.visibility.max_committed == ids[4]
+        assert tiers.visibility.excluded == (ids[1], ids[3])
+        assert await _visible_batches(engines, tiers.visibility) == [ids[0], ids[2], ids[4]]
 
 
 async def test_cleaned_aborted_batches_leave_the_exclusion_list(engines: Engines) -> None:
     ids = await _batches(engines, "aborted", "aborted", "committed", cleaned=(0,))
-    async with tier_snapshot(engines) as (_, visibility):
-        assert visibility == ColdVisibility(ids[2], (ids[1],))
+    async with tier_snapshot(engines) as tiers:
+        assert tiers.visibility == ColdVisibility(ids[2], (ids[1],))
 
 
 async def test_predicate_takes_a_qualified_column(engines: Engines) -> None:
     ids = await _batches(engines, "aborted", "committed")
     await _cold_rows(engines, ids)
-    async with tier_snapshot(engines) as (_, visibility):
-        predicate, params = visibility.sql("e.batch_id")
+    async with tier_snapshot(engines) as tiers:
+        predicate, params = tiers.visibility.sql("e.batch_id")
         rows = await engines.cold.fetch(
             f"SELECT e.batch_id FROM events AS e WHERE {predicate}", params
         )
@@ -89,25 +89,27 @@ async def test_predicate_takes_a_qualified_column(engines: Engines) -> None:
 
 async def test_commits_after_the_snapshot_are_not_seen(engines: Engines) -> None:
     ids = await _batches(engines, "committed", "copying")
-    async with tier_snapshot(engines) as (conn, visibility):
+    async with tier_snapshot(engines) as tiers:
         async with engines.db.acquire() as other:
             await other.execute(
                 "UPDATE archive_batches SET state = 'committed' WHERE id = $1", ids[1]
             )
-        assert visibility.max_committed == ids[0]
-        # The hot store is read in the same snapshot as the visibility.
+        assert tiers.visibility.max_committed == ids[0]
+        # The hot store is read in the same snapshot as the tiers.visibility.
         assert (
-            await conn.fetchval("SELECT max(id) FROM archive_batches WHERE state = 'committed'")
+            await tiers.hot.fetchval(
+                "SELECT max(id) FROM archive_batches WHERE state = 'committed'"
+            )
             == ids[0]
         )
-    async with tier_snapshot(engines) as (_, visibility):
-        assert visibility.max_committed == ids[1]
+    async with tier_snapshot(engines) as tiers:
+        assert tiers.visibility.max_committed == ids[1]
 
 
 async def test_snapshot_is_read_only(engines: Engines) -> None:
-    async with tier_snapshot(engines) as (conn, _):
+    async with tier_snapshot(engines) as tiers:
         with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
-            await conn.execute("DELETE FROM events")
+            await tiers.hot.execute("DELETE FROM events")
 
 
 async def test_partition_drop_waits_for_open_snapshots(engines: Engines) -> None:
@@ -126,12 +128,12 @@ async def test_partition_drop_waits_for_open_snapshots(engines: Engines) -> None
 
 async def test_joined_snapshot_reads_the_same_snapshot(engines: Engines) -> None:
     ids = await _batches(engines, "committed", "copying")
-    async with tier_snapshot(engines) as (conn, _):
+    async with tier_snapshot(engines) as tiers:
         async with engines.db.acquire() as other:
             await other.execute(
                 "UPDATE archive_batches SET state = 'committed' WHERE id = $1", ids[1]
             )
-        async with joined_snapshot(engines, conn) as joined:
+        async with joined_snapshot(engines, tiers.hot) as joined:
             assert joined is not None
             assert (
                 await joined.fetchval(
@@ -148,10 +150,10 @@ async def test_joined_snapshot_does_not_queue_behind_a_waiting_drop(engines: Eng
         await conn.execute("SELECT ensure_event_partitions(ARRAY[$1::timestamptz])", DAY)
     async with engines.db.acquire() as archiver, archiver.transaction():
         await archiver.execute("SET LOCAL lock_timeout = '10s'")
-        async with tier_snapshot(engines) as (conn, _):
+        async with tier_snapshot(engines) as tiers:
             drop = asyncio.create_task(archiver.execute("DROP TABLE events_20260110"))
             await asyncio.sleep(0.3)  # the drop now waits for the open snapshot
-            async with asyncio.timeout(5), joined_snapshot(engines, conn) as joined:
+            async with asyncio.timeout(5), joined_snapshot(engines, tiers.hot) as joined:
                 assert joined is None
             assert not drop.done()
         await drop  # leaving the snapshot lets it through

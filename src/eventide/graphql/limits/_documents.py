@@ -17,7 +17,7 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, parse
 
-from eventide.limits.analysis import Measure, measured_variables
+from eventide.graphql.limits.analysis import Measure, measured_variables
 
 # A parsed document takes about 90 bytes per character: at most 64 of 4,000 characters
 # stay under 25 MiB. Clients send a handful of documents, the largest of them GraphiQL's

@@ -1,13 +1,14 @@
 """The schema extension that applies every per-operation limit.
 
 Parse: the token limit (graphql-core's ``max_tokens``, as strawberry's MaxTokensLimiter
-sets it). Validate: depth, aliases and cost (:mod:`eventide.limits.rules`), and in
+sets it). Validate: depth, aliases and cost (:mod:`eventide.graphql.limits.rules`), and in
 production introspection for administrators only. Depth and aliases are not left to
 strawberry's QueryDepthLimiter and MaxAliasesLimiter: those walk a fragment again at
 every spread, so a few dozen fragments that each spread the next twice take exponential
-time; :mod:`eventide.limits.analysis` measures each fragment once. Execute: the rate limits, then a
-timeout around execution. Outside development, "Did you mean ...?" suggestions are
-removed from error messages so that the schema cannot be guessed field by field.
+time; :mod:`eventide.graphql.limits.analysis` measures each fragment once. Execute: the
+rate limits (:mod:`eventide.limits.rate`), then a timeout around execution. Outside
+development, "Did you mean ...?" suggestions are removed from error messages so that the
+schema cannot be guessed field by field.
 """
 
 from __future__ import annotations
@@ -34,26 +35,23 @@ from strawberry.extensions import SchemaExtension
 
 from eventide.auth.principal import Principal, Role
 from eventide.config import Settings
-from eventide.errors import EventideError
+from eventide.errors import QueryTimeout
 from eventide.graphql.context import Context
-from eventide.limits._documents import (
+from eventide.graphql.limits._documents import (
     MAX_REMEMBERED_CHARS,
     ValidatedDocuments,
     parsed,
     validation_key,
 )
-from eventide.limits.analysis import Measure, widest_selection
-from eventide.limits.rate import Throttle, charge, charge_events, enforce, principal_key
-from eventide.limits.rules import OperationLimits, operation_limits_rule
+from eventide.graphql.limits.analysis import Measure, widest_selection
+from eventide.graphql.limits.rules import OperationLimits, operation_limits_rule
+from eventide.limits import rate
+from eventide.limits.rate import Throttle
 
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _TOKEN_LIMIT = re.compile(r"Document contains more than (\d+) tokens")
 INGEST_FIELD = "ingestEvents"
 _validated = ValidatedDocuments()
-
-
-class QueryTimeout(EventideError):
-    code = "QUERY_TIMEOUT"
 
 
 def may_introspect(settings: Settings, principal: Principal | None) -> bool:
@@ -90,10 +88,10 @@ class OperationGuard(SchemaExtension):
                 _hide_suggestions(self._errors())
         if not self._executed:
             # A refused document costs a point too: parsing and validating are work.
-            self._throttle = await charge(
+            self._throttle = await rate.charge(
                 context.engines,
                 bucket="query",
-                key=principal_key(context),
+                key=_caller(context),
                 amount=1,
                 capacity=settings.rate_limit_query_points,
             )
@@ -148,17 +146,24 @@ class OperationGuard(SchemaExtension):
         settings = context.engines.settings
         self._executed = True
         # Every operation costs at least one point, so cheap ones cannot be flooded.
-        self._throttle = await charge(
+        self._throttle = await rate.charge(
             context.engines,
             bucket="query",
-            key=principal_key(context),
+            key=_caller(context),
             amount=max(1, self._requested or 0),
             capacity=settings.rate_limit_query_points,
         )
-        enforce(context, self._throttle)
+        _enforce(context, self._throttle)
         events = self._ingested_events(operation)
         if 0 < events <= settings.max_batch_events:  # larger batches are refused whole
-            await charge_events(context, events)
+            throttle = await rate.charge(
+                context.engines,
+                bucket="events",
+                key=_caller(context),
+                amount=events,
+                capacity=settings.rate_limit_events,
+            )
+            _enforce(context, throttle)
         try:
             async with asyncio.timeout(settings.query_timeout_seconds):
                 yield
@@ -263,6 +268,20 @@ class OperationGuard(SchemaExtension):
                 elif isinstance(selection, FieldNode) and selection.name.value == INGEST_FIELD:
                     total += _batch_size(selection, variables)
         return total
+
+
+def _caller(context: Context) -> str:
+    if context.principal is not None:
+        return context.principal.key
+    client = context.request.client
+    return f"addr:{client.host if client else 'unknown'}"
+
+
+def _enforce(context: Context, throttle: Throttle | None) -> None:
+    """Send the bucket's headers; raise RATE_LIMITED when the charge was refused."""
+    if throttle is not None:
+        context.response.headers.update(throttle.headers())
+    rate.check(throttle)
 
 
 def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
