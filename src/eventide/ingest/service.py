@@ -23,6 +23,15 @@ class IngestOutcome:
     rejected: list[Rejection]
 
 
+def batch_size_problem(count: int, *, settings: Settings) -> str | None:
+    """Why a call of ``count`` events is refused as a whole, or None when it is not."""
+    if count < 1:
+        return "events must hold at least one event"
+    if count > settings.max_batch_events:
+        return f"a call takes at most {settings.max_batch_events} events, got {count}"
+    return None
+
+
 async def ingest(
     db: asyncpg.Pool,
     events: Sequence[Mapping[str, Any]],
@@ -32,12 +41,8 @@ async def ingest(
     received_at: dt.datetime | None = None,
 ) -> IngestOutcome:
     """Validate and store one call's events; accepted + duplicates + rejected == sent."""
-    if not events:
-        raise InvalidInput("events must hold at least one event")
-    if len(events) > settings.max_batch_events:
-        raise InvalidInput(
-            f"a call takes at most {settings.max_batch_events} events, got {len(events)}"
-        )
+    if problem := batch_size_problem(len(events), settings=settings):
+        raise InvalidInput(problem)
     received_at = received_at or dt.datetime.now(dt.UTC)
     batch = validate_batch(events, received_at=received_at, sent_at=sent_at)
     try:

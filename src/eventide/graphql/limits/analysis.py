@@ -4,7 +4,7 @@ Cost formula (points):
 
 - a leaf field (scalar or enum, ``__typename`` included) costs 0;
 - a field of object type costs ``size * (1 + cost of its selection)``, where ``size`` is
-  the number of items its arguments ask for: ``first``/``last``/``limit`` when given;
+  the number of items its arguments ask for: ``first`` or ``limit`` when given;
   otherwise the number of days of a ``range`` (of weeks or months for ``period: WEEK``
   or ``MONTH``); times ``periods + 1``. A field without such arguments has size 1;
 - every root field of a mutation adds 10.
@@ -58,15 +58,19 @@ from graphql.type import (
     TypeNameMetaFieldDef,
 )
 
+from eventide.analytics.calendar import MAX_RANGE_DAYS
+from eventide.analytics.retention import MAX_PERIODS
+from eventide.analytics.top_events import MAX_LIMIT
+from eventide.graphql.pagination import MAX_PAGE_SIZE
+
 MUTATION_FIELD_COST = 10
 INTROSPECTION_MAX_DEPTH = 20
-# The largest values the API accepts; larger ones are refused before any work.
-MAX_LIST_SIZE = 1000
-MAX_RANGE_DAYS = 3660
-MAX_PERIODS = 400
-_SIZE_ARGUMENTS = ("first", "last", "limit")
+# The most items each size argument may ask for. These are the bounds the resolvers
+# enforce, imported from where they are defined: a bound raised there is raised here,
+# so a value the API accepts is never priced as 1 point.
+SIZE_BOUNDS = {"first": MAX_PAGE_SIZE, "limit": MAX_LIMIT}
 # Every argument whose value a measure reads.
-_MEASURED_ARGUMENTS = frozenset((*_SIZE_ARGUMENTS, "range", "period", "periods"))
+MEASURED_ARGUMENTS = frozenset((*SIZE_BOUNDS, "range", "period", "periods"))
 _PERIOD_DAYS = {"DAY": 1, "WEEK": 7, "MONTH": 28}
 _INTROSPECTION_ROOTS = ("__schema", "__type")
 
@@ -195,9 +199,9 @@ class DocumentAnalysis:
     def _size(self, node: FieldNode, definition: GraphQLField) -> int:
         values = self._arguments(node, definition)
         size = 1
-        for name in _SIZE_ARGUMENTS:
-            size *= _bounded(values.get(name), MAX_LIST_SIZE)
-        if "range" in values and not any(name in values for name in _SIZE_ARGUMENTS):
+        for name, maximum in SIZE_BOUNDS.items():
+            size *= _bounded(values.get(name), maximum)
+        if "range" in values and not any(name in values for name in SIZE_BOUNDS):
             # A limit bounds the list whatever the range; without one, the range does.
             size *= _range_units(values["range"], values.get("period"))
         if "periods" in values:
@@ -251,7 +255,7 @@ def measured_variables(document: DocumentNode) -> tuple[str, ...]:
         node = pending.pop()
         if isinstance(node, FieldNode):
             for argument in node.arguments or ():
-                if argument.name.value in _MEASURED_ARGUMENTS:
+                if argument.name.value in MEASURED_ARGUMENTS:
                     names.update(_variables_in(argument.value))
         selection_set = getattr(node, "selection_set", None)
         if selection_set is not None:

@@ -45,6 +45,7 @@ from eventide.graphql.limits._documents import (
 )
 from eventide.graphql.limits.analysis import Measure, widest_selection
 from eventide.graphql.limits.rules import OperationLimits, operation_limits_rule
+from eventide.ingest.service import batch_size_problem
 from eventide.limits import rate
 from eventide.limits.rate import Throttle
 
@@ -155,7 +156,8 @@ class OperationGuard(SchemaExtension):
         )
         _enforce(context, self._throttle)
         events = self._ingested_events(operation)
-        if 0 < events <= settings.max_batch_events:  # larger batches are refused whole
+        # A batch refused whole stores nothing, so it is not charged.
+        if batch_size_problem(events, settings=settings) is None:
             throttle = await rate.charge(
                 context.engines,
                 bucket="events",
