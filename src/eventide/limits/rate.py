@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from eventide.errors import RateLimited
 from eventide.storage.engines import Engines
+from eventide.storage.redis import script
 
 logger = logging.getLogger(__name__)
 
@@ -104,13 +105,9 @@ async def charge(
     if capacity <= 0 or amount <= 0:
         return None
     try:
-        allowed, left = await engines.redis.eval(
-            _BUCKET_SCRIPT,
-            1,
-            engines.redis_key("ratelimit", bucket, key),
-            capacity,
-            capacity / 60,
-            amount,
+        allowed, left = await script(engines.redis, _BUCKET_SCRIPT)(
+            keys=[engines.redis_key("ratelimit", bucket, key)],
+            args=[capacity, capacity / 60, amount],
         )
     except (RedisError, OSError):
         logger.warning("rate limit not checked: Redis is unavailable", exc_info=True)
