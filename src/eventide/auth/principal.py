@@ -10,6 +10,11 @@ class Role(enum.Enum):
     USER = "USER"
     ADMIN = "ADMIN"
 
+    @property
+    def rank(self) -> int:
+        """A role may do whatever a role of lower rank may."""
+        return 1 if self is Role.ADMIN else 0
+
 
 class TokenScope(enum.Enum):
     INGEST = "INGEST"
@@ -35,6 +40,10 @@ class Principal:
         if self.api_token_id is not None:
             return f"token:{self.api_token_id}"
         return f"user:{self.user_id}"
+
+    def holds(self, role: Role) -> bool:
+        """A user session (never an API token) whose role is ``role`` or above."""
+        return not self.is_api_token and self.role.rank >= role.rank
 
     def allows(self, scope: TokenScope) -> bool:
         """A user session may do everything its role allows; a token only its scopes."""

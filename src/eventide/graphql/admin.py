@@ -16,13 +16,12 @@ from eventide.auth.users import UserRecord
 from eventide.errors import InvalidInput
 from eventide.graphql.accounts import UserType
 from eventide.graphql.context import Info
-from eventide.graphql.directives import RequiresRole
+from eventide.graphql.directives import admin_only
 from eventide.graphql.enums import Role
 from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 
 T = TypeVar("T")
 
-ADMIN_ONLY = [RequiresRole(role=Role.ADMIN)]
 _CURSOR_KIND = "users"
 
 
@@ -64,7 +63,7 @@ def _user_id(value: strawberry.ID) -> uuid.UUID:
 
 @strawberry.type
 class AdminQuery:
-    @strawberry.field(directives=ADMIN_ONLY, description="Every account, oldest first.")
+    @strawberry.field(extensions=admin_only(), description="Every account, oldest first.")
     async def users(self, info: Info, first: int = 50, after: str | None = None) -> UserConnection:
         check_page_size(first)
         position = _position(after) if after is not None else None
@@ -83,19 +82,19 @@ class AdminQuery:
 @strawberry.type
 class AdminMutation:
     @strawberry.mutation(
-        directives=ADMIN_ONLY, description="Deletes expired and revoked tokens; returns how many."
+        extensions=admin_only(), description="Deletes expired and revoked tokens; returns how many."
     )
     async def purge_expired_tokens(self, info: Info) -> int:
         return await purge_expired_tokens(info.context.engines)
 
-    @strawberry.mutation(directives=ADMIN_ONLY)
+    @strawberry.mutation(extensions=admin_only())
     async def set_user_role(self, info: Info, user_id: strawberry.ID, role: Role) -> UserType:
         db = info.context.engines.db
         user = await _administer(administration.set_role(db, user_id=_user_id(user_id), role=role))
         return UserType.of(user)
 
     @strawberry.mutation(
-        directives=ADMIN_ONLY,
+        extensions=admin_only(),
         description="Deactivation makes every token of the user fail at once.",
     )
     async def set_user_active(self, info: Info, user_id: strawberry.ID, active: bool) -> UserType:
@@ -104,7 +103,7 @@ class AdminMutation:
         return UserType.of(await _administer(change))
 
     @strawberry.mutation(
-        directives=ADMIN_ONLY,
+        extensions=admin_only(),
         description="Removes the account and its tokens; its events stay.",
     )
     async def delete_user(self, info: Info, user_id: strawberry.ID) -> bool:

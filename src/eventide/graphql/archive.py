@@ -7,12 +7,9 @@ import datetime as dt
 import strawberry
 
 from eventide.archive import on_demand, runs, status
-from eventide.auth.principal import Role
 from eventide.graphql.context import Info
-from eventide.graphql.directives import RequiresRole
+from eventide.graphql.directives import admin_only
 from eventide.graphql.scalars import BigInt
-
-ADMIN_ONLY = [RequiresRole(role=Role.ADMIN)]
 
 
 @strawberry.type(name="ArchiveRun")
@@ -44,7 +41,7 @@ class StorageStatusType:
 
 @strawberry.type
 class StorageQuery:
-    @strawberry.field(directives=ADMIN_ONLY)
+    @strawberry.field(extensions=admin_only())
     async def storage(self, info: Info) -> StorageStatusType:
         current = await status.storage_status(info.context.engines)
         return StorageStatusType(
@@ -61,7 +58,7 @@ class StorageQuery:
 @strawberry.type
 class ArchiveMutation:
     @strawberry.mutation(
-        directives=ADMIN_ONLY,
+        extensions=admin_only(),
         description="Runs one archive pass now (hot to cold) and returns its report.",
     )
     async def archive_now(self, info: Info) -> ArchiveRunType:

@@ -1,35 +1,26 @@
-"""``@requiresRole``: the schema directive that both documents and guards a field.
+"""``@requiresRole``: the schema directive that documents a role check, and the check.
 
-Put ``directives=[RequiresRole(role=Role.ADMIN)]`` on a field and nothing else: when the
-schema is built, :func:`guard_role_fields` gives every field carrying the directive a
-permission check. Without credentials the field answers UNAUTHENTICATED; with another
-role, or with any API token, FORBIDDEN.
+Put ``extensions=admin_only()`` (or ``requires_role(role)``) on a field: Strawberry's
+permission extension runs :class:`HasRole` before the resolver and prints the
+permission's schema directive, ``@requiresRole(role: ...)``, on the field, so the
+directive in the SDL and the check cannot drift apart. Without credentials the field
+answers UNAUTHENTICATED; with a lesser role, or with any API token, FORBIDDEN.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import strawberry
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
-from strawberry.types.base import (
-    StrawberryContainer,
-    StrawberryObjectDefinition,
-    get_object_definition,
-)
 from strawberry.types.field import StrawberryField
-from strawberry.types.lazy_type import LazyType
-from strawberry.types.union import StrawberryUnion
 
 from eventide.errors import Forbidden
 from eventide.graphql.context import Info
 from eventide.graphql.enums import Role
-from eventide.graphql.permissions import SignedIn
-
-# An admin may do whatever a user may.
-_RANK = {Role.USER: 0, Role.ADMIN: 1}
+from eventide.graphql.permissions import signed_in_principal
 
 
 @strawberry.schema_directive(
@@ -46,56 +37,29 @@ class HasRole(BasePermission):
 
     def __init__(self, role: Role) -> None:
         self.role = role
+        self._directive = RequiresRole(role=role)
+
+    @property
+    def schema_directive(self) -> object:
+        return self._directive
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        SignedIn().has_permission(source, info)
-        principal = info.context.principal
-        assert principal is not None
-        if _RANK[principal.role] < _RANK[self.role]:
+        if not signed_in_principal(info).holds(self.role):
             raise Forbidden(f"This field requires the {self.role.value} role")
         return True
 
 
+def requires_role(role: Role) -> list[FieldExtension]:
+    """``extensions=`` for a field only callers signed in with ``role`` may use."""
+    return [PermissionExtension(permissions=[HasRole(role)])]
+
+
+def admin_only() -> list[FieldExtension]:
+    """``extensions=`` for a field only administrators may use."""
+    return requires_role(Role.ADMIN)
+
+
 def required_role(field: StrawberryField) -> Role | None:
+    """The role the field's ``@requiresRole`` names, if it has one."""
     roles = [d.role for d in field.directives if isinstance(d, RequiresRole)]
-    return max(roles, key=_RANK.__getitem__) if roles else None
-
-
-def guard_role_fields(*roots: type | None) -> None:
-    """Attach the role check to every field, reachable from ``roots``, that has the directive."""
-    for definition in _object_types(roots):
-        for field in definition.fields:
-            role = required_role(field)
-            if role is None or any(isinstance(e, _RoleGuard) for e in field.extensions):
-                continue
-            field.extensions.append(_RoleGuard(role))
-
-
-class _RoleGuard(PermissionExtension):
-    def __init__(self, role: Role) -> None:
-        super().__init__(permissions=[HasRole(role)], use_directives=False)
-
-
-def _object_types(roots: tuple[type | None, ...]) -> Iterator[StrawberryObjectDefinition]:
-    seen: set[str] = set()
-    pending: list[Any] = [root for root in roots if root is not None]
-    while pending:
-        definition = get_object_definition(_unwrap(pending.pop()))
-        if definition is None or definition.name in seen:
-            continue
-        seen.add(definition.name)
-        yield definition
-        for field in definition.fields:
-            pending.append(field.type)
-            if isinstance(field.type, StrawberryUnion):
-                pending.extend(field.type.types)
-
-
-def _unwrap(type_: Any) -> Any:
-    while True:
-        if isinstance(type_, StrawberryContainer):
-            type_ = type_.of_type
-        elif isinstance(type_, LazyType):
-            type_ = type_.resolve_type()
-        else:
-            return type_
+    return max(roles, key=lambda role: role.rank) if roles else None

@@ -20,12 +20,19 @@ def _principal(info: Info) -> Principal:
     return principal
 
 
+def signed_in_principal(info: Info) -> Principal:
+    """The caller, a user with a session token (JWT); API tokens are refused."""
+    principal = _principal(info)
+    if principal.is_api_token:
+        raise Forbidden("API tokens cannot use this field")
+    return principal
+
+
 class SignedIn(BasePermission):
     """Any signed-in user with a session token (JWT); API tokens are refused."""
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        if _principal(info).is_api_token:
-            raise Forbidden("API tokens cannot use this field")
+        signed_in_principal(info)
         return True
 
 

@@ -16,7 +16,6 @@ from eventide.graphql.analytics import AnalyticsQuery
 from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
 from eventide.graphql.archive import ArchiveMutation, StorageQuery
 from eventide.graphql.bulk_inputs import BulkInputExecutionContext
-from eventide.graphql.directives import guard_role_fields
 from eventide.graphql.errors import classify
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
@@ -42,7 +41,6 @@ class EventideSchema(strawberry.Schema):
 
 
 def build_schema(**options: Any) -> EventideSchema:
-    guard_role_fields(Query, Mutation)
     built = EventideSchema(
         query=Query,
         mutation=Mutation,

@@ -59,7 +59,7 @@ def may_introspect(settings: Settings, principal: Principal | None) -> bool:
     """Everyone in development; in production, administrators in a user session."""
     if not settings.is_production:
         return True
-    return principal is not None and principal.role is Role.ADMIN and not principal.is_api_token
+    return principal is not None and principal.holds(Role.ADMIN)
 
 
 class OperationGuard(SchemaExtension):
