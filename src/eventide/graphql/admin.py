@@ -42,11 +42,10 @@ def _cursor(user: UserRecord) -> str:
 
 
 def _position(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
-    position = decode_cursor(_CURSOR_KIND, cursor)
+    created_at, user_id = decode_cursor(_CURSOR_KIND, cursor, (str, str))
     try:
-        created_at, user_id = position
         at = dt.datetime.fromisoformat(created_at)
-    except (ValueError, TypeError):
+    except ValueError:
         raise InvalidInput("Invalid cursor") from None
     parsed = parse_id(user_id)
     if parsed is None or at.tzinfo is None:

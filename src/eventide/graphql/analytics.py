@@ -14,7 +14,6 @@ from eventide.analytics import dau, listing, retention, top_events
 from eventide.analytics.calendar import Period
 from eventide.analytics.retention import CohortKind
 from eventide.auth.principal import TokenScope
-from eventide.errors import InvalidInput
 from eventide.graphql.analytics_types import (
     DailyActiveUsers,
     DateRange,
@@ -42,12 +41,8 @@ def _cursor(event: listing.Event) -> str:
 
 
 def _position(cursor: str) -> listing.Key:
-    match decode_cursor(_CURSOR_KIND, cursor):
-        case [int() as occurred, str() as event_id, int() as received] if not (
-            isinstance(occurred, bool) or isinstance(received, bool)
-        ):
-            return occurred, event_id, received
-    raise InvalidInput("Invalid cursor")
+    occurred, event_id, received = decode_cursor(_CURSOR_KIND, cursor, (int, str, int))
+    return occurred, event_id, received
 
 
 @strawberry.type

@@ -12,6 +12,7 @@ import strawberry
 from eventide.errors import InvalidInput
 
 MAX_PAGE_SIZE = 1000
+_MAX_INT64 = 2**63 - 1
 
 
 @strawberry.type
@@ -31,13 +32,24 @@ def encode_cursor(kind: str, *position: Any) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(kind: str, cursor: str) -> list[Any]:
-    """The position encoded by :func:`encode_cursor`; BAD_USER_INPUT for anything else."""
+def decode_cursor(kind: str, cursor: str, shape: tuple[type, ...]) -> tuple[Any, ...]:
+    """The position :func:`encode_cursor` encoded for ``kind``, one value of each type of
+    ``shape`` (``int``: from 0 to 2**63 - 1, what the stores hold); BAD_USER_INPUT for
+    anything else, a cursor of another listing included."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
     except (binascii.Error, ValueError):
         raise InvalidInput("Invalid cursor") from None
-    if not isinstance(value, list) or not value or value[0] != kind:
+    if not isinstance(value, list) or len(value) != len(shape) + 1 or value[0] != kind:
         raise InvalidInput("Invalid cursor")
-    return value[1:]
+    position = tuple(value[1:])
+    if not all(_is(item, expected) for item, expected in zip(position, shape, strict=True)):
+        raise InvalidInput("Invalid cursor")
+    return position
+
+
+def _is(value: Any, expected: type) -> bool:
+    if expected is int:
+        return type(value) is int and 0 <= value <= _MAX_INT64
+    return type(value) is expected
