@@ -25,9 +25,12 @@ run: install
 test: install
 	$(BIN)/pytest
 
+# Style, then the import contracts of pyproject.toml: layers point down, and services
+# and storage know nothing of GraphQL.
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy
