@@ -59,6 +59,10 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	@# Every imported package is declared: the server's in `dependencies` or `embedded`;
+	@# tests and benchmarks may also use the `dev` extra.
+	$(BIN)/deptry src
+	$(BIN)/deptry tests benchmarks --exclude '/__pycache__/' --ignore DEP002,DEP004
 
 typecheck: install
 	$(BIN)/mypy
