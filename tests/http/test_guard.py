@@ -183,3 +183,48 @@ async def test_cors_answers_configured_origins_only(engines: Engines) -> None:
         )
         assert response.headers["access-control-allow-origin"] == "https://app.example"
         assert "RateLimit-Remaining" in response.headers["access-control-expose-headers"]
+
+
+@pytest.mark.parametrize(
+    "requested",
+    [
+        "content-type, authorization",
+        "content-type, apollo-require-preflight",
+        "content-type, x-apollo-operation-name",
+        "apollographql-client-name, apollographql-client-version, content-type",
+        "traceparent, tracestate, baggage",
+        "sentry-trace, baggage, content-type, authorization",
+        "x-eventide-csrf, x-request-id",
+    ],
+)
+async def test_cors_preflight_admits_the_headers_clients_send(
+    engines: Engines, requested: str
+) -> None:
+    async with configured_client(engines, cors_origins=("https://app.example",)) as client:
+        response = await client.http.options(
+            "/graphql",
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": requested,
+            },
+        )
+        assert response.status_code == 200, response.text
+        allowed = {
+            h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")
+        }
+        assert {h.strip() for h in requested.split(",")} <= allowed
+
+
+async def test_cors_preflight_refuses_headers_nobody_needs(engines: Engines) -> None:
+    # The control for the test above: an unknown header fails the preflight.
+    async with configured_client(engines, cors_origins=("https://app.example",)) as client:
+        response = await client.http.options(
+            "/graphql",
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type, x-not-a-header-we-allow",
+            },
+        )
+        assert response.status_code == 400

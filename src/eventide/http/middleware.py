@@ -10,6 +10,23 @@ from eventide.http.guard import RequestGuard
 from eventide.observability.requests import REQUEST_ID_HEADER, RequestContextMiddleware
 
 GRAPHQL_PATH = "/graphql"
+# What browser clients send besides the body's type and the credential: the CSRF headers
+# (see guard.py), Apollo Client's identification, and distributed-tracing context
+# (W3C Trace Context and Baggage, Sentry).
+CORS_REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "X-Eventide-CSRF",
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "traceparent",
+    "tracestate",
+    "baggage",
+    "sentry-trace",
+    REQUEST_ID_HEADER,
+)
 
 
 def http_middleware(settings: Settings) -> list[Middleware]:
@@ -20,12 +37,7 @@ def http_middleware(settings: Settings) -> list[Middleware]:
                 CORSMiddleware,
                 allow_origins=list(settings.cors_origins),
                 allow_methods=["GET", "POST"],
-                allow_headers=[
-                    "Authorization",
-                    "Content-Type",
-                    "X-Eventide-CSRF",
-                    REQUEST_ID_HEADER,
-                ],
+                allow_headers=list(CORS_REQUEST_HEADERS),
                 expose_headers=[
                     "RateLimit-Limit",
                     "RateLimit-Remaining",
