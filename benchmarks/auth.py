@@ -58,7 +58,10 @@ async def seed(engines: Engines, users: int) -> tuple[list[str], list[str], list
         )
     ]
     tokens = [
-        issue_access_token(engines.settings, user_id=user_id, session_epoch=0) for user_id in ids
+        issue_access_token(
+            engines.settings, user_id=user_id, session_epoch=0, family_id=uuid.uuid4().hex
+        )
+        for user_id in ids
     ]
     secrets_ = []
     for user_id in ids:

@@ -62,3 +62,22 @@ def test_dedup_window_never_shorter_than_hot_window(tmp_path: Path) -> None:
                 "EVENTIDE_DEDUP_WINDOW_DAYS": "5",
             }
         )
+
+
+def test_login_limits_are_read_from_the_environment(tmp_path: Path) -> None:
+    defaults = load_settings({"EVENTIDE_DATA_DIR": str(tmp_path)})
+    assert (
+        defaults.login_attempts,
+        defaults.login_address_attempts,
+        defaults.login_username_attempts,
+    ) == (10, 50, 200)
+    settings = load_settings(
+        {
+            "EVENTIDE_DATA_DIR": str(tmp_path),
+            "EVENTIDE_LOGIN_ADDRESS_ATTEMPTS": "30",
+            "EVENTIDE_LOGIN_USERNAME_ATTEMPTS": "500",
+        }
+    )
+    assert (settings.login_address_attempts, settings.login_username_attempts) == (30, 500)
+    with pytest.raises(ConfigError, match="EVENTIDE_LOGIN_USERNAME_ATTEMPTS"):
+        load_settings({"EVENTIDE_DATA_DIR": str(tmp_path), "EVENTIDE_LOGIN_USERNAME_ATTEMPTS": "0"})

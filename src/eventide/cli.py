@@ -7,9 +7,29 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from eventide.config import ConfigError, Settings, load_settings
 from eventide.storage.engines import open_engines
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """What ``eventide serve`` gives uvicorn besides the app."""
+    from eventide.http.deadlines import header_deadline_protocol
+
+    return dict(
+        host=settings.host,
+        port=settings.port,
+        # Bounds the wait for request headers; the body's is BodyDeadline's.
+        http=header_deadline_protocol(settings.request_header_timeout_seconds),
+        log_level=settings.log_level.lower(),
+        # The app's own error handling answers clients; uvicorn only serves.
+        server_header=False,
+        # Logging is set up above (JSON lines); the app logs each request itself,
+        # without the query string that uvicorn's access log would show.
+        log_config=None,
+        access_log=False,
+    )
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -19,18 +39,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from eventide.observability.logs import configure_logging
 
     configure_logging(settings)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        # The app's own error handling answers clients; uvicorn only serves.
-        server_header=False,
-        # Logging is set up above (JSON lines); the app logs each request itself,
-        # without the query string that uvicorn's access log would show.
-        log_config=None,
-        access_log=False,
-    )
+    uvicorn.run(create_app(settings), **server_options(settings))
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:

@@ -39,7 +39,11 @@ class Settings:
     archive_interval_seconds: int = 300
     archive_batch_size: int = 50_000
     max_batch_events: int = 1000
+    # Failed logins per window: per (username, address), per address, per username
+    # (see README "Dashboard users: sessions").
     login_attempts: int = 10
+    login_address_attempts: int = 50
+    login_username_attempts: int = 200
     login_window_seconds: int = 900
     admin_username: str | None = None
     admin_password: str | None = field(default=None, repr=False)
@@ -62,6 +66,10 @@ class Settings:
     # None: room for the largest valid ingest batch (see body_limit_bytes).
     max_body_bytes: int | None = None
     query_timeout_seconds: float = 30.0
+    # How long a client may take to send a request (see README "HTTP").
+    request_header_timeout_seconds: float = 10.0
+    request_body_idle_timeout_seconds: float = 10.0
+    request_body_timeout_seconds: float = 60.0
     slow_query_seconds: float = 1.0
     # Per principal and per minute, shared by every replica through Redis; 0 disables.
     rate_limit_query_points: int = 60_000
@@ -167,6 +175,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "archive_batch_size": ("EVENTIDE_ARCHIVE_BATCH_SIZE", _int(1, 10_000_000)),
         "max_batch_events": ("EVENTIDE_MAX_BATCH_EVENTS", _int(1, 100_000)),
         "login_attempts": ("EVENTIDE_LOGIN_ATTEMPTS", _int(1)),
+        "login_address_attempts": ("EVENTIDE_LOGIN_ADDRESS_ATTEMPTS", _int(1)),
+        "login_username_attempts": ("EVENTIDE_LOGIN_USERNAME_ATTEMPTS", _int(1)),
         "login_window_seconds": ("EVENTIDE_LOGIN_WINDOW_SECONDS", _int(1)),
         "admin_username": ("EVENTIDE_ADMIN_USERNAME", _text),
         "admin_password": ("EVENTIDE_ADMIN_PASSWORD", _text),
@@ -191,6 +201,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "max_query_cost": ("EVENTIDE_MAX_QUERY_COST", _int(1)),
         "max_body_bytes": ("EVENTIDE_MAX_BODY_BYTES", _int(1024)),
         "query_timeout_seconds": ("EVENTIDE_QUERY_TIMEOUT_SECONDS", _seconds),
+        "request_header_timeout_seconds": ("EVENTIDE_REQUEST_HEADER_TIMEOUT_SECONDS", _seconds),
+        "request_body_idle_timeout_seconds": (
+            "EVENTIDE_REQUEST_BODY_IDLE_TIMEOUT_SECONDS",
+            _seconds,
+        ),
+        "request_body_timeout_seconds": ("EVENTIDE_REQUEST_BODY_TIMEOUT_SECONDS", _seconds),
         "slow_query_seconds": ("EVENTIDE_SLOW_QUERY_SECONDS", _seconds),
         "rate_limit_query_points": ("EVENTIDE_RATE_LIMIT_QUERY_POINTS", _int(0)),
         "rate_limit_events": ("EVENTIDE_RATE_LIMIT_EVENTS", _int(0)),

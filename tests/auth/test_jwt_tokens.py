@@ -104,3 +104,17 @@ def test_a_token_from_another_deployment_is_refused() -> None:
     token = issue_access_token(other, user_id=USER, session_epoch=0)
     with pytest.raises(InvalidAccessToken):
         decode_access_token(SETTINGS, token)
+
+
+def test_the_family_claim_round_trips_and_is_optional() -> None:
+    family = uuid.uuid4()
+    token = issue_access_token(SETTINGS, user_id=USER, session_epoch=0, family_id=family.hex)
+    assert decode_access_token(SETTINGS, token).family_id == family.hex
+    assert decode_access_token(SETTINGS, sign(claims(fam=str(family)))).family_id == family.hex
+    assert decode_access_token(SETTINGS, sign(claims())).family_id is None
+
+
+@pytest.mark.parametrize("fam", ["not-a-uuid", 7, ["x"], "x" * 100])
+def test_a_malformed_family_claim_is_refused(fam: object) -> None:
+    with pytest.raises(InvalidAccessToken):
+        decode_access_token(SETTINGS, sign(claims(fam=fam)))

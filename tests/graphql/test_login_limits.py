@@ -19,10 +19,17 @@ ClientAt = Callable[[str], AbstractAsyncContextManager[GraphQLClient]]
 
 @pytest.fixture
 def client_at(engines: Engines, settings: Settings) -> ClientAt:
-    """Clients from a given address, on a server allowing 3 failed logins per minute."""
+    """Clients from a given address, on a server allowing, per minute, 3 failed logins
+    per username and address, 5 per address and 6 per username."""
     strict = dataclasses.replace(
         engines,
-        settings=dataclasses.replace(settings, login_attempts=3, login_window_seconds=60),
+        settings=dataclasses.replace(
+            settings,
+            login_attempts=3,
+            login_address_attempts=5,
+            login_username_attempts=6,
+            login_window_seconds=60,
+        ),
     )
 
     @asynccontextmanager
@@ -42,22 +49,60 @@ def codes(body: dict[str, object]) -> list[str]:
     return [error["extensions"]["code"] for error in errors]
 
 
-async def test_failed_logins_per_username_are_limited(
+async def test_one_address_failing_for_a_username_is_stopped_quickly(
     client: GraphQLClient, client_at: ClientAt
 ) -> None:
     await signup(client)
-    async with client_at("198.51.100.1") as first, client_at("198.51.100.2") as second:
+    async with client_at("198.51.100.1") as attacker:
         for _ in range(3):
-            assert codes(await login(first, "alice", "wrong password")) == ["UNAUTHENTICATED"]
-        # From another address too: the username itself is under attack.
-        limited = await login(second, "ALICE", "wrong password")
+            assert codes(await login(attacker, "alice", "wrong password")) == ["UNAUTHENTICATED"]
+        limited = await login(attacker, "ALICE", "wrong password")
         assert codes(limited) == ["RATE_LIMITED"]
         assert 1 <= limited["errors"][0]["extensions"]["retryAfter"] <= 60
-        # Even the right password waits for the window.
-        assert codes(await login(second, "alice")) == ["RATE_LIMITED"]
-        # Other accounts are unaffected from a clean address.
-        await signup(client, "bob")
-        assert codes(await login(second, "bob")) == []
+        # Even the right password waits for the window, from that address.
+        assert codes(await login(attacker, "alice")) == ["RATE_LIMITED"]
+
+
+async def test_failures_from_another_address_do_not_lock_the_owner_out(
+    client: GraphQLClient, client_at: ClientAt
+) -> None:
+    await signup(client)
+    async with client_at("198.51.100.1") as attacker, client_at("198.51.100.2") as owner:
+        for _ in range(3):
+            assert codes(await login(attacker, "alice", "wrong password")) == ["UNAUTHENTICATED"]
+        # Refused attempts go on counting nowhere: they cannot use up the account's
+        # allowance shared by all addresses either.
+        for _ in range(20):
+            assert codes(await login(attacker, "alice", "wrong password")) == ["RATE_LIMITED"]
+        assert codes(await login(owner, "alice")) == []
+        # A typo of the owner is counted for the owner's address alone.
+        assert codes(await login(owner, "alice", "typo typo")) == ["UNAUTHENTICATED"]
+        assert codes(await login(owner, "alice")) == []
+
+
+async def test_guesses_from_many_addresses_are_bounded_per_username(
+    client: GraphQLClient, client_at: ClientAt
+) -> None:
+    await signup(client)
+    async with client_at("192.0.2.200") as home:
+        assert codes(await login(home, "alice")) == []  # the owner signed in here before
+    outcomes: list[str] = []
+    for host in range(1, 6):  # 5 addresses of 3 guesses each would be 15
+        async with client_at(f"198.51.100.{host}") as attacker:
+            for _ in range(3):
+                outcomes += codes(await login(attacker, "alice", f"guess {host}"))
+    assert outcomes.count("UNAUTHENTICATED") == 6
+    assert outcomes.count("RATE_LIMITED") == 9
+    # The account is under attack: a new address waits, even with the right password...
+    async with client_at("203.0.113.50") as elsewhere:
+        assert codes(await login(elsewhere, "alice")) == ["RATE_LIMITED"]
+    # ...but the owner still signs in from where they did before.
+    async with client_at("192.0.2.200") as home:
+        assert codes(await login(home, "alice")) == []
+    # Other accounts are not affected.
+    await signup(client, "bob")
+    async with client_at("198.51.100.9") as clean:
+        assert codes(await login(clean, "bob")) == []
 
 
 async def test_failed_logins_per_address_are_limited(
@@ -65,7 +110,7 @@ async def test_failed_logins_per_address_are_limited(
 ) -> None:
     await signup(client)
     async with client_at("198.51.100.3") as attacker, client_at("198.51.100.4") as other:
-        for name in ("u1", "u2", "u3"):
+        for name in ("u1", "u2", "u3", "u4", "u5"):
             assert codes(await login(attacker, name, "guess guess")) == ["UNAUTHENTICATED"]
         assert codes(await login(attacker, "alice")) == ["RATE_LIMITED"]
         assert codes(await login(other, "alice")) == []

@@ -51,6 +51,44 @@ async def test_reusing_a_refresh_token_revokes_its_whole_family(client: GraphQLC
     assert "errors" not in await client.execute(REFRESH, {"r": other_login})
 
 
+async def test_reusing_a_refresh_token_revokes_the_access_tokens_of_its_family(
+    client: GraphQLClient, engines: Engines
+) -> None:
+    session = await signed_up(client)
+    other = (await login(client, "alice"))["data"]["login"]
+    first = (await client.data(REFRESH, {"r": session.refresh}))["refreshToken"]
+    second = (await client.data(REFRESH, {"r": first["refreshToken"]}))["refreshToken"]
+    for access in (session.access, first["accessToken"], second["accessToken"]):
+        assert "errors" not in await client.execute(ME, token=access)
+    # A copy of the first refresh token comes back: every access token of that login dies,
+    # long before it would expire.
+    assert await client.error_code(REFRESH, {"r": session.refresh}) == "UNAUTHENTICATED"
+    for access in (session.access, first["accessToken"], second["accessToken"]):
+        assert await client.error_code(ME, token=access) == "UNAUTHENTICATED"
+    # The other login of the same account is another family.
+    assert "errors" not in await client.execute(ME, token=other["accessToken"])
+    # The denial lasts as long as the youngest access token can live, and no longer.
+    keys = [key async for key in engines.redis.scan_iter(match="*revoked-family*")]
+    assert len(keys) == 1
+    ttl = await engines.redis.ttl(keys[0])
+    assert engines.settings.access_token_ttl_seconds - 5 < ttl
+    assert ttl <= engines.settings.access_token_ttl_seconds + 1
+
+
+async def test_a_revoked_family_is_denied_again_when_its_token_comes_back(
+    client: GraphQLClient, engines: Engines
+) -> None:
+    session = await signed_up(client)
+    child = (await client.data(REFRESH, {"r": session.refresh}))["refreshToken"]
+    assert await client.error_code(REFRESH, {"r": session.refresh}) == "UNAUTHENTICATED"
+    # Redis lost the entry (a restart without persistence, say).
+    async for key in engines.redis.scan_iter(match="*revoked-family*"):
+        await engines.redis.delete(key)
+    assert "errors" not in await client.execute(ME, token=child["accessToken"])
+    assert await client.error_code(REFRESH, {"r": child["refreshToken"]}) == "UNAUTHENTICATED"
+    assert await client.error_code(ME, token=child["accessToken"]) == "UNAUTHENTICATED"
+
+
 async def test_access_and_refresh_tokens_are_not_interchangeable(client: GraphQLClient) -> None:
     session = await signed_up(client)
     assert await client.error_code(REFRESH, {"r": session.access}) == "UNAUTHENTICATED"
@@ -76,10 +114,22 @@ async def test_logout_kills_the_access_token_and_the_refresh_family(
 
 async def test_logout_with_only_a_refresh_token(client: GraphQLClient) -> None:
     session = await signed_up(client)
-    assert await client.data(LOGOUT, {"r": session.refresh}) == {"logout": True}
+    rotated = (await client.data(REFRESH, {"r": session.refresh}))["refreshToken"]
+    assert await client.data(LOGOUT, {"r": rotated["refreshToken"]}) == {"logout": True}
+    assert await client.error_code(REFRESH, {"r": rotated["refreshToken"]}) == "UNAUTHENTICATED"
+    # The access tokens of that login were not presented, yet they end with it.
+    for access in (session.access, rotated["accessToken"]):
+        assert await client.error_code(ME, token=access) == "UNAUTHENTICATED"
+
+
+async def test_logout_with_only_an_access_token_ends_its_login(client: GraphQLClient) -> None:
+    session = await signed_up(client)
+    other = (await login(client, "alice"))["data"]["login"]
+    assert await client.data(LOGOUT, {"r": None}, token=session.access) == {"logout": True}
+    assert await client.error_code(ME, token=session.access) == "UNAUTHENTICATED"
     assert await client.error_code(REFRESH, {"r": session.refresh}) == "UNAUTHENTICATED"
-    # The access token was not presented, so it lives until it expires.
-    assert "errors" not in await client.execute(ME, token=session.access)
+    assert "errors" not in await client.execute(ME, token=other["accessToken"])
+    assert "errors" not in await client.execute(REFRESH, {"r": other["refreshToken"]})
 
 
 async def test_logout_needs_something_to_revoke(client: GraphQLClient) -> None:
@@ -121,10 +171,24 @@ async def test_deactivation_refuses_every_token_at_once(
         "query($t: String!) { validateToken(token: $t) { valid reason } }", {"t": secret}
     )
     assert validation["validateToken"] == {"valid": False, "reason": "OWNER_INACTIVE"}
-    # Reactivation lets the user sign in again; the old sessions stay dead.
+    # Reactivation lets the user sign in again; no token issued before comes back.
     await client.data(SET_ACTIVE, {"id": user.user_id, "a": True}, token=admin.access)
     assert await client.error_code(ME, token=user.access) == "UNAUTHENTICATED"
-    assert "errors" not in await login(client, "alice")
+    assert await client.error_code(REFRESH, {"r": user.refresh}) == "UNAUTHENTICATED"
+    assert await client.error_code("{ apiTokens { id } }", token=secret) == "UNAUTHENTICATED"
+    validation = await client.data(
+        "query($t: String!) { validateToken(token: $t) { valid reason } }", {"t": secret}
+    )
+    assert validation["validateToken"] == {"valid": False, "reason": "REVOKED"}
+    fresh = (await login(client, "alice"))["data"]["login"]
+    assert (await client.data(ME, token=fresh["accessToken"]))["me"]["id"] == user.user_id
+    listed = (await client.data("{ apiTokens { revokedAt } }", token=fresh["accessToken"]))[
+        "apiTokens"
+    ]
+    assert [token["revokedAt"] is not None for token in listed] == [True]
+    new_secret = (await create_token(client, fresh["accessToken"], ["READ"]))["token"]
+    # Authenticated (an API token may not list tokens), where the old one was not.
+    assert await client.error_code("{ apiTokens { id } }", token=new_secret) == "FORBIDDEN"
 
 
 async def test_deleting_a_user_refuses_its_tokens(client: GraphQLClient, engines: Engines) -> None:
@@ -230,5 +294,10 @@ async def test_logout_without_redis_says_so_and_still_revokes_the_family(
 ) -> None:
     session = await signed_up(client)
     # Authentication itself needs Redis, so only the refresh token reaches logout here.
-    assert await redis_down_client.data(LOGOUT, {"r": session.refresh}) == {"logout": True}
+    # Its family is revoked in PostgreSQL, but its access tokens cannot be refused yet.
+    code = await redis_down_client.error_code(LOGOUT, {"r": session.refresh})
+    assert code == "SERVICE_UNAVAILABLE"
     assert await client.error_code(REFRESH, {"r": session.refresh}) == "UNAUTHENTICATED"
+    # The retry, with Redis back, finishes the job.
+    assert await client.data(LOGOUT, {"r": session.refresh}) == {"logout": True}
+    assert await client.error_code(ME, token=session.access) == "UNAUTHENTICATED"

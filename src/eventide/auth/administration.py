@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from eventide.auth import refresh, users
+from eventide.auth import api_tokens, refresh, users
 from eventide.auth.principal import Role
 from eventide.auth.users import UserRecord
 from eventide.errors import InvalidInput
@@ -61,14 +61,16 @@ async def set_role(db: Any, *, user_id: uuid.UUID, role: Role) -> UserRecord | N
 
 
 async def set_active(db: Any, *, user_id: uuid.UUID, active: bool) -> UserRecord | None:
-    """Deactivation ends every session of the user; reactivation does not revive them."""
+    """Deactivation revokes every token of the user (access, refresh, API); reactivation
+    revives none of them, so the account starts over with a new login."""
     async with admins_locked(db) as conn:
         user = await users.get_user(conn, user_id=user_id)
         if user is None or user.is_active is active:
             return user
         if not active:
             await _refuse_if_last_admin(conn, user)
-            await refresh.revoke_user_refresh_tokens(conn, user_id=user.id)
+        # The row first: it waits for token issuance holding the row (see
+        # create_api_token), whose tokens the revocations below then see.
         await conn.execute(
             """UPDATE users SET is_active = $2, updated_at = now(),
                    session_epoch = session_epoch + 1
@@ -76,6 +78,9 @@ async def set_active(db: Any, *, user_id: uuid.UUID, active: bool) -> UserRecord
             user_id,
             active,
         )
+        if not active:
+            await refresh.revoke_user_refresh_tokens(conn, user_id=user.id)
+            await api_tokens.revoke_user_api_tokens(conn, user_id=user.id)
         return await users.get_user(conn, user_id=user_id)
 
 

@@ -28,6 +28,10 @@ class TokenState(enum.Enum):
     OWNER_INACTIVE = "OWNER_INACTIVE"
 
 
+class OwnerInactive(Exception):
+    """The account is inactive or gone: it gets no new token."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ApiTokenRecord:
     id: str
@@ -74,12 +78,17 @@ def _record(row: asyncpg.Record) -> ApiTokenRecord:
 async def create_api_token(
     db: Any, *, user_id: str, name: str, scopes: list[TokenScope], ttl_seconds: int | None
 ) -> tuple[str, ApiTokenRecord]:
-    """The secret (to hand out once) and the stored token."""
+    """The secret (to hand out once) and the stored token.
+
+    The owner's row is share-locked while the token is added, so a deactivation running
+    at the same moment either comes first (no token) or waits and then revokes it.
+    """
     secret = new_secret(TOKEN_PREFIX)
     row = await db.fetchrow(
         f"""INSERT INTO api_tokens (user_id, name, prefix, token_hash, scopes, expires_at)
-            VALUES ($1, $2, $3, $4, $5,
-                    now() + make_interval(secs => $6::bigint::double precision))
+            SELECT u.id, $2, $3, $4, $5,
+                   now() + make_interval(secs => $6::bigint::double precision)
+            FROM users u WHERE u.id = $1 AND u.is_active FOR SHARE
             RETURNING {_COLUMNS}""",
         uuid.UUID(user_id),
         name,
@@ -88,6 +97,8 @@ async def create_api_token(
         sorted({s.value for s in scopes}),
         ttl_seconds,
     )
+    if row is None:
+        raise OwnerInactive
     return secret, _record(row)
 
 
@@ -102,12 +113,14 @@ async def check_api_token(db: Any, *, secret: str) -> TokenCheck:
     )
     if row is None:
         return TokenCheck(state=TokenState.UNKNOWN)
-    if row["revoked_at"] is not None:
+    # Deactivation also revokes the tokens; while the account stays inactive, that is
+    # the more useful answer.
+    if not row["is_active"]:
+        state = TokenState.OWNER_INACTIVE
+    elif row["revoked_at"] is not None:
         state = TokenState.REVOKED
     elif row["expired"]:
         state = TokenState.EXPIRED
-    elif not row["is_active"]:
-        state = TokenState.OWNER_INACTIVE
     else:
         state = TokenState.VALID
     return TokenCheck(
@@ -141,6 +154,13 @@ async def revoke_api_token(db: Any, *, token_id: uuid.UUID) -> None:
     await db.execute(
         "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
         token_id,
+    )
+
+
+async def revoke_user_api_tokens(db: Any, *, user_id: str) -> None:
+    await db.execute(
+        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        uuid.UUID(user_id),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
@@ -61,10 +62,24 @@ def denylist_key(engines: Engines, token_id: str) -> str:
     return engines.redis_key("auth", "revoked-access", token_id)
 
 
+def family_denylist_key(engines: Engines, family_id: str) -> str:
+    return engines.redis_key("auth", "revoked-family", family_id)
+
+
 async def deny_access_token(engines: Engines, claims: AccessClaims) -> None:
     """Make an access token unusable until it would have expired anyway."""
     ttl = max(1, claims.expires_at - int(time.time()) + 1)
     await engines.redis.set(denylist_key(engines, claims.token_id), b"1", ex=ttl)
+
+
+async def deny_family(engines: Engines, family_id: uuid.UUID) -> None:
+    """Make every access token issued in a refresh-token family unusable.
+
+    The family issues no token once it is revoked, so the entry is needed only as long
+    as the youngest of them lives: one access-token lifetime (and a second to spare).
+    """
+    ttl = engines.settings.access_token_ttl_seconds + 1
+    await engines.redis.set(family_denylist_key(engines, family_id.hex), b"1", ex=ttl)
 
 
 async def _access_token(engines: Engines, token: str) -> Authentication:
@@ -73,8 +88,12 @@ async def _access_token(engines: Engines, token: str) -> Authentication:
     except InvalidAccessToken:
         # Expired tokens are the common case: say so, clients then refresh.
         return Authentication(error=Unauthenticated("Invalid or expired access token"))
+    keys = [denylist_key(engines, claims.token_id)]
+    if claims.family_id is not None:
+        keys.append(family_denylist_key(engines, claims.family_id))
     try:
-        denied = await engines.redis.exists(denylist_key(engines, claims.token_id))
+        # One round trip for both: the token itself, and the login it belongs to.
+        denied = any(await engines.redis.mget(keys))
     except RedisError as error:
         logger.warning("session check failed: %s", type(error).__name__)
         return Authentication(

@@ -27,9 +27,14 @@ class AccessClaims:
     session_epoch: int
     issued_at: int
     expires_at: int
+    # The refresh-token family (the login) the token was issued in; revoking the family
+    # revokes the token. None for tokens minted outside a login.
+    family_id: str | None = None
 
 
-def issue_access_token(settings: Settings, *, user_id: str, session_epoch: int) -> str:
+def issue_access_token(
+    settings: Settings, *, user_id: str, session_epoch: int, family_id: str | None = None
+) -> str:
     now = int(time.time())
     claims = {
         "sub": user_id,
@@ -41,6 +46,8 @@ def issue_access_token(settings: Settings, *, user_id: str, session_epoch: int) 
         "jti": uuid.uuid4().hex,
         "typ": ACCESS_TYPE,
     }
+    if family_id is not None:
+        claims["fam"] = family_id
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
 
 
@@ -59,8 +66,11 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         raise InvalidAccessToken(type(error).__name__) from None
     if claims["typ"] != ACCESS_TYPE:
         raise InvalidAccessToken("not an access token")
-    sub, jti, epoch = claims["sub"], claims["jti"], claims["epoch"]
+    sub, jti, epoch, fam = claims["sub"], claims["jti"], claims["epoch"], claims.get("fam")
     if not isinstance(jti, str) or type(epoch) is not int or parse_id(sub) is None:
+        raise InvalidAccessToken("malformed claims")
+    family = None if fam is None else parse_id(fam)
+    if fam is not None and family is None:
         raise InvalidAccessToken("malformed claims")
     return AccessClaims(
         user_id=sub,
@@ -68,4 +78,5 @@ def decode_access_token(settings: Settings, token: str) -> AccessClaims:
         session_epoch=epoch,
         issued_at=int(claims["iat"]),
         expires_at=int(claims["exp"]),
+        family_id=family.hex if family else None,
     )

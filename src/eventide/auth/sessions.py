@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
 from eventide.auth import login_limits, passwords, refresh, users
-from eventide.auth.authenticate import deny_access_token
+from eventide.auth.authenticate import deny_access_token, deny_family
 from eventide.auth.jwt_tokens import AccessClaims, issue_access_token
 from eventide.auth.users import UserRecord
 from eventide.errors import InvalidInput, Unauthenticated, Unavailable
 from eventide.storage.engines import Engines
+
+logger = logging.getLogger(__name__)
 
 BAD_CREDENTIALS = "Invalid username or password"
 
@@ -27,17 +31,26 @@ class SessionTokens:
 async def open_session(engines: Engines, *, user: UserRecord) -> SessionTokens:
     """Tokens of a new login: an access token and the first refresh token of a family."""
     settings = engines.settings
-    refresh_token = await refresh.issue_refresh_token(
-        engines.db, user_id=user.id, ttl_seconds=settings.refresh_token_ttl_seconds
-    )
-    return _tokens(engines, user=user, refresh_token=refresh_token)
+    family = uuid.uuid4()
+    try:
+        refresh_token = await refresh.issue_refresh_token(
+            engines.db,
+            user_id=user.id,
+            ttl_seconds=settings.refresh_token_ttl_seconds,
+            family_id=family,
+        )
+    except refresh.AccountInactive:
+        raise Unauthenticated("This account is inactive") from None
+    return _tokens(engines, user=user, refresh_token=refresh_token, family=family)
 
 
-def _tokens(engines: Engines, *, user: UserRecord, refresh_token: str) -> SessionTokens:
+def _tokens(
+    engines: Engines, *, user: UserRecord, refresh_token: str, family: uuid.UUID
+) -> SessionTokens:
     settings = engines.settings
     return SessionTokens(
         access_token=issue_access_token(
-            settings, user_id=user.id, session_epoch=user.session_epoch
+            settings, user_id=user.id, session_epoch=user.session_epoch, family_id=family.hex
         ),
         refresh_token=refresh_token,
         expires_in=settings.access_token_ttl_seconds,
@@ -90,24 +103,53 @@ async def refresh_session(engines: Engines, *, refresh_token: str) -> SessionTok
         token=refresh_token,
         ttl_seconds=engines.settings.refresh_token_ttl_seconds,
     )
+    if rotation.outcome in (refresh.RefreshOutcome.REUSED, refresh.RefreshOutcome.REVOKED):
+        # The access tokens of the family die with it. A revoked token presented again
+        # renews the entry, should an earlier write have been lost.
+        assert rotation.family_id is not None
+        await _deny_family(engines, rotation.family_id)
     if rotation.outcome is refresh.RefreshOutcome.REUSED:
         raise Unauthenticated("Refresh token was already used; its session has been revoked")
     if rotation.outcome is not refresh.RefreshOutcome.ROTATED:
         raise Unauthenticated("Invalid or expired refresh token")
     assert rotation.user_id is not None
     assert rotation.token is not None
+    assert rotation.family_id is not None
     user = await users.get_user(engines.db, user_id=rotation.user_id)
     if user is None or not user.is_active:
         await refresh.revoke_family_of(engines.db, token=rotation.token)
+        await _deny_family(engines, rotation.family_id)
         raise Unauthenticated("This account is inactive")
-    return _tokens(engines, user=user, refresh_token=rotation.token)
+    return _tokens(engines, user=user, refresh_token=rotation.token, family=rotation.family_id)
+
+
+async def _deny_family(engines: Engines, family: uuid.UUID) -> None:
+    try:
+        await deny_family(engines, family)
+    except RedisError as error:
+        # PostgreSQL has revoked the refresh tokens; presenting one again retries this.
+        logger.warning("session family not denied: %s", type(error).__name__)
+        raise Unavailable(
+            "The session could not be revoked completely right now; retry shortly"
+        ) from None
 
 
 async def sign_out(
     engines: Engines, *, access: AccessClaims | None, refresh_token: str | None
 ) -> None:
+    """End the login of ``refresh_token`` and of ``access``: their families' refresh
+    tokens are revoked and their access tokens refused."""
+    families: set[uuid.UUID] = set()
     if refresh_token is not None:
-        await refresh.revoke_family_of(engines.db, token=refresh_token)
+        family = await refresh.revoke_family_of(engines.db, token=refresh_token)
+        if family is not None:
+            families.add(family)
+    if access is not None and access.family_id is not None:
+        family = uuid.UUID(access.family_id)
+        await refresh.revoke_family(engines.db, family_id=family)
+        families.add(family)
+    for family in families:
+        await _deny_family(engines, family)
     if access is not None:
         try:
             await deny_access_token(engines, access)

@@ -9,7 +9,7 @@ import strawberry
 from eventide.auth import api_tokens
 from eventide.auth.api_tokens import ApiTokenRecord, TokenState
 from eventide.auth.ids import parse_id
-from eventide.errors import InvalidInput
+from eventide.errors import InvalidInput, Unauthenticated
 from eventide.graphql.accounts import UserType
 from eventide.graphql.context import Info
 from eventide.graphql.enums import Role, TokenScope
@@ -120,13 +120,16 @@ class ApiTokenMutation:
         ttl = input.ttl_seconds
         if ttl is not None and not 1 <= ttl <= MAX_TTL_SECONDS:
             raise InvalidInput(f"ttlSeconds must be between 1 and {MAX_TTL_SECONDS}, or null")
-        secret, record = await api_tokens.create_api_token(
-            info.context.engines.db,
-            user_id=principal.user_id,
-            name=name,
-            scopes=input.scopes,
-            ttl_seconds=ttl,
-        )
+        try:
+            secret, record = await api_tokens.create_api_token(
+                info.context.engines.db,
+                user_id=principal.user_id,
+                name=name,
+                scopes=input.scopes,
+                ttl_seconds=ttl,
+            )
+        except api_tokens.OwnerInactive:
+            raise Unauthenticated("Session is no longer valid") from None
         return CreatedApiToken(token=secret, api_token=ApiTokenType.of(record))
 
     @strawberry.mutation(

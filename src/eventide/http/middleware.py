@@ -6,6 +6,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from eventide.config import Settings
+from eventide.http.deadlines import BodyDeadline
 from eventide.http.guard import RequestGuard
 from eventide.observability.requests import REQUEST_ID_HEADER, RequestContextMiddleware
 
@@ -48,6 +49,13 @@ def http_middleware(settings: Settings) -> list[Middleware]:
                 max_age=600,
             )
         )
+    stack.append(
+        Middleware(
+            BodyDeadline,
+            idle_seconds=settings.request_body_idle_timeout_seconds,
+            total_seconds=settings.request_body_timeout_seconds,
+        )
+    )
     stack.append(
         Middleware(
             RequestGuard, max_body_bytes=settings.body_limit_bytes, graphql_path=GRAPHQL_PATH
