@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from eventide.analytics import calendar
-from eventide.analytics._args import checked_text
 from eventide.analytics._keyed import KeyedRows, merged_counts, partial_counts
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.archive.runs import archived_through
 from eventide.archive.tiers import tier_snapshot
+from eventide.storable import checked_text
 from eventide.storage.engines import Engines
 
 

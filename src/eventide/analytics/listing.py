@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventide.analytics import calendar
-from eventide.analytics._args import checked_text
 from eventide.archive.tiers import Tiers, tier_snapshot
+from eventide.storable import checked_text
 from eventide.storage.engines import Engines
 
 # (occurred_at, event_id, received_at), instants in microseconds since the epoch.

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventide.analytics import calendar
-from eventide.analytics._args import checked_text
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics.calendar import Period
 from eventide.archive.tiers import HotRows, Tiers, tier_snapshot
 from eventide.errors import InvalidInput
+from eventide.storable import checked_text
 from eventide.storage.engines import Engines
 
 MAX_PERIODS = 400

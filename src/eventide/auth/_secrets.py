@@ -14,4 +14,5 @@ def new_secret(prefix: str = "") -> str:
 
 def digest(secret: str) -> bytes:
     """SHA-256 is enough here: the secrets are 256 random bits, not guessable passwords."""
-    return hashlib.sha256(secret.encode()).digest()
+    # A presented secret may hold unpaired surrogates: it matches nothing, and fails nothing.
+    return hashlib.sha256(secret.encode(errors="surrogatepass")).digest()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 
 from passlib.context import CryptContext
+from passlib.exc import PasswordSizeError
+
+from eventide.storable import text_problem
 
 MIN_PASSWORD_LENGTH = 8
 # Long enough for any passphrase, short enough that nobody posts megabytes to hash.
@@ -29,13 +33,18 @@ async def hash_password(password: str) -> str:
 
 async def verify_password(password: str, stored_hash: str) -> tuple[bool, str | None]:
     """Whether ``password`` matches, and a new hash when the stored one is outdated."""
-    ok, new_hash = await asyncio.to_thread(_CONTEXT.verify_and_update, password, stored_hash)
+    try:
+        ok, new_hash = await asyncio.to_thread(_CONTEXT.verify_and_update, password, stored_hash)
+    except PasswordSizeError:
+        # Longer than any password that was ever hashed: it matches none.
+        return False, None
     return bool(ok), new_hash
 
 
 async def burn_verification(password: str) -> None:
     """Spend the time of a real verification, so unknown usernames answer as slowly."""
-    await asyncio.to_thread(_CONTEXT.verify, password, _dummy_hash())
+    with contextlib.suppress(PasswordSizeError):
+        await asyncio.to_thread(_CONTEXT.verify, password, _dummy_hash())
 
 
 @functools.cache
@@ -50,4 +59,5 @@ def password_problem(password: str) -> str | None:
         return f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Password must be at most {MAX_PASSWORD_LENGTH} characters"
-    return None
+    # U+0000 is fine: only a hash of the password is stored.
+    return text_problem("Password", password, allow_nul=True)

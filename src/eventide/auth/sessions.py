@@ -13,6 +13,7 @@ from eventide.auth.authenticate import deny_access_token, deny_family
 from eventide.auth.jwt_tokens import AccessClaims, issue_access_token
 from eventide.auth.users import UserRecord
 from eventide.errors import InvalidInput, Unauthenticated, Unavailable
+from eventide.storable import text_problem
 from eventide.storage.engines import Engines
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,11 @@ async def sign_up(engines: Engines, *, username: str, email: str, password: str)
 
 
 async def sign_in(engines: Engines, *, username: str, password: str, client: str) -> SessionTokens:
+    # No account can have such a username or password: say so before any engine sees it.
+    if problem := text_problem("username", username) or text_problem(
+        "password", password, allow_nul=True
+    ):
+        raise InvalidInput(problem)
     await login_limits.reserve_attempt(engines, username=username, client=client)
     user = await users.find_user(engines.db, username=username)
     if user is None:
@@ -163,6 +169,8 @@ async def change_password(
     engines: Engines, *, user_id: str, current_password: str, new_password: str, client: str
 ) -> None:
     """Replace the password; every session of the user ends (sign in again)."""
+    if problem := text_problem("currentPassword", current_password, allow_nul=True):
+        raise InvalidInput(problem)
     user = await users.get_user(engines.db, user_id=user_id)
     if user is None:
         raise Unauthenticated("Session is no longer valid")

@@ -12,6 +12,7 @@ import asyncpg
 
 from eventide.auth.principal import Role
 from eventide.errors import Conflict
+from eventide.storable import text_problem
 
 MAX_USERNAME_LENGTH = 64
 _USERNAME = re.compile(rf"[A-Za-z0-9_.\-]{{3,{MAX_USERNAME_LENGTH}}}")
@@ -52,7 +53,7 @@ def username_problem(username: str) -> str | None:
 def email_problem(email: str) -> str | None:
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
         return "Email is not a valid address"
-    return None
+    return text_problem("Email", email)
 
 
 def _record(row: asyncpg.Record) -> UserRecord:

@@ -45,7 +45,9 @@ def _position(cursor: str) -> tuple[dt.datetime, uuid.UUID]:
     created_at, user_id = decode_cursor(_CURSOR_KIND, cursor, (str, str))
     try:
         at = dt.datetime.fromisoformat(created_at)
-    except ValueError:
+        if at.tzinfo is not None:
+            at.astimezone(dt.UTC)  # overflows past the calendar's ends
+    except (ValueError, OverflowError):
         raise InvalidInput("Invalid cursor") from None
     parsed = parse_id(user_id)
     if parsed is None or at.tzinfo is None:

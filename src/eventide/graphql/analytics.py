@@ -6,14 +6,18 @@ across the hot and the cold tier (see :mod:`eventide.analytics`).
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 from typing import Annotated
 
 import strawberry
 
-from eventide.analytics import dau, listing, retention, top_events
+from eventide.analytics import calendar, dau, listing, retention, top_events
 from eventide.analytics.calendar import Period
 from eventide.analytics.retention import CohortKind
 from eventide.auth.principal import TokenScope
+from eventide.errors import InvalidInput
 from eventide.graphql.analytics_types import (
     DailyActiveUsers,
     DateRange,
@@ -36,12 +40,29 @@ RangeArgument = Annotated[
 TimezoneArgument = Annotated[str, strawberry.argument(description=_TIMEZONE)]
 
 
-def _cursor(event: listing.Event) -> str:
-    return encode_cursor(_CURSOR_KIND, *event.key)
+def _cursor(event: listing.Event, where: listing.EventFilter) -> str:
+    return encode_cursor(_CURSOR_KIND, *event.key, _filter_tag(where))
 
 
-def _position(cursor: str) -> listing.Key:
-    occurred, event_id, received = decode_cursor(_CURSOR_KIND, cursor, (int, str, int))
+def _filter_tag(where: listing.EventFilter) -> str:
+    """A digest of the filter a cursor pages through: it is no position in another one."""
+
+    def instant(value: dt.datetime | None) -> int | None:
+        return None if value is None else calendar.instant_us(value)
+
+    text = json.dumps(
+        [where.user_id, where.event_type, instant(where.occurred_from), instant(where.occurred_to)]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _position(cursor: str, where: listing.EventFilter) -> listing.Key:
+    occurred, event_id, received, tag = decode_cursor(_CURSOR_KIND, cursor, (int, str, int, str))
+    # Keys are instants of stored events, which no store holds past MAX_INSTANT_US.
+    if max(occurred, received) > calendar.MAX_INSTANT_US:
+        raise InvalidInput("Invalid cursor")
+    if tag != _filter_tag(where):
+        raise InvalidInput("Invalid cursor: it was made for another filter")
     return occurred, event_id, received
 
 
@@ -131,16 +152,17 @@ class AnalyticsQuery:
         after: str | None = None,
     ) -> EventConnection:
         check_page_size(first)
+        where = filter.to_domain() if filter else listing.EventFilter()
         page = await listing.list_events(
             info.context.engines,
-            where=filter.to_domain() if filter else listing.EventFilter(),
+            where=where,
             first=first,
-            below=_position(after) if after is not None else None,
+            below=_position(after, where) if after is not None else None,
         )
         return EventConnection(
-            edges=[EventEdge(cursor=_cursor(e), node=Event.of(e)) for e in page.events],
+            edges=[EventEdge(cursor=_cursor(e, where), node=Event.of(e)) for e in page.events],
             page_info=PageInfo(
                 has_next_page=page.has_next_page,
-                end_cursor=_cursor(page.events[-1]) if page.events else None,
+                end_cursor=_cursor(page.events[-1], where) if page.events else None,
             ),
         )

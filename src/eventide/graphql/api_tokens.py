@@ -14,6 +14,7 @@ from eventide.graphql.accounts import UserType
 from eventide.graphql.context import Info
 from eventide.graphql.enums import Role, TokenScope
 from eventide.graphql.permissions import signed_in
+from eventide.storable import text_problem
 
 MAX_NAME_LENGTH = 100
 MAX_TTL_SECONDS = 10 * 366 * 24 * 3600
@@ -115,6 +116,8 @@ class ApiTokenMutation:
         name = input.name.strip()
         if not 1 <= len(name) <= MAX_NAME_LENGTH:
             raise InvalidInput(f"Token name must be 1 to {MAX_NAME_LENGTH} characters")
+        if problem := text_problem("Token name", name):
+            raise InvalidInput(problem)
         if not input.scopes:
             raise InvalidInput("A token needs at least one scope")
         ttl = input.ttl_seconds

@@ -15,6 +15,8 @@ from eventide.errors import EventideError, Unavailable
 from eventide.storage.outages import unavailable_engine
 
 logger = logging.getLogger("eventide.errors")
+# How graphql-core words a variable, and a literal, that its type's scalar refused.
+_COERCION = ("Variable '$", "Expected value of type ")
 
 INTERNAL_ERROR_MESSAGE = "Internal server error"
 
@@ -31,9 +33,10 @@ def classify(error: GraphQLError) -> None:
     extensions = dict(error.extensions or {})
     if isinstance(original, EventideError):
         extensions.update(original.extensions)
-    elif error.path is None and (original is None or error.message.startswith("Variable '$")):
+    elif error.path is None and (original is None or error.message.startswith(_COERCION)):
         # Before execution: the document or the variables are wrong. Coercion errors of
-        # variables carry the scalar's own ValueError, whose message is ours and safe.
+        # variables and of literals carry the scalar's own ValueError, whose message is
+        # ours and safe.
         extensions.setdefault("code", _document_error_code(error.message))
     elif original is not None:
         # Raised by a resolver, or (without a path) by a hook around execution.

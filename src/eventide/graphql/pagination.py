@@ -39,7 +39,7 @@ def decode_cursor(kind: str, cursor: str, shape: tuple[type, ...]) -> tuple[Any,
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         raise InvalidInput("Invalid cursor") from None
     if not isinstance(value, list) or len(value) != len(shape) + 1 or value[0] != kind:
         raise InvalidInput("Invalid cursor")

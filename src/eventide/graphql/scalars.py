@@ -34,6 +34,13 @@ def parse_datetime(value: Any) -> dt.datetime:
         raise ValueError(f"invalid RFC 3339 timestamp: {value[:64]!r}") from None
     if parsed.tzinfo is None:
         raise ValueError("DateTime needs a UTC offset, e.g. 2026-11-20T10:00:00Z")
+    try:
+        # Year 1 at +23:59 or year 9999 at -23:59 has no UTC instant within the calendar.
+        parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(
+            f"DateTime out of range: {value[:64]!r} falls outside years 1 to 9999 in UTC"
+        ) from None
     return parsed
 
 

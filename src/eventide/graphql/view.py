@@ -6,18 +6,20 @@ import contextlib
 import json
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.types import QueryParams
 
 from eventide.auth.authenticate import Authentication, authenticate
 from eventide.graphql.context import Context
 from eventide.graphql.errors import client_error
 from eventide.graphql.loaders import Loaders
-from eventide.http.errors import error_response
+from eventide.http.errors import count_refusal, error_response
 from eventide.storage.engines import Engines
 
 # Every digit becomes "0", any other byte a space.
@@ -41,8 +43,49 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as error:
+            count_refusal(error.status_code)
             response = error_response(error.status_code, error.reason)
         await response(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `operationName` must be a string or null."
+            )
+        return data
+
+    def parse_json(self, data: str | bytes) -> object:
+        """A request body: a JSON object (an array is refused later as a batch)."""
+        value = self._decode(data, "request body")
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return value
+
+    def parse_query_params(self, params: QueryParams) -> dict[str, object]:
+        parsed: dict[str, object] = dict(params)
+        for name in ("variables", "extensions"):
+            if text := params.get(name):
+                parsed[name] = self._decode(text, f"`{name}` query parameter")
+        return parsed
+
+    def _decode(self, data: str | bytes, what: str) -> object:
+        try:
+            return self.decode_json(data)
+        except RecursionError:
+            raise HTTPException(
+                400, f"The {what} nests JSON arrays or objects too deeply."
+            ) from None
+        except UnicodeError:
+            raise HTTPException(400, f"The {what} is not UTF-8 text.") from None
+        except ValueError as error:
+            # A JSON syntax error, or an integer of more digits than Python converts.
+            message = "Unable to parse request body as JSON"
+            if what != "request body":
+                message = f"Unable to parse the {what} as JSON"
+            raise HTTPException(400, message) from error
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson is faster, but reads integers beyond 64 bits as floats without a word;

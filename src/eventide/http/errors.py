@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from starlette.responses import JSONResponse
 
+from eventide.observability.metrics import OPERATIONS, operation_label
+
 _CODES = {
     400: "BAD_REQUEST",
     404: "NOT_FOUND",
@@ -20,6 +22,15 @@ _CODES = {
 def error_response(
     status: int, message: str, *, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    code = _CODES.get(status, "BAD_REQUEST")
+    code = refusal_code(status)
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def refusal_code(status: int) -> str:
+    return _CODES.get(status, "BAD_REQUEST")
+
+
+def count_refusal(status: int) -> None:
+    """Count a GraphQL request refused before it became an operation, by its code."""
+    OPERATIONS.labels(operation=operation_label(None), outcome=refusal_code(status)).inc()
