@@ -53,8 +53,10 @@ upgrade-uv: $(UV)
 run: install
 	$(BIN)/eventide serve
 
+# With coverage of eventide (also in the CLI's child processes); the floor is in
+# pyproject.toml. Quick subset without coverage: .venv/bin/pytest -m "not slow"
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
 
 # Style, then the import contracts of pyproject.toml: layers point down, and services
 # and storage know nothing of GraphQL.

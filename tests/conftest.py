@@ -23,7 +23,7 @@ import pytest
 from clickhouse_driver import Client as ClickHouseClient
 
 from eventide.app import create_app
-from eventide.auth import api_tokens, passwords, users
+from eventide.auth import api_tokens, users
 from eventide.auth.jwt_tokens import issue_access_token
 from eventide.auth.principal import Role, TokenScope
 from eventide.auth.users import UserRecord
@@ -31,6 +31,7 @@ from eventide.config import Settings
 from eventide.storage.embedded import embedded_postgres, embedded_redis
 from eventide.storage.engines import Engines, open_engines
 from tests.graphql_client import GraphQLClient
+from tests.hashes import password_hash
 
 SESSION_ID = uuid.uuid4().hex[:10]
 
@@ -152,13 +153,17 @@ async def client(engines: Engines, settings: Settings) -> AsyncIterator[GraphQLC
         yield GraphQLClient(http)
 
 
+# Nobody signs in as a fixture account (their tokens are issued directly): one password.
+FIXTURE_PASSWORD = "password of a fixture account"
+
+
 async def _new_account(engines: Engines, role: Role) -> UserRecord:
     name = f"{role.value.lower()}-{uuid.uuid4().hex[:12]}"
     return await users.create_user(
         engines.db,
         username=name,
         email=f"{name}@example.test",
-        password_hash=await passwords.hash_password(f"password of {name}"),
+        password_hash=await password_hash(FIXTURE_PASSWORD),
         role=role,
     )
 

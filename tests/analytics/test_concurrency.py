@@ -7,6 +7,8 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from eventide.analytics.calendar import Period
 from eventide.analytics.dau import daily_active_users
 from eventide.analytics.listing import Event, EventFilter, list_events
@@ -41,6 +43,7 @@ def generated_events(count: int) -> list[Event]:
     return events
 
 
+@pytest.mark.slow
 async def test_paging_and_queries_are_exact_while_events_move(engines: Engines) -> None:
     events = generated_events(1500)
     await put_hot(engines, events)

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,6 +49,8 @@ ANCHORS = [
 # between the stores too.
 USERS = [f"user-{i}" for i in range(34)] + ["o'brien", "back\\slash", "100%", "ü-ñ", '"q"', "a\nb"]
 TYPES = ["view", "click", "buy", "it's 50%"]
+
+pytestmark = pytest.mark.slow  # each oracle compares thousands of generated events
 
 
 @st.composite

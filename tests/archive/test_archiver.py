@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 
+import asyncpg
 import pytest
 
-from eventide.archive.archiver import ArchiveBusy, archive_pass, hot_cutoff
+from eventide.archive.archiver import (
+    ARCHIVE_LOCK,
+    LOCK_POLL_SECONDS,
+    ArchiveBusy,
+    archive_pass,
+    hot_cutoff,
+)
 from eventide.archive.runs import archived_through, last_run
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
@@ -21,6 +29,7 @@ from tests.archive.tiers import (
     put_hot,
     spread,
 )
+from tests.waiting import eventually
 
 MICRO = dt.timedelta(microseconds=1)
 
@@ -136,6 +145,7 @@ async def test_events_arriving_during_a_copy_stay_hot(engines: Engines) -> None:
     assert (await assert_exactly_once(engines, events + late)).hot == []
 
 
+@pytest.mark.slow  # waits out the drop's lock timeout
 async def test_a_day_read_by_open_snapshots_is_deleted_by_id(engines: Engines) -> None:
     events = spread("a", dt.date(2026, 11, 2), 6)
     await put_hot(engines, events)
@@ -176,14 +186,62 @@ async def test_passes_run_one_at_a_time(engines: Engines) -> None:
     await first_copying.wait()
     with pytest.raises(ArchiveBusy):
         await archive_pass(engines, trigger="schedule", now=NOW, wait=False)
-    second = asyncio.create_task(archive_pass(engines, trigger="admin", now=NOW))
-    await asyncio.sleep(0.2)
-    assert not second.done()  # waits for the lock
+    observer = await asyncpg.connect(engines.settings.database_url)
+    try:
+        since = await observer.fetchval("SELECT clock_timestamp()")
+        second = asyncio.create_task(archive_pass(engines, trigger="admin", now=NOW))
+        await _asks_for_the_lock_again(observer, since)
+        assert not second.done()  # waits for the lock
+    finally:
+        await observer.close()
     go_on.set()
     runs = [await first, await second]
     assert [r.moved for r in runs] == [10, 0]
     assert runs[1].started_at >= runs[0].finished_at  # type: ignore[operator]
     await assert_exactly_once(engines, events)
+
+
+async def _asks_for_the_lock_again(observer: asyncpg.Connection, since: dt.datetime) -> None:
+    """Return once a backend has failed to take the archive lock twice since ``since``:
+    a waiting pass, one poll interval apart, while the lock's holder is another one."""
+
+    async def attempt() -> tuple[int, dt.datetime] | None:
+        row = await observer.fetchrow(
+            """SELECT a.pid, a.query_start FROM pg_stat_activity a
+               WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+                 AND a.query LIKE '%pg_try_advisory_lock%' AND a.state = 'idle'
+                 AND a.query_start > $1
+                 AND NOT EXISTS (SELECT FROM pg_locks l WHERE l.pid = a.pid
+                                 AND l.locktype = 'advisory' AND l.granted)""",
+            since,
+        )
+        return None if row is None else (row["pid"], row["query_start"])
+
+    pid, first = await eventually(attempt, what="a pass asking for the archive lock")
+    retried = await eventually(
+        lambda: _later_attempt(attempt, pid, first), what="a second ask for the lock"
+    )
+    assert retried - first >= dt.timedelta(seconds=LOCK_POLL_SECONDS)
+    holders = await observer.fetch(
+        """SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             AND (classid::bigint << 32 | objid::bigint) = $1""",
+        ARCHIVE_LOCK,
+    )
+    assert len(holders) == 1
+    assert holders[0]["pid"] != pid
+
+
+async def _later_attempt(
+    attempt: Callable[[], Awaitable[tuple[int, dt.datetime] | None]],
+    pid: int,
+    first: dt.datetime,
+) -> dt.datetime | None:
+    seen = await attempt()
+    if seen is None:
+        return None
+    assert seen[0] == pid, "another backend asked for the lock"
+    return seen[1] if seen[1] > first else None
 
 
 async def test_an_empty_hot_store_still_advances_the_watermark(engines: Engines) -> None:

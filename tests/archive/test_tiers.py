@@ -11,6 +11,7 @@ import pytest
 from eventide.archive.cold_batches import COLUMNS
 from eventide.archive.tiers import ColdVisibility, joined_snapshot, tier_snapshot
 from eventide.storage.engines import Engines
+from tests.waiting import backend_waiting_for_lock
 
 DAY = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
 
@@ -152,7 +153,9 @@ async def test_joined_snapshot_does_not_queue_behind_a_waiting_drop(engines: Eng
         await archiver.execute("SET LOCAL lock_timeout = '10s'")
         async with tier_snapshot(engines) as tiers:
             drop = asyncio.create_task(archiver.execute("DROP TABLE events_20260110"))
-            await asyncio.sleep(0.3)  # the drop now waits for the open snapshot
+            async with engines.db.acquire() as observer:
+                # The drop now waits for the open snapshot.
+                await backend_waiting_for_lock(observer, "DROP TABLE events_20260110%")
             async with asyncio.timeout(5), joined_snapshot(engines, tiers.hot) as joined:
                 assert joined is None
             assert not drop.done()

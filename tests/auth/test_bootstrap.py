@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from tests.graphql_client import GraphQLClient
 NEW_PASSWORD = "the admin password"
 
 
-def with_settings(engines: Engines, **changes: object) -> Engines:
+def with_settings(engines: Engines, **changes: Any) -> Engines:
     return dataclasses.replace(engines, settings=dataclasses.replace(engines.settings, **changes))
 
 

@@ -93,10 +93,13 @@ async def test_an_error_raised_from_an_outage_is_an_outage() -> None:
 async def test_concurrent_calls_failed_by_an_outage(engines: Engines) -> None:
     redis = connect_redis(f"redis://127.0.0.1:{free_port()}/0")
 
+    async def exists() -> int:
+        return await redis.exists("key")
+
     async def both() -> None:
         async with asyncio.TaskGroup() as group:
             group.create_task(engines.db.fetchval("SELECT 1"))
-            group.create_task(redis.exists("key"))
+            group.create_task(exists())
 
     try:
         error = await raised(both)

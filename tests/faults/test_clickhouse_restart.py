@@ -25,7 +25,7 @@ from eventide.storage.outages import unavailable_engine
 from tests.configured import configured_client
 from tests.faults.servers import ClickHouseServer, clickhouse_server, require
 
-pytestmark = pytest.mark.clickhouse_server
+pytestmark = [pytest.mark.clickhouse_server, pytest.mark.slow]
 
 require(
     shutil.which("clickhouse-server") is not None,

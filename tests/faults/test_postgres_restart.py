@@ -103,6 +103,7 @@ async def restartable(engines: Engines) -> AsyncIterator[Restartable]:
             pool.terminate()
 
 
+@pytest.mark.slow
 async def test_ingestion_survives_a_restart_and_stores_each_event_once(
     restartable: Restartable, record_property: Callable[[str, object], None]
 ) -> None:

@@ -9,6 +9,7 @@ import pytest
 from eventide.config import ConfigError, load_settings
 from eventide.storage import postgres
 from eventide.storage.engines import Engines
+from tests.waiting import backend_waiting_for_lock
 
 TIMEOUTS = {
     "EVENTIDE_DATABASE_CONNECT_TIMEOUT_SECONDS": "database_connect_timeout_seconds",
@@ -55,8 +56,11 @@ async def test_migrations_are_not_bound_by_the_command_timeout(engines: Engines)
             # Another starter is migrating: this one waits for it, past the timeout.
             await holder.execute("SELECT pg_advisory_lock($1)", postgres._MIGRATION_LOCK)
             migrating = asyncio.create_task(postgres.migrate(starter))
+            waiting = await backend_waiting_for_lock(holder, "%pg_advisory_lock%")
+            # Past three command timeouts, it still waits for the lock, not failed.
             await asyncio.sleep(0.6)
             assert not migrating.done()
+            assert waiting == await backend_waiting_for_lock(holder, "%pg_advisory_lock%")
             await holder.execute("SELECT pg_advisory_unlock($1)", postgres._MIGRATION_LOCK)
             assert await migrating == []
             with pytest.raises(TimeoutError):

@@ -25,10 +25,13 @@ from eventide.storage.engines import Engines
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "graphiql admin password"
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true",
-    reason="chromium is not installed (apt-get install chromium chromium-driver)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM) and os.environ.get("CI") != "true",
+        reason="chromium is not installed (apt-get install chromium chromium-driver)",
+    ),
+    pytest.mark.slow,
+]
 
 
 @contextlib.asynccontextmanager
@@ -101,10 +104,12 @@ async def test_an_admin_signs_in_and_reads_storage(engines: Engines) -> None:
         requests: list[str] = []
         page.on("request", lambda request: requests.append(request.url))
         console_errors: list[str] = []
-        page.on(
-            "console",
-            lambda message: message.type == "error" and console_errors.append(message.text),
-        )
+
+        def keep_error(message: Any) -> None:
+            if message.type == "error":
+                console_errors.append(message.text)
+
+        page.on("console", keep_error)
         await page.goto(f"{base_url}/graphiql")
         await page.fill("#username", name)
         await page.fill("#password", PASSWORD)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eventide.auth import passwords, users
+from eventide.auth import users
 from eventide.auth.principal import Role
 from eventide.storage.engines import Engines
 from tests.graphql_client import GraphQLClient
+from tests.hashes import password_hash
 
 PASSWORD = "correct horse battery"
 
@@ -77,7 +78,7 @@ async def admin_session(client: GraphQLClient, engines: Engines, username: str) 
         engines.db,
         username=username,
         email=None,
-        password_hash=await passwords.hash_password(PASSWORD),
+        password_hash=await password_hash(PASSWORD),
         role=Role.ADMIN,
     )
     body = await login(client, username)

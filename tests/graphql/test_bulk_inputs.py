@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from graphql import GraphQLError, parse
 from graphql.execution.values import get_variable_values
 from graphql.utilities.coerce_input_value import coerce_input_value
@@ -37,7 +38,7 @@ fields = {
     "properties": json_values,
     "unknown": st.integers(),
 }
-items = st.fixed_dictionaries(
+items: st.SearchStrategy[Any] = st.fixed_dictionaries(
     {}, optional={name: strategy for name, strategy in fields.items()}
 ) | st.sampled_from([None, 3, "x", []])
 
@@ -58,6 +59,7 @@ def fast(variables: dict[str, Any]) -> tuple[str, Any]:
     return "values", (values.coerced, {k: s.value for k, s in values.sources.items()})
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(items, max_size=4), st.sampled_from([None, "2026-11-20T10:00:00Z", "bad"]))
 def test_fast_coercion_equals_graphql_core(events: list[Any], sent_at: str | None) -> None:

@@ -43,6 +43,7 @@ async def check(client: GraphQLClient, document: str, token: str | None) -> None
         assert error["extensions"]["code"], (document, error)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [Mode.POSITIVE, Mode.NEGATIVE])
 @FUZZ
 @given(data=st.data())

@@ -259,7 +259,7 @@ def literal(value: Any, type_: GraphQLType) -> str | None:
         return None if None in parts else "[" + ", ".join(p for p in parts if p) + "]"
     if isinstance(value, dict):
         fields = inner.fields if isinstance(inner, GraphQLInputObjectType) else {}
-        parts = []
+        written_fields: list[str] = []
         for key, item in value.items():
             if not _NAME.fullmatch(key):
                 return None
@@ -267,8 +267,8 @@ def literal(value: Any, type_: GraphQLType) -> str | None:
             written = literal(item, field.type if field else named)
             if written is None:
                 return None
-            parts.append(f"{key}: {written}")
-        return "{" + ", ".join(parts) + "}"
+            written_fields.append(f"{key}: {written}")
+        return "{" + ", ".join(written_fields) + "}"
     return None
 
 

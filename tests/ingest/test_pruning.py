@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+
+import pytest
 
 from eventide.ingest.pruning import ledger_pruning, prune_ledger
 from eventide.ingest.store import prune_event_ids
@@ -41,12 +44,28 @@ async def test_the_ledger_keeps_the_dedup_window(engines: Engines) -> None:
     assert await remaining(engines) == ["kept1"]
 
 
-async def test_the_background_task_prunes_on_start_and_stops_cleanly(engines: Engines) -> None:
+async def test_the_background_task_prunes_on_start_and_stops_cleanly(
+    engines: Engines, caplog: pytest.LogCaptureFixture
+) -> None:
     expired = dt.datetime.now(dt.UTC) - dt.timedelta(days=engines.settings.dedup_window_days + 1)
     await insert_ids(engines, expired, 2, "expired")
+    caplog.set_level(logging.INFO)
     async with ledger_pruning(engines, interval_seconds=3600):
+        (task,) = _pruning_tasks()
         for _ in range(100):
             if not await remaining(engines):
                 break
             await asyncio.sleep(0.02)
         assert await remaining(engines) == []
+        assert not task.done()  # asleep until the next turn
+    # Stopped: the task was cancelled and awaited, not left running or failed.
+    assert task.cancelled()
+    assert not _pruning_tasks()
+    assert [r.getMessage() for r in caplog.records if r.name == "eventide.ingest.pruning"] == [
+        "pruned 2 event ids past the dedup window"
+    ]
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def _pruning_tasks() -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if t.get_name() == "eventide-ledger-pruning"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +16,7 @@ from eventide.observability.logs import log_handler, redact
 from eventide.storage.engines import Engines
 from tests.configured import configured_client
 from tests.graphql_client import GraphQLClient
+from tests.waiting import backend_waiting_for_lock
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
 API_TOKEN = "evt_R2lEcXl2dF9rZXlfZm9yX3Rlc3RzX29ubHlfMTIzNDU2Nzg5MA"
@@ -103,11 +106,25 @@ async def test_a_request_id_is_made_when_none_or_a_bad_one_is_given(
 
 
 async def test_slow_queries_are_logged(engines: Engines, lines: io.StringIO) -> None:
-    async with configured_client(engines, slow_query_seconds=0.000001) as client:
-        await client.data('query Slow { validateToken(token: "evt_nope") { valid } }')
+    held = 0.1  # how long the operation is kept waiting for a table lock
+    async with (
+        configured_client(engines, slow_query_seconds=held / 2) as client,
+        engines.db.acquire() as locker,
+    ):
+        async with locker.transaction():
+            await locker.execute("LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE")
+            started = time.perf_counter()
+            request = asyncio.create_task(
+                client.data('query Slow { validateToken(token: "evt_nope") { valid } }')
+            )
+            await backend_waiting_for_lock(locker, "%api_tokens%")
+            await asyncio.sleep(held)
+        await request
+        wall_ms = (time.perf_counter() - started) * 1000
     slow = [e for e in entries(lines) if e["message"].startswith("slow query")]
-    assert slow
-    assert slow[-1]["operation"] == "Slow"
-    assert slow[-1]["duration_ms"] >= 0
+    assert [e["operation"] for e in slow] == ["Slow"]
+    # At least the time it was kept waiting, at most the time around the request
+    # (plus the rounding to a tenth of a millisecond).
+    assert held * 1000 <= slow[-1]["duration_ms"] <= wall_ms + 0.05
     assert len(slow[-1]["query_sha256"]) == 64
     assert "evt_nope" not in lines.getvalue()

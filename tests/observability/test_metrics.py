@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from eventide.observability import metrics
 from eventide.observability.metrics import operation_label
 from tests.graphql_client import GraphQLClient
+
+
+@pytest.fixture(autouse=True)
+def operation_names(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """The process-wide set of operation names seen, empty here and restored after:
+    a test that fills it must not turn later tests' operation names into 'other'.
+    Counters are shared by the process too; tests compare them before and after."""
+    names: set[str] = set()
+    monkeypatch.setattr(metrics, "_seen_operations", names)
+    return names
 
 
 async def scrape(client: GraphQLClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -47,9 +59,11 @@ async def test_operations_are_counted_by_name_and_outcome(client: GraphQLClient)
 
 
 async def test_http_requests_and_pool_usage_are_exposed(client: GraphQLClient) -> None:
+    health = ("eventide_http_requests_total", (("route", "/health"), ("status", "200")))
+    before = (await scrape(client)).get(health, 0)
     await client.http.get("/health")
     samples = await scrape(client)
-    assert samples[("eventide_http_requests_total", (("route", "/health"), ("status", "200")))]
+    assert samples[health] - before == 1
     size = samples[("eventide_db_pool_connections", ())]
     idle = samples[("eventide_db_pool_idle_connections", ())]
     assert 0 <= idle <= size <= samples[("eventide_db_pool_max_connections", ())]
@@ -78,10 +92,11 @@ async def test_ingestion_and_archive_metrics_are_exposed(
     assert abs(finished - now.timestamp()) < 600
 
 
-def test_operation_labels_stay_bounded() -> None:
+def test_operation_labels_stay_bounded(operation_names: set[str]) -> None:
     assert operation_label(None) == "anonymous"
     assert operation_label("x" * 65) == "other"
     assert operation_label("bad name!") == "other"
     names = {operation_label(f"Generated{i}") for i in range(500)}
     assert "other" in names
     assert len(names) <= 201
+    assert len(operation_names) == metrics._MAX_OPERATION_NAMES

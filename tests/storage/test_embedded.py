@@ -51,6 +51,7 @@ def _run(mode: str, data_dir: Path, **urls: str) -> list[str]:
     return done.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_embedded_engines_keep_data_across_restarts(tmp_path: Path) -> None:
     assert _run("write", tmp_path) == ["['clickhouse', 'postgres', 'redis']"]
     assert _run("read", tmp_path) == [
@@ -63,6 +64,7 @@ def test_embedded_engines_keep_data_across_restarts(tmp_path: Path) -> None:
     assert (tmp_path / "clickhouse").is_dir()
 
 
+@pytest.mark.slow
 def test_configured_servers_start_no_embedded_engine(settings: Settings, tmp_path: Path) -> None:
     if not (
         os.environ.get("EVENTIDE_TEST_DATABASE_URL") and os.environ.get("EVENTIDE_TEST_REDIS_URL")
