@@ -88,7 +88,7 @@ ALTER TABLE archive_batches ALTER COLUMN project_id DROP DEFAULT;
 -- Batches from before projects hold rows of the cold layout without project_id.
 ALTER TABLE archive_batches ADD COLUMN legacy boolean NOT NULL DEFAULT true;
 ALTER TABLE archive_batches ALTER COLUMN legacy SET DEFAULT false;
-ALTER TABLE archive_batches ADD COLUMN supersedes bigint UNIQUE REFERENCES archive_batches (id);
+ALTER TABLE archive_batches ADD COLUMN supersedes bigint REFERENCES archive_batches (id);
 ALTER TABLE archive_batches DROP CONSTRAINT archive_batches_state_check;
 ALTER TABLE archive_batches ADD CONSTRAINT archive_batches_state_check
     CHECK (state IN ('copying', 'committed', 'aborted', 'superseded'));

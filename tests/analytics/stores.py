@@ -7,10 +7,18 @@ from collections.abc import Sequence
 from eventide.analytics.listing import Event
 from eventide.storage.engines import Engines
 
-COLUMNS = ("event_id", "user_id", "event_type", "occurred_at", "received_at", "properties")
+COLUMNS = (
+    "project_id",
+    "event_id",
+    "user_id",
+    "event_type",
+    "occurred_at",
+    "received_at",
+    "properties",
+)
 
 
-async def put_hot(engines: Engines, events: Sequence[Event]) -> None:
+async def put_hot(engines: Engines, events: Sequence[Event], *, project: int = 1) -> None:
     if not events:
         return
     async with engines.db.acquire() as conn, conn.transaction():
@@ -18,9 +26,17 @@ async def put_hot(engines: Engines, events: Sequence[Event]) -> None:
             "SELECT ensure_event_partitions($1::timestamptz[])", [e.occurred_at for e in events]
         )
         await conn.executemany(
-            f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ($1, $2, $3, $4, $5, $6)",
+            f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             [
-                (e.event_id, e.user_id, e.event_type, e.occurred_at, e.received_at, e.properties)
+                (
+                    project,
+                    e.event_id,
+                    e.user_id,
+                    e.event_type,
+                    e.occurred_at,
+                    e.received_at,
+                    e.properties,
+                )
                 for e in events
             ],
         )
@@ -31,4 +47,4 @@ async def clear(engines: Engines) -> None:
         await conn.execute(
             "TRUNCATE events, archive_batches, archive_runs, archive_watermark CASCADE"
         )
-    await engines.cold.execute("TRUNCATE TABLE events")
+    await engines.cold.execute("TRUNCATE TABLE project_events")

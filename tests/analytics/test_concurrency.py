@@ -81,18 +81,23 @@ async def test_paging_and_queries_are_exact_while_events_move(engines: Engines) 
             seen: list[Event] = []
             below = None
             while True:
-                page = await list_events(engines, where=EventFilter(), first=97, below=below)
+                page = await list_events(
+                    engines, project=1, where=EventFilter(), first=97, below=below
+                )
                 seen.extend(page.events)
                 if not page.has_next_page:
                     break
                 below = page.events[-1].key
             assert seen == expected_listing
-            dau = await daily_active_users(engines, first=FIRST, last=LAST, timezone=TZ)
+            dau = await daily_active_users(engines, project=1, first=FIRST, last=LAST, timezone=TZ)
             assert [(r.date, r.users) for r in dau] == expected_dau
-            top = await top_events(engines, first=FIRST, last=LAST, timezone=TZ, limit=10)
+            top = await top_events(
+                engines, project=1, first=FIRST, last=LAST, timezone=TZ, limit=10
+            )
             assert [(r.event_type, r.events, r.users) for r in top] == expected_top
             cohorts = await retention(
                 engines,
+                project=1,
                 first=FIRST,
                 last=LAST,
                 period=Period.DAY,
@@ -107,4 +112,4 @@ async def test_paging_and_queries_are_exact_while_events_move(engines: Engines) 
     *rounds, _ = await asyncio.gather(reader(), reader(), archiver())
     assert passes == DAYS
     assert all(r >= 2 for r in rounds), rounds  # both readers ran across several passes
-    assert await engines.cold.fetch("SELECT count() FROM events") == [(len(events),)]
+    assert await engines.cold.fetch("SELECT count() FROM project_events") == [(len(events),)]

@@ -62,7 +62,7 @@ async def stored(engines: Engines) -> None:
             event("h2", "bob", "view", dt.datetime(2026, 3, 2, 12, tzinfo=UTC), n=1),
         ],
     )
-    assert await engines.cold.fetch("SELECT count() FROM events") == [(2,)]
+    assert await engines.cold.fetch("SELECT count() FROM project_events") == [(2,)]
 
 
 @pytest.mark.usefixtures("stored")

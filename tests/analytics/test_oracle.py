@@ -165,10 +165,12 @@ async def test_dau_and_top_events(
     events = await store(engines, history)
     tz, (first, last) = ZoneInfo(tz_name), span
     got = await daily_active_users(
-        engines, first=first, last=last, timezone=tz_name, event_type=event_type
+        engines, project=1, first=first, last=last, timezone=tz_name, event_type=event_type
     )
     assert [(r.date, r.users) for r in got] == oracle.dau(events, first, last, tz, event_type)
-    top = await top_events(engines, first=first, last=last, timezone=tz_name, limit=limit)
+    top = await top_events(
+        engines, project=1, first=first, last=last, timezone=tz_name, limit=limit
+    )
     assert [(r.event_type, r.events, r.users) for r in top] == oracle.top_events(
         events, first, last, tz, limit
     )
@@ -199,6 +201,7 @@ async def test_retention(
             for types in ((None, None), (cohort_type, return_type)):
                 got = await retention(
                     engines,
+                    project=1,
                     first=first,
                     last=last,
                     period=period,
@@ -241,7 +244,7 @@ async def test_listing_pages_through_every_event_once(
     seen: list[Event] = []
     below = None
     while True:
-        page = await list_events(engines, where=where, first=page_size, below=below)
+        page = await list_events(engines, project=1, where=where, first=page_size, below=below)
         seen.extend(page.events)
         if not page.has_next_page:
             break

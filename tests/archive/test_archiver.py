@@ -20,6 +20,7 @@ from eventide.archive.archiver import (
 from eventide.archive.runs import archived_through, last_run
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import Scope
 from tests.archive.tiers import (
     CUTOFF,
     NOW,
@@ -64,7 +65,7 @@ async def test_moves_exactly_the_events_before_the_cutoff(engines: Engines) -> N
     assert {"events_20261115", "events_20261122"} <= partitions
     rows = await engines.cold.fetch(
         "SELECT event_id, user_id, event_type, occurred_at, received_at, properties "
-        "FROM events ORDER BY occurred_at"
+        "FROM project_events ORDER BY occurred_at"
     )
     assert rows == [
         ("old", "u1", "click", events[0].occurred_at, NOW, json.dumps({"a": [1, "x"]})),
@@ -97,7 +98,7 @@ async def test_large_days_move_in_bounded_batches(engines: Engines) -> None:
         (3, "committed", 7),
     ]
     cold_batches = await engines.cold.fetch(
-        "SELECT batch_id, count() FROM events GROUP BY batch_id ORDER BY batch_id"
+        "SELECT batch_id, count() FROM project_events GROUP BY batch_id ORDER BY batch_id"
     )
     assert [n for _, n in cold_batches] == [7, 7, 7, 7, 2, 7]
     assert (await assert_exactly_once(engines, events)).hot == []
@@ -153,7 +154,7 @@ async def test_a_day_read_by_open_snapshots_is_deleted_by_id(engines: Engines) -
     release = asyncio.Event()
 
     async def long_reader() -> None:
-        async with tier_snapshot(engines) as tiers:
+        async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
             await tiers.hot.fetchval("SELECT count(*) FROM events")
             reader_holds.set()
             await release.wait()

@@ -10,6 +10,7 @@ from eventide.archive.archiver import archive_pass
 from eventide.archive.recovery import SETTLE_AFTER
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import Scope
 from tests.archive.tiers import NOW, Event, assert_exactly_once, put_hot, spread
 
 
@@ -44,10 +45,10 @@ def _scenario() -> list[Event]:
 
 
 async def _invisible_cold_rows(engines: Engines) -> int:
-    async with tier_snapshot(engines) as tiers:
+    async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
         predicate, params = tiers.visibility.sql()
         rows = await engines.cold.fetch(
-            f"SELECT count() FROM events WHERE NOT ({predicate})", params
+            f"SELECT count() FROM project_events WHERE NOT ({predicate})", params
         )
     return int(rows[0][0])
 
@@ -98,7 +99,7 @@ async def _assert_exclusions_settle(engines: Engines) -> None:
     """Aborted batches stay excluded until they are old enough, then leave the list."""
     states = {r["state"] for r in await engines.db.fetch("SELECT state FROM archive_batches")}
     assert states <= {"committed", "aborted"}
-    async with tier_snapshot(engines) as tiers:
+    async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
         aborted = await engines.db.fetch(
             "SELECT id FROM archive_batches WHERE state = 'aborted' AND id < $1 ORDER BY id",
             tiers.visibility.max_committed,
@@ -116,7 +117,7 @@ async def _assert_exclusions_settle(engines: Engines) -> None:
         )
         == 0
     )
-    async with tier_snapshot(engines) as tiers:
+    async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
         assert tiers.visibility.excluded == ()
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import EVENTS, Scope
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 # With the default hot window of 7 days, a pass at NOW moves what occurred before this.
@@ -23,6 +24,7 @@ class Event:
     user_id: str = "u1"
     event_type: str = "click"
     properties: dict[str, Any] | None = None
+    project: int = 1
 
 
 def spread(prefix: str, day: dt.date, count: int) -> list[Event]:
@@ -48,11 +50,12 @@ async def put_hot(engines: Engines, events: list[Event]) -> None:
             "SELECT ensure_event_partitions($1::timestamptz[])", [e.occurred_at for e in events]
         )
         await conn.executemany(
-            """INSERT INTO events (event_id, user_id, event_type, occurred_at, received_at,
-                                   properties)
-               VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)""",
+            """INSERT INTO events (project_id, event_id, user_id, event_type, occurred_at,
+                                   received_at, properties)
+               VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb)""",
             [
                 (
+                    e.project,
                     e.event_id,
                     e.user_id,
                     e.event_type,
@@ -75,17 +78,13 @@ class Tiers:
         return Counter(self.hot) + Counter(self.cold)
 
 
-async def read_tiers(engines: Engines) -> Tiers:
-    """Event ids in each tier as one reader sees them (cold: visible rows only)."""
-    async with tier_snapshot(engines) as tiers:
-        hot = [r["event_id"] for r in await tiers.hot.fetch("SELECT event_id FROM events")]
-        predicate, params = tiers.visibility.sql()
-        cold = [
-            r[0]
-            for r in await engines.cold.fetch(
-                f"SELECT event_id FROM events WHERE {predicate}", params
-            )
-        ]
+async def read_tiers(engines: Engines, project: int | None = None) -> Tiers:
+    """Event ids in each tier as one reader sees them (cold: visible rows only), of one
+    project or of all."""
+    scope = Scope.every_project() if project is None else Scope.of(project)
+    async with tier_snapshot(engines, scope=scope) as tiers:
+        hot = [r["event_id"] for r in await tiers.hot.fetch(f"SELECT event_id FROM {EVENTS}")]
+        cold = [r[0] for r in await tiers.cold_fetch(f"SELECT event_id FROM {EVENTS}")]
     return Tiers(sorted(hot), sorted(cold))
 
 

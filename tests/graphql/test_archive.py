@@ -12,6 +12,7 @@ from eventide.archive.archiver import hot_cutoff
 from eventide.archive.tiers import tier_snapshot
 from eventide.graphql.scalars import format_datetime
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import Scope
 from tests.archive.tiers import Event, put_hot
 from tests.graphql_client import GraphQLClient
 
@@ -68,8 +69,9 @@ async def test_cold_events_counts_only_committed_batches(
     await client.data(ARCHIVE_NOW, token=admin_token)
     # Rows of a batch that never committed (an interrupted copy) are not counted.
     await engines.cold.execute(
-        "INSERT INTO events (event_id, user_id, event_type, occurred_at, received_at,"
-        " properties, batch_id) VALUES ('ghost', 'u', 't', now64(6), now64(6), '', 999999)"
+        "INSERT INTO project_events (project_id, event_id, user_id, event_type, occurred_at,"
+        " received_at, properties, batch_id)"
+        " VALUES (1, 'ghost', 'u', 't', now64(6), now64(6), '', 999999)"
     )
     storage = (await client.data(STORAGE, token=admin_token))["storage"]
     assert (storage["hotEvents"], storage["coldEvents"]) == (0, 1)
@@ -94,7 +96,7 @@ async def test_archive_now_finishes_its_pass_when_the_request_is_cancelled(
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=20)
     await put_hot(engines, [Event("old", old)])
     # An open snapshot makes the pass wait before it can drop the day's partition.
-    async with tier_snapshot(engines) as tiers:
+    async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
         await tiers.hot.fetchval("SELECT count(*) FROM events")
         request = asyncio.create_task(client.data(ARCHIVE_NOW, token=admin_token))
         for _ in range(500):

@@ -322,7 +322,7 @@ async def snapshot(engines: Engines) -> dict[str, str]:
             )
     rows = await engines.cold.fetch(
         "SELECT count(), groupBitXor(cityHash64(event_id, user_id, event_type,"
-        " toString(occurred_at), properties)) FROM events"
+        " toString(occurred_at), properties)) FROM project_events"
     )
     state["cold"] = repr(rows)
     return state

@@ -35,7 +35,8 @@ class KeyedRows:
     (and ``occurred_at`` in the hot one, for ``late_before``).
 
     ``hot_sql`` is PostgreSQL with ``$n`` arguments ``hot_args``; ``cold_sql`` is ClickHouse
-    written with ``Tiers.visible`` and ``%(name)s`` parameters ``cold_params``.
+    reading ``EVENTS`` (:mod:`eventide.storage.tenant_sql`), with ``%(name)s``
+    parameters ``cold_params``; ``hot_sql`` reads ``EVENTS`` too.
     """
 
     hot_sql: str

@@ -12,6 +12,7 @@ from eventide.archive.runs import archived_through
 from eventide.archive.tiers import tier_snapshot
 from eventide.storable import checked_text
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import EVENTS, Scope
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class DailyActiveUsers:
 async def daily_active_users(
     engines: Engines,
     *,
+    project: int,
     first: dt.date,
     last: dt.date,
     timezone: str,
@@ -34,8 +36,8 @@ async def daily_active_users(
     window = calendar.window(calendar.zone(timezone), days.first, days.last)
     users: dict[int, int] = {}
     if not window.empty:
-        async with tier_snapshot(engines) as tiers:
-            rows = _rows(window, event_type, tiers.visible)
+        async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
+            rows = _rows(window, event_type)
             late_before = await archived_through(tiers.hot)
             partial = await partial_counts(
                 tiers,
@@ -53,7 +55,7 @@ async def daily_active_users(
     return [DailyActiveUsers(calendar.day_of(day), users.get(day, 0)) for day in days.days()]
 
 
-def _rows(window: calendar.Window, event_type: str | None, visible: str) -> KeyedRows:
+def _rows(window: calendar.Window, event_type: str | None) -> KeyedRows:
     hot_filter = cold_filter = ""
     hot_args: tuple[str, ...] = ()
     if event_type is not None:
@@ -63,12 +65,12 @@ def _rows(window: calendar.Window, event_type: str | None, visible: str) -> Keye
         hot_sql=(
             f"SELECT {Postgres.local_day('occurred_at', window.offsets)} AS key, user_id,"
             " occurred_at"
-            f" FROM events WHERE {Postgres.in_window('occurred_at', window)}{hot_filter}"
+            f" FROM {EVENTS} WHERE {Postgres.in_window('occurred_at', window)}{hot_filter}"
         ),
         hot_args=hot_args,
         cold_sql=(
             f"SELECT {ClickHouse.local_day('occurred_at', window.offsets)} AS key, user_id"
-            f" FROM events WHERE {visible} AND {ClickHouse.in_window('occurred_at', window)}"
+            f" FROM {EVENTS} WHERE {ClickHouse.in_window('occurred_at', window)}"
             f"{cold_filter}"
         ),
         cold_params={"event_type": event_type},

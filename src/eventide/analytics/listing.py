@@ -20,6 +20,7 @@ from eventide.analytics import calendar
 from eventide.archive.tiers import Tiers, tier_snapshot
 from eventide.storable import checked_text
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import EVENTS, Scope
 
 # (occurred_at, event_id, received_at), instants in microseconds since the epoch.
 Key = tuple[int, str, int]
@@ -58,7 +59,7 @@ class EventPage:
 
 
 async def list_events(
-    engines: Engines, *, where: EventFilter, first: int, below: Key | None = None
+    engines: Engines, *, project: int, where: EventFilter, first: int, below: Key | None = None
 ) -> EventPage:
     """Up to ``first`` events matching ``where``, newest first, with keys below ``below``
     (an event's :attr:`Event.key`)."""
@@ -66,7 +67,7 @@ async def list_events(
     checked_text("filter.eventType", where.event_type)
     if below is not None:
         checked_text("cursor", below[1])
-    async with tier_snapshot(engines) as tiers:
+    async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
         hot = await _hot_page(tiers, where, below, first + 1)
         # The page is the first + 1 newest of both tiers: cold events older than the
         # oldest of a full hot page cannot be among them, which bounds the cold scan.
@@ -101,7 +102,7 @@ async def _hot_page(tiers: Tiers, where: EventFilter, below: Key | None, limit: 
         )
     rows = await tiers.hot.fetch(
         "SELECT event_id, user_id, event_type, occurred_at, received_at, properties"
-        f" FROM events WHERE {' AND '.join(conditions) or 'true'}"
+        f" FROM {EVENTS} WHERE {' AND '.join(conditions) or 'true'}"
         f' ORDER BY occurred_at DESC, event_id COLLATE "C" DESC, received_at DESC'
         f" LIMIT {arg(limit)}",
         *args,
@@ -116,7 +117,7 @@ async def _cold_page(
     limit: int,
     since: dt.datetime | None,
 ) -> list[Event]:
-    conditions = [tiers.visible]
+    conditions: list[str] = []
     params: dict[str, Any] = {"limit": limit}
     if where.user_id is not None:
         conditions.append("user_id = %(user_id)s")
@@ -141,7 +142,7 @@ async def _cold_page(
         params["at"], params["event_id"], params["received"] = below
     rows = await tiers.cold_fetch(
         "SELECT event_id, user_id, event_type, occurred_at, received_at, properties"
-        f" FROM events WHERE {' AND '.join(conditions)}"
+        f" FROM {EVENTS} WHERE {' AND '.join(conditions) or 'true'}"
         " ORDER BY occurred_at DESC, event_id DESC, received_at DESC LIMIT %(limit)s",
         params,
     )

@@ -22,6 +22,7 @@ from eventide.archive.tiers import HotRows, Tiers, tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storable import checked_text
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import EVENTS, Scope
 
 MAX_PERIODS = 400
 _LAST_STORABLE_DAY = calendar.MAX_INSTANT_US // calendar.DAY_US - 1
@@ -54,6 +55,7 @@ class _Query:
 async def retention(
     engines: Engines,
     *,
+    project: int,
     first: dt.date,
     last: dt.date,
     period: Period,
@@ -86,7 +88,7 @@ async def retention(
     )
     counts: dict[tuple[int, int], int] = {}
     if not query.window.empty:
-        async with tier_snapshot(engines) as tiers:
+        async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
             counts = await _counts(tiers, query)
     return [
         RetentionCohort(
@@ -113,7 +115,7 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
                 SELECT user_id, {hot_period} AS p,
                        ($1::text IS NULL OR event_type = $1) AS c_ok,
                        ($2::text IS NULL OR event_type = $2) AS r_ok
-                FROM events WHERE {Postgres.in_window("occurred_at", window)}
+                FROM {EVENTS} WHERE {Postgres.in_window("occurred_at", window)}
             ) r GROUP BY user_id, p""",
         (query.cohort_event_type, query.return_event_type),
         "user_id String, p Int64, c_ok UInt8, r_ok UInt8",
@@ -140,8 +142,8 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
             SELECT user_id, {period_sql} AS p,
                    toUInt8(%(cohort_type)s IS NULL OR event_type = %(cohort_type)s) AS c_ok,
                    toUInt8(%(return_type)s IS NULL OR event_type = %(return_type)s) AS r_ok
-            FROM events
-            WHERE {tiers.visible} AND {ClickHouse.in_window("occurred_at", window)}
+            FROM {EVENTS}
+            WHERE {ClickHouse.in_window("occurred_at", window)}
             UNION ALL
             SELECT user_id, p, c_ok, r_ok
             FROM {hot_periods}
@@ -171,7 +173,7 @@ def _hot_firsts(query: _Query, window: calendar.Window) -> HotRows:
     """The first instant of each hot user (of the cohort event type) before the window ends."""
     return HotRows(
         f"""SELECT user_id, (EXTRACT(EPOCH FROM min(occurred_at)) * 1000000)::bigint AS t_us
-            FROM events WHERE $1::text IS NULL OR event_type = $1
+            FROM {EVENTS} WHERE $1::text IS NULL OR event_type = $1
             GROUP BY user_id HAVING min(occurred_at) < {Postgres.instant(window.end_us)}""",
         (query.cohort_event_type,),
         "user_id String, t_us Int64",
@@ -189,9 +191,8 @@ def _first_seen(tiers: Tiers, query: _Query, hot_firsts: str) -> str:
     return f"""
         SELECT user_id, {cohort_sql} AS cohort FROM (
             SELECT user_id, min(t) AS first_at FROM (
-                SELECT user_id, min(occurred_at) AS t FROM events
-                WHERE {tiers.visible}
-                  AND (%(cohort_type)s IS NULL OR event_type = %(cohort_type)s)
+                SELECT user_id, min(occurred_at) AS t FROM {EVENTS}
+                WHERE (%(cohort_type)s IS NULL OR event_type = %(cohort_type)s)
                 GROUP BY user_id
                 UNION ALL
                 SELECT user_id, fromUnixTimestamp64Micro(t_us, 'UTC')

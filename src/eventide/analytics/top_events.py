@@ -11,6 +11,7 @@ from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.archive.tiers import tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import EVENTS, Scope
 
 MAX_LIMIT = 1000
 
@@ -23,7 +24,7 @@ class EventTypeCount:
 
 
 async def top_events(
-    engines: Engines, *, first: dt.date, last: dt.date, timezone: str, limit: int
+    engines: Engines, *, project: int, first: dt.date, last: dt.date, timezone: str, limit: int
 ) -> list[EventTypeCount]:
     """At most ``limit`` event types, by events descending then event type ascending."""
     if not 1 <= limit <= MAX_LIMIT:
@@ -32,22 +33,22 @@ async def top_events(
     window = calendar.window(calendar.zone(timezone), days.first, days.last)
     if window.empty:
         return []
-    async with tier_snapshot(engines) as tiers:
+    async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
         # Nearly every event type has events in both tiers: one union pass counts them.
-        counts = await union_counts(tiers, _rows(window, tiers.visible))
+        counts = await union_counts(tiers, _rows(window))
     top = sorted(counts, key=lambda t: (-counts[t][0], t))[:limit]
     return [EventTypeCount(t, counts[t][0], counts[t][1]) for t in top]
 
 
-def _rows(window: calendar.Window, visible: str) -> KeyedRows:
+def _rows(window: calendar.Window) -> KeyedRows:
     return KeyedRows(
         hot_sql=(
-            "SELECT event_type AS key, user_id FROM events"
+            f"SELECT event_type AS key, user_id FROM {EVENTS}"
             f" WHERE {Postgres.in_window('occurred_at', window)}"
         ),
         cold_sql=(
-            "SELECT toString(event_type) AS key, user_id FROM events"
-            f" WHERE {visible} AND {ClickHouse.in_window('occurred_at', window)}"
+            f"SELECT toString(event_type) AS key, user_id FROM {EVENTS}"
+            f" WHERE {ClickHouse.in_window('occurred_at', window)}"
         ),
         key_type="String",
     )

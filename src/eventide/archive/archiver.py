@@ -25,10 +25,12 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
-from eventide.archive import cold_batches, runs
+from eventide.archive import cold_batches, relayout, runs
+from eventide.archive.cold_batches import Batch
 from eventide.archive.recovery import recover
 from eventide.archive.runs import ArchiveRun, Trigger
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import EVENTS, Scope
 
 logger = logging.getLogger(__name__)
 
@@ -46,20 +48,23 @@ COLD_RANGE_START = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 Faults = Callable[[str], Awaitable[None]]
 """Called with the name of each step of the protocol as it completes (tests inject
 failures there): ``batch_created``, ``chunk_copied``, ``day_copied``, ``hot_removed``
-(inside the commit transaction), ``committed``."""
+(inside the commit transaction), ``committed``, and ``relayout_committed`` after each
+batch of the cold layout from before projects is rewritten."""
 
-_FIRST_CHUNK = """
+_FIRST_CHUNK = f"""
 SELECT event_id, user_id, event_type, occurred_at, received_at,
        coalesce(properties::text, '') AS properties
-FROM events WHERE occurred_at >= $1 AND occurred_at < $2
+FROM {EVENTS} WHERE occurred_at >= $1 AND occurred_at < $2
 ORDER BY occurred_at, event_id LIMIT $3
 """
-_NEXT_CHUNK = """
+_NEXT_CHUNK = f"""
 SELECT event_id, user_id, event_type, occurred_at, received_at,
        coalesce(properties::text, '') AS properties
-FROM events WHERE occurred_at >= $1 AND occurred_at < $2 AND (occurred_at, event_id) > ($4, $5)
+FROM {EVENTS} WHERE occurred_at >= $1 AND occurred_at < $2 AND (occurred_at, event_id) > ($4, $5)
 ORDER BY occurred_at, event_id LIMIT $3
 """
+# The archiver alone reads across projects: to find the days and projects to move.
+_EVERY_PROJECT = Scope.every_project()
 
 
 class ArchiveBusy(Exception):
@@ -106,6 +111,9 @@ async def archive_pass(
                 faults=faults or _no_faults,
             )
             try:
+                await relayout.rewrite_legacy(
+                    conn, engines.cold, run_id=run_id, faults=faults or _no_faults
+                )
                 await mover.move_before(cutoff)
             except Exception as error:
                 await _record_failure(conn, run_id, error)
@@ -159,7 +167,10 @@ class _DayMover:
         start = COLD_RANGE_START
         while True:
             oldest: dt.datetime | None = await self.conn.fetchval(
-                "SELECT min(occurred_at) FROM events WHERE occurred_at >= $1 AND occurred_at < $2",
+                _EVERY_PROJECT.hot(
+                    f"SELECT min(occurred_at) FROM {EVENTS}"
+                    " WHERE occurred_at >= $1 AND occurred_at < $2"
+                ),
                 start,
                 cutoff,
             )
@@ -174,31 +185,55 @@ class _DayMover:
         await runs.advance_watermark(self.conn, through=cutoff)
 
     async def _move_day(self, day: dt.date) -> None:
-        batches: list[tuple[int, int]] = []  # (batch id, rows copied)
+        batches: list[tuple[Batch, int]] = []  # (batch, rows copied)
         start, end = _day_start(day), _day_start(day + dt.timedelta(days=1))
-        rows = await self.conn.fetch(_FIRST_CHUNK, start, end, self.batch_size)
+        projects = await self.conn.fetch(
+            _EVERY_PROJECT.hot(
+                f"SELECT DISTINCT project_id FROM {EVENTS}"
+                " WHERE occurred_at >= $1 AND occurred_at < $2 ORDER BY project_id"
+            ),
+            start,
+            end,
+        )
+        for (project,) in projects:
+            batches += await self._copy_project_day(project, day)
+        if not batches:
+            return
+        await self.faults("day_copied")
+        if not await self._drop_day(day, batches):
+            for batch, copied in batches:
+                await self._delete_batch(batch, copied)
+
+    async def _copy_project_day(self, project: int, day: dt.date) -> list[tuple[Batch, int]]:
+        """Copy one project's rows of ``day`` in batches of at most ``batch_size``."""
+        scope = Scope.of(project)
+        batches: list[tuple[Batch, int]] = []
+        start, end = _day_start(day), _day_start(day + dt.timedelta(days=1))
+        rows = await self.conn.fetch(scope.hot(_FIRST_CHUNK), start, end, self.batch_size)
         while rows:
             batch_id = await runs.create_batch(
-                self.conn, run_id=self.run_id, day=day, rows=len(rows)
+                self.conn, run_id=self.run_id, project=project, day=day, rows=len(rows)
             )
             await self.faults("batch_created")
-            await cold_batches.insert_batch(self.cold, batch_id=batch_id, rows=rows)
-            batches.append((batch_id, len(rows)))
+            await cold_batches.insert_batch(
+                self.cold, project=project, batch_id=batch_id, rows=rows
+            )
+            batches.append((Batch(batch_id, project, day), len(rows)))
             await self.faults("chunk_copied")
             if len(rows) < self.batch_size:
                 break
             last = rows[-1]
             rows = await self.conn.fetch(
-                _NEXT_CHUNK, start, end, self.batch_size, last["occurred_at"], last["event_id"]
+                scope.hot(_NEXT_CHUNK),
+                start,
+                end,
+                self.batch_size,
+                last["occurred_at"],
+                last["event_id"],
             )
-        if not batches:
-            return
-        await self.faults("day_copied")
-        if not await self._drop_day(day, batches):
-            for batch_id, copied in batches:
-                await self._delete_batch(day, batch_id, copied)
+        return batches
 
-    async def _drop_day(self, day: dt.date, batches: Sequence[tuple[int, int]]) -> bool:
+    async def _drop_day(self, day: dt.date, batches: Sequence[tuple[Batch, int]]) -> bool:
         """Commit every batch of ``day`` by dropping its partition, if it holds exactly the
         rows copied; False (nothing changed) otherwise."""
         partition = f"events_{day:%Y%m%d}"
@@ -220,7 +255,7 @@ class _DayMover:
                 await runs.commit_batches(
                     self.conn,
                     run_id=self.run_id,
-                    batch_ids=[batch_id for batch_id, _ in batches],
+                    batch_ids=[batch.id for batch, _ in batches],
                     moved=copied,
                 )
         except asyncpg.LockNotAvailableError:
@@ -229,16 +264,18 @@ class _DayMover:
         await self.faults("committed")
         return True
 
-    async def _delete_batch(self, day: dt.date, batch_id: int, copied: int) -> None:
-        event_ids, received = await cold_batches.batch_keys(self.cold, batch_id=batch_id, day=day)
+    async def _delete_batch(self, batch: Batch, copied: int) -> None:
+        event_ids, received = await cold_batches.batch_keys(self.cold, batch=batch)
         if len(event_ids) != copied:
-            raise RuntimeError(f"archive batch {batch_id} has {len(event_ids)} cold rows")
+            raise RuntimeError(f"archive batch {batch.id} has {len(event_ids)} cold rows")
+        batch_id, day = batch.id, batch.day
         async with self.conn.transaction():
             status: str = await self.conn.execute(
-                """DELETE FROM events
-                   WHERE occurred_at >= $1 AND occurred_at < $2
-                     AND (event_id, received_at) IN (
-                         SELECT * FROM unnest($3::text[], $4::timestamptz[]))""",
+                Scope.of(batch.project).hot_delete(
+                    """occurred_at >= $1 AND occurred_at < $2
+                       AND (event_id, received_at) IN (
+                           SELECT * FROM unnest($3::text[], $4::timestamptz[]))"""
+                ),
                 _day_start(day),
                 _day_start(day + dt.timedelta(days=1)),
                 event_ids,

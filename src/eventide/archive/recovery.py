@@ -42,5 +42,5 @@ async def recover(conn: asyncpg.Connection, cold: ColdStore) -> None:
         return
     if gone:
         await runs.mark_cleaned(
-            conn, batch_ids=[batch_id for batch_id, _ in batches], aborted_for=SETTLE_AFTER
+            conn, batch_ids=[batch.id for batch in batches], aborted_for=SETTLE_AFTER
         )

@@ -9,6 +9,8 @@ from typing import Literal
 
 import asyncpg
 
+from eventide.archive.cold_batches import Batch
+
 Trigger = Literal["schedule", "admin", "cli"]
 
 
@@ -54,14 +56,25 @@ async def last_run(conn: asyncpg.Connection) -> ArchiveRun | None:
     return None if row is None else _run(row)
 
 
-async def create_batch(conn: asyncpg.Connection, *, run_id: int, day: dt.date, rows: int) -> int:
-    """A batch in state ``copying``, committed before any of its rows reach the cold store."""
+async def create_batch(
+    conn: asyncpg.Connection,
+    *,
+    run_id: int,
+    project: int,
+    day: dt.date,
+    rows: int,
+    supersedes: int | None = None,
+) -> int:
+    """A batch of ``project``'s rows in state ``copying``, committed before any of its
+    rows reach the cold store."""
     batch_id: int = await conn.fetchval(
-        """INSERT INTO archive_batches (run_id, day, state, moved)
-           VALUES ($1, $2, 'copying', $3) RETURNING id""",
+        """INSERT INTO archive_batches (run_id, project_id, day, state, moved, supersedes)
+           VALUES ($1, $2, $3, 'copying', $4, $5) RETURNING id""",
         run_id,
+        project,
         day,
         rows,
+        supersedes,
     )
     return batch_id
 
@@ -102,14 +115,14 @@ async def abandon_interrupted(conn: asyncpg.Connection) -> int:
     return int(status.rsplit(" ", 1)[1])
 
 
-async def uncleaned_aborted(conn: asyncpg.Connection, *, limit: int) -> list[tuple[int, dt.date]]:
-    """``(batch id, day)`` of aborted batches whose cold rows may remain."""
+async def uncleaned_aborted(conn: asyncpg.Connection, *, limit: int) -> list[Batch]:
+    """Aborted batches whose cold rows may remain."""
     rows = await conn.fetch(
-        """SELECT id, day FROM archive_batches WHERE state = 'aborted' AND NOT cleaned
-           ORDER BY id LIMIT $1""",
+        """SELECT id, project_id, day, legacy FROM archive_batches
+           WHERE state = 'aborted' AND NOT cleaned ORDER BY id LIMIT $1""",
         limit,
     )
-    return [(row["id"], row["day"]) for row in rows]
+    return [Batch(row["id"], row["project_id"], row["day"], row["legacy"]) for row in rows]
 
 
 async def mark_cleaned(

@@ -1,14 +1,23 @@
-"""What the storage tiers hold, read in one snapshot of both."""
+"""What the storage tiers hold, in total and per project, read in one snapshot of both."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 from eventide.archive import runs
 from eventide.archive.runs import ArchiveRun
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import EVENTS, Scope
+
+
+@dataclass(frozen=True)
+class ProjectEvents:
+    project: int
+    hot_events: int
+    cold_events: int
 
 
 @dataclass(frozen=True)
@@ -18,21 +27,42 @@ class StorageStatus:
     archived_through: dt.datetime | None
     hot_window_days: int
     last_run: ArchiveRun | None
+    projects: list[ProjectEvents]
 
 
 async def storage_status(engines: Engines) -> StorageStatus:
-    """Event counts per tier (cold: committed batches only), the archived-through
-    watermark and the latest run, all as of one PostgreSQL snapshot."""
-    async with tier_snapshot(engines) as tiers:
-        hot: int = await tiers.hot.fetchval("SELECT count(*) FROM events")
+    """Event counts per tier (cold: committed batches only) in total and per project, the
+    archived-through watermark and the latest run, all as of one PostgreSQL snapshot.
+
+    Server-wide, for administrators: it counts every project's events (of live and of
+    deleted projects whose removal has not finished)."""
+    async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
+        hot = Counter(
+            {
+                project: count
+                for project, count in await tiers.hot.fetch(
+                    f"SELECT project_id, count(*) FROM {EVENTS} GROUP BY project_id"
+                )
+            }
+        )
         through = await runs.archived_through(tiers.hot)
         last = await runs.last_run(tiers.hot)
-        predicate, params = tiers.visibility.sql()
-        rows = await engines.cold.fetch(f"SELECT count() FROM events WHERE {predicate}", params)
+        cold = Counter(
+            {
+                int(project): int(count)
+                for project, count in await tiers.cold_fetch(
+                    f"SELECT project_id, count() FROM {EVENTS} GROUP BY project_id"
+                )
+            }
+        )
     return StorageStatus(
-        hot_events=hot,
-        cold_events=int(rows[0][0]),
+        hot_events=sum(hot.values()),
+        cold_events=sum(cold.values()),
         archived_through=through,
         hot_window_days=engines.settings.hot_window_days,
         last_run=last,
+        projects=[
+            ProjectEvents(project=project, hot_events=hot[project], cold_events=cold[project])
+            for project in sorted(hot.keys() | cold.keys())
+        ],
     )

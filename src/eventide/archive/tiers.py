@@ -19,6 +19,7 @@ import asyncpg
 
 from eventide.storage.clickhouse import Row
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import Scope
 
 # Another request may have taken the last free connection since the pool was looked at.
 _SPARE_WAIT_SECONDS = 0.05
@@ -31,10 +32,12 @@ _LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'"})
 
 @dataclass(frozen=True)
 class ColdVisibility:
-    """Which cold rows a reader may count: ``batch_id <= max_committed`` and not excluded."""
+    """Which cold rows a reader may count: ``batch_id <= max_committed`` and not excluded;
+    ``legacy`` when rows of the cold layout from before projects may still count."""
 
     max_committed: int
     excluded: tuple[int, ...] = ()
+    legacy: bool = False
 
     def sql(self, column: str = "batch_id") -> tuple[str, dict[str, Any]]:
         """A ClickHouse predicate on ``column`` and its parameters."""
@@ -56,27 +59,51 @@ async def read_visibility(conn: asyncpg.Connection) -> ColdVisibility:
            WHERE state <> 'committed' AND NOT cleaned AND id < $1 ORDER BY id""",
         max_committed,
     )
-    return ColdVisibility(max_committed, tuple(row["id"] for row in excluded))
+    legacy = await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM archive_batches WHERE legacy AND NOT cleaned)"
+    )
+    return ColdVisibility(max_committed, tuple(row["id"] for row in excluded), legacy)
+
+
+class HotReader:
+    """A snapshot's PostgreSQL connection that reads the events of one scope only: every
+    statement passes through :meth:`Scope.hot` (write :data:`EVENTS` where it reads)."""
+
+    def __init__(self, conn: asyncpg.Connection, scope: Scope) -> None:
+        self._conn = conn
+        self.scope = scope
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        rows: list[Any] = await self._conn.fetch(self.scope.hot(sql), *args)
+        return rows
+
+    async def fetchrow(self, sql: str, *args: Any) -> Any:
+        return await self._conn.fetchrow(self.scope.hot(sql), *args)
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self._conn.fetchval(self.scope.hot(sql), *args)
 
 
 @dataclass
 class Tiers:
-    """The hot connection and the cold store as of one snapshot."""
+    """Both stores as of one snapshot, holding the events of one scope (a project)."""
 
-    hot: asyncpg.Connection
+    hot: HotReader
     engines: Engines
     visibility: ColdVisibility
 
     @property
-    def visible(self) -> str:
-        """The ClickHouse predicate selecting the cold rows of this snapshot."""
-        return self.visibility.sql()[0]
+    def scope(self) -> Scope:
+        return self.hot.scope
 
     async def cold_fetch(self, sql: str, params: dict[str, Any] | None = None) -> list[Row]:
-        """Run a cold query written with :attr:`visible` (and maybe :meth:`push_hot`)."""
-        merged = {**self.visibility.sql()[1], **(params or {})}
+        """Run a cold query reading :data:`EVENTS` (and maybe :meth:`push_hot` tables):
+        the scope's rows this snapshot may see."""
+        visible, visibility_params = self.visibility.sql()
+        rendered = self.scope.cold(sql, visible=visible, legacy=self.visibility.legacy)
         return await self.engines.cold.fetch(
-            f"{sql} SETTINGS max_query_size = {_MAX_QUERY_BYTES}", merged
+            f"{rendered} SETTINGS max_query_size = {_MAX_QUERY_BYTES}",
+            {**visibility_params, **(params or {})},
         )
 
     async def push_hot(self, sql: str, *args: Any, structure: str) -> str:
@@ -107,7 +134,7 @@ class HotRows:
     structure: str
 
 
-async def _pushed(conn: asyncpg.Connection, rows: HotRows) -> str:
+async def _pushed(conn: HotReader, rows: HotRows) -> str:
     data: str = await conn.fetchval(
         f"SELECT {csv_lines(rows.structure)} FROM ({rows.sql}) hot_rows", *rows.args
     )
@@ -136,12 +163,12 @@ def inline_table(data: str, structure: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def tier_snapshot(engines: Engines) -> AsyncIterator[Tiers]:
-    """Both tiers as of one snapshot: a connection in a REPEATABLE READ READ ONLY
-    transaction, and the cold visibility read in that same transaction.
+async def tier_snapshot(engines: Engines, *, scope: Scope) -> AsyncIterator[Tiers]:
+    """Both tiers as of one snapshot, for the events of ``scope``: a connection in a
+    REPEATABLE READ READ ONLY transaction, and the cold visibility read in that same
+    transaction.
 
-    Read the hot store through ``hot`` and filter every cold query with the visibility
-    (:attr:`Tiers.visible`, :meth:`Tiers.cold_fetch`).
+    Read the hot store through ``hot`` and the cold store through :meth:`Tiers.cold_fetch`.
     """
     async with (
         engines.db.acquire() as conn,
@@ -151,15 +178,15 @@ async def tier_snapshot(engines: Engines) -> AsyncIterator[Tiers]:
         # (which is not MVCC-safe) under an exclusive lock on `events`, so a snapshot taken
         # after this lock can never miss rows of a partition dropped after it.
         await conn.execute("LOCK TABLE ONLY events IN ACCESS SHARE MODE")
-        yield Tiers(hot=conn, engines=engines, visibility=await read_visibility(conn))
+        visibility = await read_visibility(conn)
+        yield Tiers(hot=HotReader(conn, scope), engines=engines, visibility=visibility)
 
 
 @contextlib.asynccontextmanager
-async def joined_snapshot(
-    engines: Engines, conn: asyncpg.Connection
-) -> AsyncIterator[asyncpg.Connection | None]:
-    """A second connection reading the snapshot of ``conn``'s open ``tier_snapshot``, so
-    independent hot queries can run at the same time; None when none is at hand at once.
+async def joined_snapshot(engines: Engines, reader: HotReader) -> AsyncIterator[HotReader | None]:
+    """A second connection reading the snapshot of ``reader``'s open ``tier_snapshot``,
+    in the same scope, so independent hot queries can run at the same time; None when
+    none is at hand at once.
 
     Waiting is never worth it: for a pool connection (requests that each hold one could
     wait for each other), nor for the lock on ``events`` (behind a waiting partition drop,
@@ -169,7 +196,7 @@ async def joined_snapshot(
     if pool.get_idle_size() == 0 and pool.get_size() >= pool.get_max_size():
         yield None
         return
-    snapshot_id = await conn.fetchval("SELECT pg_export_snapshot()")
+    snapshot_id = await reader.fetchval("SELECT pg_export_snapshot()")
     other = await _spare_connection(pool)
     if other is None:
         yield None
@@ -183,7 +210,7 @@ async def joined_snapshot(
             except asyncpg.LockNotAvailableError:
                 locked = False
             if locked:
-                yield other
+                yield HotReader(other, reader.scope)
                 return
         yield None  # the failed lock ended the transaction above
     finally:

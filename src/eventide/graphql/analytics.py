@@ -31,6 +31,7 @@ from eventide.graphql.analytics_types import (
 from eventide.graphql.context import Info
 from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from eventide.graphql.permissions import scoped
+from eventide.storage.tenant_sql import LEGACY_PROJECT  # interim: until projectId is resolved
 
 _CURSOR_KIND = "events"
 _TIMEZONE = "IANA time zone whose calendar days are counted, e.g. Europe/Berlin."
@@ -82,6 +83,7 @@ class AnalyticsQuery:
     ) -> list[DailyActiveUsers]:
         rows = await dau.daily_active_users(
             info.context.engines,
+            project=LEGACY_PROJECT,
             first=range_.from_,
             last=range_.to,
             timezone=timezone,
@@ -103,6 +105,7 @@ class AnalyticsQuery:
     ) -> list[EventTypeCount]:
         rows = await top_events.top_events(
             info.context.engines,
+            project=LEGACY_PROJECT,
             first=range_.from_,
             last=range_.to,
             timezone=timezone,
@@ -128,6 +131,7 @@ class AnalyticsQuery:
     ) -> list[RetentionCohort]:
         rows = await retention.retention(
             info.context.engines,
+            project=LEGACY_PROJECT,
             first=range_.from_,
             last=range_.to,
             period=period,
@@ -155,6 +159,7 @@ class AnalyticsQuery:
         where = filter.to_domain() if filter else listing.EventFilter()
         page = await listing.list_events(
             info.context.engines,
+            project=LEGACY_PROJECT,
             where=where,
             first=first,
             below=_position(after, where) if after is not None else None,

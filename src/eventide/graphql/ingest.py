@@ -14,6 +14,7 @@ from eventide.graphql.permissions import scoped
 from eventide.graphql.scalars import JSON
 from eventide.ingest.service import ingest
 from eventide.observability.metrics import EVENTS
+from eventide.storage.tenant_sql import LEGACY_PROJECT  # interim: until projectId is resolved
 
 
 @strawberry.input(description="One event to ingest.")
@@ -83,7 +84,9 @@ class IngestMutation:
         sent_at: datetime.datetime | None = None,
     ) -> IngestResult:
         engines = info.context.engines
-        outcome = await ingest(engines.db, events, settings=engines.settings, sent_at=sent_at)
+        outcome = await ingest(
+            engines.db, events, project=LEGACY_PROJECT, settings=engines.settings, sent_at=sent_at
+        )
         EVENTS.labels(outcome="accepted").inc(outcome.accepted)
         EVENTS.labels(outcome="duplicate").inc(outcome.duplicates)
         EVENTS.labels(outcome="rejected").inc(len(outcome.rejected))

@@ -36,11 +36,13 @@ async def ingest(
     db: asyncpg.Pool,
     events: Sequence[Mapping[str, Any]],
     *,
+    project: int,
     settings: Settings,
     sent_at: dt.datetime | None = None,
     received_at: dt.datetime | None = None,
 ) -> IngestOutcome:
-    """Validate and store one call's events; accepted + duplicates + rejected == sent."""
+    """Validate and store one call's events in ``project``; accepted + duplicates +
+    rejected == sent."""
     if problem := batch_size_problem(len(events), settings=settings):
         raise InvalidInput(problem)
     received_at = received_at or dt.datetime.now(dt.UTC)
@@ -48,6 +50,7 @@ async def ingest(
     try:
         accepted = await store_events(
             db,
+            project=project,
             batch=batch,
             received_at=received_at,
             dedup_since=received_at - dt.timedelta(days=settings.dedup_window_days),

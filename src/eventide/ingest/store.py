@@ -1,7 +1,8 @@
 """Hot-store writes of ingestion: the idempotency ledger and the events, atomically.
 
 One call is one SQL statement, hence one transaction and one round trip: the ledger
-insert (``event_ids``, keyed by event id) returns the ids that are new, and only those
+insert (``event_ids``, keyed by project and event id) returns the ids that are new in
+the project, and only those
 reach ``events``. A crash or a lost connection at any instant leaves either both or
 neither, so a retried batch stores every event exactly once.
 """
@@ -23,14 +24,15 @@ WITH incoming AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
         AS t(event_id, user_id, event_type, occurred_at, properties)
 ), fresh AS (
-    INSERT INTO event_ids AS known (event_id, received_at)
-    SELECT event_id, $6 FROM incoming
-    ON CONFLICT (event_id) DO UPDATE SET received_at = excluded.received_at
+    INSERT INTO event_ids AS known (project_id, event_id, received_at)
+    SELECT $8, event_id, $6 FROM incoming
+    ON CONFLICT (project_id, event_id) DO UPDATE SET received_at = excluded.received_at
         WHERE known.received_at < $7
     RETURNING event_id
 )
-INSERT INTO events (event_id, user_id, event_type, occurred_at, received_at, properties)
-SELECT i.event_id, i.user_id, i.event_type, i.occurred_at, $6, i.properties::jsonb
+INSERT INTO events (project_id, event_id, user_id, event_type, occurred_at, received_at,
+                    properties)
+SELECT $8, i.event_id, i.user_id, i.event_type, i.occurred_at, $6, i.properties::jsonb
 FROM incoming AS i JOIN fresh USING (event_id)
 """
 
@@ -52,11 +54,13 @@ _MAX_ATTEMPTS = 3
 async def store_events(
     db: asyncpg.Pool,
     *,
+    project: int,
     batch: ValidatedBatch,
     received_at: dt.datetime,
     dedup_since: dt.datetime,
 ) -> int:
-    """Store the events of ``batch`` whose id is new since ``dedup_since``; return how many."""
+    """Store the events of ``batch`` whose id is new in ``project`` since ``dedup_since``;
+    return how many."""
     if not batch.event_ids:
         return 0
     days = {instant.astimezone(dt.UTC).date() for instant in batch.occurred_at}
@@ -68,6 +72,7 @@ async def store_events(
         batch.properties,
         received_at,
         dedup_since,
+        project,
     )
     async with db.acquire() as conn:
         for _ in range(_MAX_ATTEMPTS - 1):
