@@ -25,15 +25,23 @@ class InternalServerError(EventideError):
     code = "INTERNAL_SERVER_ERROR"
 
 
-def classify(error: GraphQLError) -> None:
-    """Set ``error.extensions['code']`` in place; hide internals of unexpected errors."""
+def classify(error: GraphQLError, *, executing: bool) -> None:
+    """Set ``error.extensions['code']`` in place; hide internals of unexpected errors.
+
+    ``executing`` tells errors of execution (variable values are coerced there) from
+    those of parsing and validation, which come before it.
+    """
     original = error.original_error
     extensions = dict(error.extensions or {})
     if isinstance(original, EventideError):
         extensions.update(original.extensions)
-    elif error.path is None and (original is None or error.message.startswith("Variable '$")):
-        # Before execution: the document or the variables are wrong. Coercion errors of
-        # variables carry the scalar's own ValueError, whose message is ours and safe.
+    elif error.path is None and executing and error.message.startswith("Variable '$"):
+        # The variables' values are wrong. Their coercion errors may carry the scalar's
+        # own ValueError, whose message is ours and safe.
+        extensions.setdefault("code", "BAD_USER_INPUT")
+    elif error.path is None and original is None:
+        # The document is wrong: every validation rule alike, an unused or undefined
+        # variable too, however its message begins.
         extensions.setdefault("code", _document_error_code(error.message))
     elif original is not None:
         # Raised by a resolver, or (without a path) by a hook around execution.
@@ -68,6 +76,4 @@ def client_error(error: Exception, *, where: str) -> EventideError:
 def _document_error_code(message: str) -> str:
     if message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
-    if message.startswith("Variable '$"):
-        return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"

@@ -36,8 +36,11 @@ class EventideSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
+        # Strawberry records the result of execution before it processes execution's
+        # errors; errors of parsing and validation come while there is none.
+        executing = execution_context is not None and execution_context.result is not None
         for error in errors:
-            classify(error)
+            classify(error, executing=executing)
 
 
 def build_schema(**options: Any) -> EventideSchema:
