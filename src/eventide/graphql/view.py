@@ -11,13 +11,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from eventide.auth.authenticate import Authentication, authenticate
 from eventide.graphql.context import Context
 from eventide.graphql.errors import client_error
+from eventide.graphql.http_conventions import ConventionalGraphQL, refusal_response
 from eventide.graphql.loaders import Loaders
-from eventide.http.errors import error_response
 from eventide.storage.engines import Engines
 
 # Every digit becomes "0", any other byte a space.
@@ -25,7 +24,7 @@ _DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range
 _19_DIGITS = b"0" * 19
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(ConventionalGraphQL):
     """Strawberry's ASGI view with Eventide's context, answering its HTTP-level refusals
     in JSON, not plain text.
 
@@ -41,7 +40,7 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as error:
-            response = error_response(error.status_code, error.reason)
+            response = refusal_response(error)
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
