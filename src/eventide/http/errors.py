@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from starlette.responses import JSONResponse
 
+from eventide.observability.metrics import HTTP_REFUSALS
+
 _CODES = {
     400: "BAD_REQUEST",
     404: "NOT_FOUND",
@@ -21,5 +23,6 @@ def error_response(
     status: int, message: str, *, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     code = _CODES.get(status, "BAD_REQUEST")
+    HTTP_REFUSALS.labels(code=code).inc()
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers)
