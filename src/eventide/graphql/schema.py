@@ -20,6 +20,7 @@ from eventide.graphql.errors import classify
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
 from eventide.graphql.observation import OperationObserver
+from eventide.graphql.operation_choice import OperationChoice
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.system import SystemQuery
 
@@ -36,8 +37,11 @@ class EventideSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
+        # Strawberry records the result of execution before it processes execution's
+        # errors; errors of parsing and validation come while there is none.
+        executing = execution_context is not None and execution_context.result is not None
         for error in errors:
-            classify(error)
+            classify(error, executing=executing)
 
 
 def build_schema(**options: Any) -> EventideSchema:
@@ -53,5 +57,5 @@ def build_schema(**options: Any) -> EventideSchema:
     return built
 
 
-# The observer comes first so that its timing and outcome cover the guard's refusals.
-schema = build_schema(extensions=[OperationObserver, OperationGuard])
+# The observer comes first so that its timing and outcome cover the others' refusals.
+schema = build_schema(extensions=[OperationObserver, OperationGuard, OperationChoice])

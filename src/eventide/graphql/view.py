@@ -6,20 +6,18 @@ import contextlib
 import json
 
 import orjson
-from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
 from strawberry.http.types import QueryParams
 
 from eventide.auth.authenticate import Authentication, authenticate
 from eventide.graphql.context import Context
 from eventide.graphql.errors import client_error
+from eventide.graphql.http_conventions import ConventionalGraphQL, refusal_response
 from eventide.graphql.loaders import Loaders
-from eventide.http.errors import count_refusal, error_response
 from eventide.storage.engines import Engines
 
 # Every digit becomes "0", any other byte a space.
@@ -27,7 +25,7 @@ _DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range
 _19_DIGITS = b"0" * 19
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(ConventionalGraphQL):
     """Strawberry's ASGI view with Eventide's context, answering its HTTP-level refusals
     in JSON, not plain text.
 
@@ -43,19 +41,8 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as error:
-            count_refusal(error.status_code)
-            response = error_response(error.status_code, error.reason)
+            response = refusal_response(error)
         await response(scope, receive, send)
-
-    async def parse_http_body(
-        self, request: AsyncHTTPRequestAdapter
-    ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        data = await super().parse_http_body(request)
-        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
-            raise HTTPException(
-                400, "The GraphQL operation's `operationName` must be a string or null."
-            )
-        return data
 
     def parse_json(self, data: str | bytes) -> object:
         """A request body: a JSON object (an array is refused later as a batch)."""
