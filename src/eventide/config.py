@@ -62,6 +62,10 @@ class Settings:
     # None: room for the largest valid ingest batch (see body_limit_bytes).
     max_body_bytes: int | None = None
     query_timeout_seconds: float = 30.0
+    # Automatic persisted queries (see README "Persisted queries"): how long a document
+    # stays in Redis after its last use, and the largest document that may be stored.
+    persisted_query_ttl_seconds: int = 7 * 24 * 3600
+    persisted_query_max_bytes: int = 32 * 1024
     slow_query_seconds: float = 1.0
     # Per principal and per minute, shared by every replica through Redis; 0 disables.
     rate_limit_query_points: int = 60_000
@@ -191,6 +195,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "max_query_cost": ("EVENTIDE_MAX_QUERY_COST", _int(1)),
         "max_body_bytes": ("EVENTIDE_MAX_BODY_BYTES", _int(1024)),
         "query_timeout_seconds": ("EVENTIDE_QUERY_TIMEOUT_SECONDS", _seconds),
+        "persisted_query_ttl_seconds": ("EVENTIDE_PERSISTED_QUERY_TTL_SECONDS", _int(1)),
+        "persisted_query_max_bytes": ("EVENTIDE_PERSISTED_QUERY_MAX_BYTES", _int(256, 1024 * 1024)),
         "slow_query_seconds": ("EVENTIDE_SLOW_QUERY_SECONDS", _seconds),
         "rate_limit_query_points": ("EVENTIDE_RATE_LIMIT_QUERY_POINTS", _int(0)),
         "rate_limit_events": ("EVENTIDE_RATE_LIMIT_EVENTS", _int(0)),
