@@ -21,6 +21,7 @@ from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
 from eventide.graphql.observation import OperationObserver
 from eventide.graphql.operation_choice import OperationChoice
+from eventide.graphql.persisted_queries import PersistedQueryRegistration
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.system import SystemQuery
 
@@ -57,5 +58,8 @@ def build_schema(**options: Any) -> EventideSchema:
     return built
 
 
-# The observer comes first so that its timing and outcome cover the others' refusals.
-schema = build_schema(extensions=[OperationObserver, OperationGuard, OperationChoice])
+# The observer comes first so that its timing and outcome cover the others' refusals;
+# a persisted query is stored only past the guard's limits.
+schema = build_schema(
+    extensions=[OperationObserver, OperationGuard, OperationChoice, PersistedQueryRegistration]
+)

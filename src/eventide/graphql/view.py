@@ -6,14 +6,18 @@ import contextlib
 import json
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
+from strawberry.types import ExecutionResult
 
 from eventide.auth.authenticate import Authentication, authenticate
+from eventide.graphql import persisted_queries
 from eventide.graphql.context import Context
 from eventide.graphql.errors import client_error
 from eventide.graphql.http_conventions import ConventionalGraphQL, refusal_response
@@ -73,6 +77,28 @@ class GraphQLView(ConventionalGraphQL):
             if what != "request body":
                 message = f"Unable to parse the {what} as JSON"
             raise HTTPException(400, message) from error
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET with a persisted query's hash and no query is an operation, not a page.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        prepared = await persisted_queries.prepare(context, request_data)
+        if isinstance(prepared, ExecutionResult):
+            return prepared
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, prepared
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson is faster, but reads integers beyond 64 bits as floats without a word;
