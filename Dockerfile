@@ -3,7 +3,7 @@
 FROM node:20-slim AS graphiql
 WORKDIR /assets
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --ignore-scripts
+RUN npm ci --no-audit --no-fund --ignore-scripts --omit=dev
 
 # Eventide and its runtime dependencies, exactly as uv.lock pins them (hashes checked), into
 # a virtual environment at /opt/eventide. No extras: neither embedded engines nor dev tools.

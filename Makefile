@@ -80,7 +80,7 @@ schema-check: install
 		|| (echo "schema.graphql is stale: run 'make schema'"; exit 1)
 
 contract: install
-	$(BIN)/python ../shared/api/check-contract schema.graphql
+	$(BIN)/python ../shared/api/check-contract --require clients schema.graphql
 
 # Ingestion throughput against raw asyncpg; BENCH_EVENTS sets the total (default 1,000,000).
 bench-ingest: install

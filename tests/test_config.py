@@ -28,6 +28,9 @@ def test_defaults_in_development_generate_and_keep_a_secret(tmp_path: Path) -> N
         ("EVENTIDE_DATABASE_URL", "mysql://x"),
         ("EVENTIDE_CLICKHOUSE_URL", "http://localhost:8123"),
         ("EVENTIDE_LOG_LEVEL", "chatty"),
+        ("EVENTIDE_PERSISTED_QUERY_TTL_SECONDS", "0"),
+        ("EVENTIDE_PERSISTED_QUERY_MAX_BYTES", "100"),
+        ("EVENTIDE_PERSISTED_QUERY_MAX_BYTES", str(1024 * 1024 + 1)),
     ],
 )
 def test_a_bad_value_names_its_variable(tmp_path: Path, name: str, value: str) -> None:
@@ -81,3 +84,19 @@ def test_login_limits_are_read_from_the_environment(tmp_path: Path) -> None:
     assert (settings.login_address_attempts, settings.login_username_attempts) == (30, 500)
     with pytest.raises(ConfigError, match="EVENTIDE_LOGIN_USERNAME_ATTEMPTS"):
         load_settings({"EVENTIDE_DATA_DIR": str(tmp_path), "EVENTIDE_LOGIN_USERNAME_ATTEMPTS": "0"})
+
+
+def test_persisted_query_bounds_are_read(tmp_path: Path) -> None:
+    base = {"EVENTIDE_DATA_DIR": str(tmp_path)}
+    defaults = load_settings(base)
+    assert defaults.persisted_query_ttl_seconds == 7 * 24 * 3600
+    assert defaults.persisted_query_max_bytes == 32 * 1024
+    settings = load_settings(
+        {
+            **base,
+            "EVENTIDE_PERSISTED_QUERY_TTL_SECONDS": "60",
+            "EVENTIDE_PERSISTED_QUERY_MAX_BYTES": "4096",
+        }
+    )
+    assert settings.persisted_query_ttl_seconds == 60
+    assert settings.persisted_query_max_bytes == 4096

@@ -7,8 +7,9 @@ import gc
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from eventide.archive.schedule import scheduled_archiving
@@ -18,6 +19,7 @@ from eventide.config import Settings, load_settings
 from eventide.graphiql import graphiql_routes
 from eventide.graphql.schema import schema
 from eventide.graphql.view import GraphQLView
+from eventide.http.errors import error_response
 from eventide.http.middleware import http_middleware
 from eventide.ingest.pruning import ledger_pruning
 from eventide.observability.metrics import metrics_endpoint
@@ -34,6 +36,13 @@ async def ready(request: Request) -> JSONResponse:
     engines: Engines = request.app.state.engines
     status = await engines.readiness()
     return JSONResponse(status, status_code=200 if all(status.values()) else 503)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (no such route, a method the route does not take), in the
+    JSON error shape of every other refusal instead of plain text."""
+    assert isinstance(error, HTTPException)
+    return error_response(error.status_code, error.detail, headers=error.headers)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -65,5 +74,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *graphiql_routes(settings.graphiql_assets_dir),
         ],
         middleware=http_middleware(settings),
+        exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )

@@ -70,6 +70,10 @@ class Settings:
     request_header_timeout_seconds: float = 10.0
     request_body_idle_timeout_seconds: float = 10.0
     request_body_timeout_seconds: float = 60.0
+    # Automatic persisted queries (see README "Persisted queries"): how long a document
+    # stays in Redis after its last use, and the largest document that may be stored.
+    persisted_query_ttl_seconds: int = 7 * 24 * 3600
+    persisted_query_max_bytes: int = 32 * 1024
     slow_query_seconds: float = 1.0
     # Per principal and per minute, shared by every replica through Redis; 0 disables.
     rate_limit_query_points: int = 60_000
@@ -207,6 +211,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _seconds,
         ),
         "request_body_timeout_seconds": ("EVENTIDE_REQUEST_BODY_TIMEOUT_SECONDS", _seconds),
+        "persisted_query_ttl_seconds": ("EVENTIDE_PERSISTED_QUERY_TTL_SECONDS", _int(1)),
+        "persisted_query_max_bytes": ("EVENTIDE_PERSISTED_QUERY_MAX_BYTES", _int(256, 1024 * 1024)),
         "slow_query_seconds": ("EVENTIDE_SLOW_QUERY_SECONDS", _seconds),
         "rate_limit_query_points": ("EVENTIDE_RATE_LIMIT_QUERY_POINTS", _int(0)),
         "rate_limit_events": ("EVENTIDE_RATE_LIMIT_EVENTS", _int(0)),

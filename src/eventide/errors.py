@@ -68,6 +68,17 @@ class Unavailable(EventideError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class PersistedQueryNotFound(EventideError):
+    """A persisted query's hash without its document, and no document stored under it:
+    the client sends the hash again with the document."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        # The message is the protocol's: Apollo clients match on it as well as on the code.
+        super().__init__("PersistedQueryNotFound")
+
+
 class QueryTimeout(EventideError):
     """The work ran past its time limit and was cancelled."""
 

@@ -29,7 +29,7 @@ RETENTION = """query($range: DateRange!, $tz: String! = "UTC", $periods: Int! = 
 EVENTS = """query($filter: EventFilter, $first: Int! = 50, $after: String) {
   events(filter: $filter, first: $first, after: $after) {
     edges { cursor node { eventId userId eventType occurredAt receivedAt properties } }
-    pageInfo { hasNextPage endCursor } } }"""
+    pageInfo { hasNextPage endCursor hasPreviousPage startCursor } } }"""
 RANGE = {"from": "2026-03-01", "to": "2026-03-03"}
 
 
@@ -107,13 +107,34 @@ async def test_events_pages_across_tiers(client: GraphQLClient, user_token: str)
         "receivedAt": "2026-03-02T12:00:05.000000Z",
         "properties": {"n": 1},
     }
-    assert first["events"]["pageInfo"] == {"hasNextPage": True, "endCursor": edges[1]["cursor"]}
+    assert first["events"]["pageInfo"] == {
+        "hasNextPage": True,
+        "endCursor": edges[1]["cursor"],
+        "hasPreviousPage": False,
+        "startCursor": edges[0]["cursor"],
+    }
     rest = await client.data(EVENTS, {"first": 2, "after": edges[1]["cursor"]}, token=user_token)
-    nodes = [e["node"] for e in rest["events"]["edges"]]
+    rest_edges = rest["events"]["edges"]
+    nodes = [e["node"] for e in rest_edges]
     assert [n["eventId"] for n in nodes] == ["c2", "c1"]
     assert nodes[1]["properties"] == {"page": "home"}
     assert nodes[0]["properties"] is None
-    assert rest["events"]["pageInfo"]["hasNextPage"] is False
+    assert rest["events"]["pageInfo"] == {
+        "hasNextPage": False,
+        "endCursor": rest_edges[1]["cursor"],
+        "hasPreviousPage": False,  # paging forward: Relay's answer even after a cursor
+        "startCursor": rest_edges[0]["cursor"],
+    }
+    none = await client.data(EVENTS, {"filter": {"userId": "nobody"}}, token=user_token)
+    assert none["events"] == {
+        "edges": [],
+        "pageInfo": {
+            "hasNextPage": False,
+            "endCursor": None,
+            "hasPreviousPage": False,
+            "startCursor": None,
+        },
+    }
     filtered = await client.data(
         EVENTS,
         {

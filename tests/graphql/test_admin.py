@@ -10,7 +10,7 @@ from tests.graphql_client import GraphQLClient
 USERS = """query($first: Int!, $after: String) {
   users(first: $first, after: $after) {
     edges { cursor node { username role isActive } }
-    pageInfo { hasNextPage endCursor }
+    pageInfo { hasNextPage endCursor hasPreviousPage startCursor }
   }
 }"""
 SET_ROLE = "mutation($id: ID!, $r: Role!) { setUserRole(userId: $id, role: $r) { role } }"
@@ -33,6 +33,9 @@ async def test_users_pages_through_every_account_once(
         page = (await client.data(USERS, {"first": 4, "after": after}, token=admin.access))["users"]
         seen += [edge["node"]["username"] for edge in page["edges"]]
         assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+        assert page["pageInfo"]["startCursor"] == page["edges"][0]["cursor"]
+        # Paging forward, even past the first page, there is no previous page (Relay).
+        assert page["pageInfo"]["hasPreviousPage"] is False
         if not page["pageInfo"]["hasNextPage"]:
             break
         after = page["pageInfo"]["endCursor"]

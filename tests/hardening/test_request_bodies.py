@@ -124,7 +124,7 @@ async def test_get_keeps_answering_well_formed_requests(client: GraphQLClient) -
 async def test_refusals_are_counted_by_their_code_not_as_internal_errors(
     client: GraphQLClient,
 ) -> None:
-    refused = operations("anonymous", "BAD_REQUEST")
+    refused = ("eventide_http_refusals_total", (("code", "BAD_REQUEST"),))
     internal = operations("anonymous", "INTERNAL_SERVER_ERROR")
     before = await scrape(client)
     for body in (b"null", b"\xff", b'{"query": "{ version }", "operationName": 1}'):

@@ -51,8 +51,8 @@ async def test_a_custom_header_lifts_the_csrf_block(client: GraphQLClient, heade
         "/graphql", content=QUERY, headers={"Content-Type": "text/plain", header: "1"}
     )
     # Past the CSRF check; the view itself only takes JSON.
-    message = assert_json_error(response, 400, "BAD_REQUEST")
-    assert "content type" in message.lower()
+    message = assert_json_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert "content-type: application/json" in message.lower()
 
 
 async def test_json_posts_pass(client: GraphQLClient) -> None:
@@ -68,15 +68,17 @@ async def test_get_runs_queries_but_refuses_mutations(client: GraphQLClient) -> 
     assert response.status_code == 200
     assert response.json()["data"]["version"]
     response = await client.http.get("/graphql", params={"query": "mutation { logout }"})
-    message = assert_json_error(response, 400, "BAD_REQUEST")
+    message = assert_json_error(response, 405, "METHOD_NOT_ALLOWED")
     assert "mutations are not allowed" in message.lower()
+    assert response.headers["allow"] == "POST"
 
 
 async def test_the_cdn_ide_is_not_served_at_graphql(client: GraphQLClient) -> None:
     response = await client.http.get("/graphql", headers={"Accept": "text/html"})
     assert "text/html" not in response.headers["content-type"]
     assert "cdn" not in response.text.lower()
-    assert response.status_code in (400, 404)
+    # text/html is no response type of the endpoint.
+    assert_json_error(response, 406, "NOT_ACCEPTABLE")
 
 
 async def test_batches_are_refused(client: GraphQLClient) -> None:
@@ -228,3 +230,10 @@ async def test_cors_preflight_refuses_headers_nobody_needs(engines: Engines) -> 
             },
         )
         assert response.status_code == 400
+
+
+async def test_routing_refusals_are_json_too(client: GraphQLClient) -> None:
+    response = await client.http.put("/graphql", json={"query": "{ version }"})
+    assert_json_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}
+    assert_json_error(await client.http.get("/nowhere"), 404, "NOT_FOUND")

@@ -100,3 +100,43 @@ def test_operation_labels_stay_bounded(operation_names: set[str]) -> None:
     assert "other" in names
     assert len(names) <= 201
     assert len(operation_names) == metrics._MAX_OPERATION_NAMES
+
+
+def refusals(code: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return ("eventide_http_refusals_total", (("code", code),))
+
+
+async def test_http_refusals_are_counted_by_their_code(client: GraphQLClient) -> None:
+    before = await scrape(client)
+    post = client.http.post
+    await post("/graphql", content=b"{", headers={"Content-Type": "application/json"})
+    await post("/graphql", json={"query": "query A { version } query B { v: version }"})
+    await post("/graphql", json={"query": "{ version }"}, headers={"Accept": "text/html"})
+    await post(
+        "/graphql", content=b"{}", headers={"Content-Type": "text/plain", "X-Eventide-CSRF": "1"}
+    )
+    await client.http.get("/graphql", params={"query": "mutation M { logout }"})
+    await client.http.put("/graphql", json={"query": "{ version }"})
+    after = await scrape(client)
+
+    def grew(key: tuple[str, tuple[tuple[str, str], ...]]) -> float:
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert grew(refusals("BAD_REQUEST")) == 2
+    assert grew(refusals("NOT_ACCEPTABLE")) == 1
+    assert grew(refusals("UNSUPPORTED_MEDIA_TYPE")) == 1
+    assert grew(refusals("METHOD_NOT_ALLOWED")) == 2
+
+    def outcomes(outcome: str) -> float:
+        # By outcome whatever the operation's label ("other" once 200 names were seen).
+        return sum(
+            grew(key)
+            for key in after
+            if key[0] == "eventide_graphql_operations_total" and ("outcome", outcome) in key[1]
+        )
+
+    # Refusals Strawberry raises while preparing an operation count as the operation's
+    # outcome too, by the same code: the client's mistake, not the server's.
+    assert outcomes("BAD_REQUEST") == 1
+    assert outcomes("METHOD_NOT_ALLOWED") == 1
+    assert outcomes("INTERNAL_SERVER_ERROR") == 0

@@ -71,12 +71,10 @@ class AdminQuery:
         # One row more than asked tells whether another page exists.
         rows = await users.list_users(info.context.engines.db, limit=first + 1, after=position)
         page = rows[:first]
+        edges = [UserEdge(cursor=_cursor(user), node=UserType.of(user)) for user in page]
         return UserConnection(
-            edges=[UserEdge(cursor=_cursor(user), node=UserType.of(user)) for user in page],
-            page_info=PageInfo(
-                has_next_page=len(rows) > first,
-                end_cursor=_cursor(page[-1]) if page else None,
-            ),
+            edges=edges,
+            page_info=PageInfo.forward([e.cursor for e in edges], has_next_page=len(rows) > first),
         )
 
 

@@ -164,10 +164,8 @@ class AnalyticsQuery:
             first=first,
             below=_position(after, where) if after is not None else None,
         )
+        edges = [EventEdge(cursor=_cursor(e, where), node=Event.of(e)) for e in page.events]
         return EventConnection(
-            edges=[EventEdge(cursor=_cursor(e, where), node=Event.of(e)) for e in page.events],
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=_cursor(page.events[-1], where) if page.events else None,
-            ),
+            edges=edges,
+            page_info=PageInfo.forward([e.cursor for e in edges], has_next_page=page.has_next_page),
         )

@@ -10,6 +10,7 @@ import strawberry
 from eventide.analytics import listing, top_events
 from eventide.analytics.calendar import Period
 from eventide.analytics.retention import CohortKind
+from eventide.graphql.node_ids import event_node_id
 from eventide.graphql.pagination import PageInfo
 from eventide.graphql.scalars import JSON, BigInt
 
@@ -73,6 +74,9 @@ class RetentionCohort:
 
 @strawberry.type
 class Event:
+    id: strawberry.ID = strawberry.field(
+        description="Globally unique and stable (project and eventId), for client caches."
+    )
     event_id: str
     user_id: str
     event_type: str
@@ -83,6 +87,7 @@ class Event:
     @classmethod
     def of(cls, event: listing.Event) -> Event:
         return cls(
+            id=strawberry.ID(event_node_id(event)),
             event_id=event.event_id,
             user_id=event.user_id,
             event_type=event.event_type,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +14,9 @@ from eventide.auth.principal import Principal
 from eventide.errors import EventideError
 from eventide.graphql.loaders import Loaders
 from eventide.storage.engines import Engines
+
+if TYPE_CHECKING:
+    from eventide.graphql.persisted_queries import Registration
 
 
 @dataclass(kw_only=True)
@@ -27,6 +31,8 @@ class Context:
     # The decoded access token of a user session (logout revokes it).
     access: AccessClaims | None = None
     loaders: Loaders = field(default_factory=Loaders)
+    # A document sent with its persisted-query hash, stored once it is about to run.
+    persisted_query: Registration | None = None
 
 
 Info = StrawberryInfo[Context, None]

@@ -16,7 +16,7 @@ from eventide.storage.outages import unavailable_engine
 
 logger = logging.getLogger("eventide.errors")
 # How graphql-core words a variable, and a literal, that its type's scalar refused.
-_COERCION = ("Variable '$", "Expected value of type ")
+_LITERAL_COERCION = "Expected value of type "
 
 INTERNAL_ERROR_MESSAGE = "Internal server error"
 
@@ -27,16 +27,28 @@ class InternalServerError(EventideError):
     code = "INTERNAL_SERVER_ERROR"
 
 
-def classify(error: GraphQLError) -> None:
-    """Set ``error.extensions['code']`` in place; hide internals of unexpected errors."""
+def classify(error: GraphQLError, *, executing: bool) -> None:
+    """Set ``error.extensions['code']`` in place; hide internals of unexpected errors.
+
+    ``executing`` tells errors of execution (variable values are coerced there) from
+    those of parsing and validation, which come before it.
+    """
     original = error.original_error
     extensions = dict(error.extensions or {})
     if isinstance(original, EventideError):
         extensions.update(original.extensions)
-    elif error.path is None and (original is None or error.message.startswith(_COERCION)):
-        # Before execution: the document or the variables are wrong. Coercion errors of
-        # variables and of literals carry the scalar's own ValueError, whose message is
-        # ours and safe.
+    elif error.path is None and executing and error.message.startswith("Variable '$"):
+        # The variables' values are wrong. Their coercion errors may carry the scalar's
+        # own ValueError, whose message is ours and safe.
+        extensions.setdefault("code", "BAD_USER_INPUT")
+    elif (
+        error.path is None
+        and not executing
+        and (original is None or error.message.startswith(_LITERAL_COERCION))
+    ):
+        # The document is wrong: every validation rule alike, an unused or undefined
+        # variable too, however its message begins, and a literal its scalar refuses
+        # (whose ValueError message is ours and safe).
         extensions.setdefault("code", _document_error_code(error.message))
     elif original is not None:
         # Raised by a resolver, or (without a path) by a hook around execution.
@@ -71,6 +83,4 @@ def client_error(error: Exception, *, where: str) -> EventideError:
 def _document_error_code(message: str) -> str:
     if message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
-    if message.startswith("Variable '$"):
-        return "BAD_USER_INPUT"
     return "GRAPHQL_VALIDATION_FAILED"

@@ -11,6 +11,7 @@ from graphql import GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from eventide.graphql.context import Context
+from eventide.graphql.http_conventions import refusal_code
 from eventide.observability.logs import current_request
 from eventide.observability.metrics import OPERATION_SECONDS, OPERATIONS, operation_label
 
@@ -32,8 +33,10 @@ class OperationObserver(SchemaExtension):
         except GraphQLError as error:
             outcome = str((error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
             raise
-        except Exception:
-            outcome = "INTERNAL_SERVER_ERROR"
+        except Exception as error:
+            # Strawberry raises its refusals of the request (no query, no operation to
+            # choose, a mutation over GET); the view answers them with an HTTP error.
+            outcome = refusal_code(error) or "INTERNAL_SERVER_ERROR"
             raise
         else:
             outcome = self._outcome()

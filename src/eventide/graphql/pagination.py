@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
@@ -19,6 +20,20 @@ _MAX_INT64 = 2**63 - 1
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+    # Every listing pages forward only (first/after), so no page is ever reached from a
+    # later one: as Relay allows for forward paging, there is never a previous page.
+    has_previous_page: bool = strawberry.field(description="Relay: false when paging forward.")
+    start_cursor: str | None
+
+    @classmethod
+    def forward(cls, cursors: Sequence[str], *, has_next_page: bool) -> PageInfo:
+        """The page info of a forward page whose edges have ``cursors``, in order."""
+        return cls(
+            has_next_page=has_next_page,
+            end_cursor=cursors[-1] if cursors else None,
+            has_previous_page=False,
+            start_cursor=cursors[0] if cursors else None,
+        )
 
 
 def check_page_size(first: int, *, maximum: int = MAX_PAGE_SIZE) -> None:

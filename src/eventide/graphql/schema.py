@@ -20,6 +20,8 @@ from eventide.graphql.errors import classify
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
 from eventide.graphql.observation import OperationObserver
+from eventide.graphql.operation_choice import OperationChoice
+from eventide.graphql.persisted_queries import PersistedQueryRegistration
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.system import SystemQuery
 
@@ -36,8 +38,11 @@ class EventideSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
+        # Strawberry records the result of execution before it processes execution's
+        # errors; errors of parsing and validation come while there is none.
+        executing = execution_context is not None and execution_context.result is not None
         for error in errors:
-            classify(error)
+            classify(error, executing=executing)
 
 
 def build_schema(**options: Any) -> EventideSchema:
@@ -53,5 +58,8 @@ def build_schema(**options: Any) -> EventideSchema:
     return built
 
 
-# The observer comes first so that its timing and outcome cover the guard's refusals.
-schema = build_schema(extensions=[OperationObserver, OperationGuard])
+# The observer comes first so that its timing and outcome cover the others' refusals;
+# a persisted query is stored only past the guard's limits.
+schema = build_schema(
+    extensions=[OperationObserver, OperationGuard, OperationChoice, PersistedQueryRegistration]
+)

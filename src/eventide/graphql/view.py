@@ -11,15 +11,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
+from strawberry.types import ExecutionResult
 
 from eventide.auth.authenticate import Authentication, authenticate
+from eventide.graphql import persisted_queries
 from eventide.graphql.context import Context
 from eventide.graphql.errors import client_error
+from eventide.graphql.http_conventions import ConventionalGraphQL, refusal_response
 from eventide.graphql.loaders import Loaders
-from eventide.http.errors import count_refusal, error_response
 from eventide.storage.engines import Engines
 
 # Every digit becomes "0", any other byte a space.
@@ -27,7 +29,7 @@ _DIGITS_TO_ZERO = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range
 _19_DIGITS = b"0" * 19
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(ConventionalGraphQL):
     """Strawberry's ASGI view with Eventide's context, answering its HTTP-level refusals
     in JSON, not plain text.
 
@@ -43,19 +45,8 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as error:
-            count_refusal(error.status_code)
-            response = error_response(error.status_code, error.reason)
+            response = refusal_response(error)
         await response(scope, receive, send)
-
-    async def parse_http_body(
-        self, request: AsyncHTTPRequestAdapter
-    ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        data = await super().parse_http_body(request)
-        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
-            raise HTTPException(
-                400, "The GraphQL operation's `operationName` must be a string or null."
-            )
-        return data
 
     def parse_json(self, data: str | bytes) -> object:
         """A request body: a JSON object (an array is refused later as a batch)."""
@@ -86,6 +77,28 @@ class GraphQLView(GraphQL[Context, None]):
             if what != "request body":
                 message = f"Unable to parse the {what} as JSON"
             raise HTTPException(400, message) from error
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET with a persisted query's hash and no query is an operation, not a page.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        prepared = await persisted_queries.prepare(context, request_data)
+        if isinstance(prepared, ExecutionResult):
+            return prepared
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, prepared
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson is faster, but reads integers beyond 64 bits as floats without a word;

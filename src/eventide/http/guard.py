@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from eventide.http.errors import count_refusal, error_response
+from eventide.http.errors import error_response
 
 CSRF_HEADERS = (b"x-eventide-csrf", b"apollo-require-preflight", b"x-apollo-operation-name")
 # Content types a browser may send cross-site without a CORS preflight.
@@ -36,7 +36,6 @@ class RequestGuard:
             return
         headers = dict(scope["headers"])
         if scope["path"] == self.graphql_path and _looks_cross_site(headers):
-            count_refusal(400)
             response = error_response(
                 400,
                 "This request was blocked as a possible cross-site request forgery: send "
@@ -75,8 +74,6 @@ class RequestGuard:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] == self.graphql_path:
-            count_refusal(413)
         response = error_response(
             413,
             f"The request body exceeds the limit of {self.max_body_bytes} bytes; "

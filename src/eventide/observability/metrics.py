@@ -38,6 +38,11 @@ OPERATION_SECONDS = Histogram(
 HTTP_REQUESTS = Counter(
     "eventide_http_requests", "HTTP requests by route and status.", ["route", "status"]
 )
+HTTP_REFUSALS = Counter(
+    "eventide_http_refusals",
+    "Requests refused at the HTTP level (before or instead of an operation), by error code.",
+    ["code"],
+)
 EVENTS = Counter(
     "eventide_events", "Ingested events by outcome: accepted, duplicate, rejected.", ["outcome"]
 )

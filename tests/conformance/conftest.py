@@ -1,0 +1,161 @@
+"""A live ``eventide serve`` for third-party suites that speak HTTP to a real server.
+
+PostgreSQL and Redis are the test servers when ``EVENTIDE_TEST_DATABASE_URL`` and
+``EVENTIDE_TEST_REDIS_URL`` name them (a fresh database, a key prefix of its own),
+else the server's embedded ones; ClickHouse is always the embedded chdb, in the
+server's data directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+
+ADMIN_USERNAME = "conformance-admin"
+ADMIN_PASSWORD = "conformance admin password"
+_STARTUP_SECONDS = 90
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str  # the GraphQL endpoint
+    log: Path
+    admin_token: str  # an access token (JWT) of an admin
+    api_token: str  # an API token of that admin with the INGEST and READ scopes
+
+
+def _data(url: str, query: str, token: str | None = None, **variables: str) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {"query": query, "variables": variables}
+    response = httpx.post(url, json=body, headers=headers, timeout=30)
+    response.raise_for_status()
+    answer = response.json()
+    assert "errors" not in answer, answer
+    return answer["data"]
+
+
+def _credentials(url: str) -> tuple[str, str]:
+    """Taken before any test runs: fuzzing soon exhausts the address's sign-in attempts."""
+    login = _data(
+        url,
+        "mutation ($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }",
+        u=ADMIN_USERNAME,
+        p=ADMIN_PASSWORD,
+    )
+    admin_token: str = login["login"]["accessToken"]
+    created = _data(
+        url,
+        'mutation { createApiToken(input: {name: "fuzz", scopes: [INGEST, READ]}) { token } }',
+        admin_token,
+    )
+    api_token: str = created["createApiToken"]["token"]
+    return admin_token, api_token
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _admin_sql(server: str, sql: str) -> None:
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[str | None]:
+    server = os.environ.get("EVENTIDE_TEST_DATABASE_URL")
+    if not server:
+        yield None  # the server's embedded PostgreSQL
+        return
+    name = f"eventide_live_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin_sql(server, f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        asyncio.run(_admin_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _server_environment(data_dir: Path, port: int, database_url: str | None) -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("EVENTIDE_")}
+    env.update(
+        EVENTIDE_ENV="development",
+        EVENTIDE_HOST="127.0.0.1",
+        EVENTIDE_PORT=str(port),
+        EVENTIDE_DATA_DIR=str(data_dir),
+        EVENTIDE_ADMIN_USERNAME=ADMIN_USERNAME,
+        EVENTIDE_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        # Fuzzing sends thousands of operations from one address: the buckets would
+        # soon answer RATE_LIMITED to everything, and nothing else would be tested.
+        EVENTIDE_RATE_LIMIT_QUERY_POINTS="0",
+        EVENTIDE_RATE_LIMIT_EVENTS="0",
+        EVENTIDE_ARCHIVE_INTERVAL_SECONDS="0",
+        EVENTIDE_LOG_LEVEL="WARNING",
+    )
+    if database_url:
+        env["EVENTIDE_DATABASE_URL"] = database_url
+    if redis_url := os.environ.get("EVENTIDE_TEST_REDIS_URL"):
+        env["EVENTIDE_REDIS_URL"] = redis_url
+        env["EVENTIDE_REDIS_KEY_PREFIX"] = f"eventide-live-{uuid.uuid4().hex[:10]}:"
+    return env
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    deadline = time.monotonic() + _STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"eventide serve exited with {process.returncode}:\n{log.read_text()}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"eventide serve was not ready after {_STARTUP_SECONDS} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="package")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("live-server")
+    log = data_dir / "server.log"
+    port = _free_port()
+    eventide = Path(sys.executable).with_name("eventide")
+    with _database() as database_url, log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [str(eventide), "serve"],
+            env=_server_environment(data_dir, port, database_url),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_until_up(process, base, log)
+            url = f"{base}/graphql"
+            admin_token, api_token = _credentials(url)
+            yield LiveServer(url=url, log=log, admin_token=admin_token, api_token=api_token)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
