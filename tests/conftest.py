@@ -28,10 +28,12 @@ from eventide.auth.jwt_tokens import issue_access_token
 from eventide.auth.principal import Role, TokenScope
 from eventide.auth.users import UserRecord
 from eventide.config import Settings
+from eventide.projects import store
 from eventide.storage.embedded import embedded_postgres, embedded_redis
 from eventide.storage.engines import Engines, open_engines
 from tests.graphql_client import GraphQLClient
 from tests.hashes import password_hash
+from tests.projects import own_project
 
 SESSION_ID = uuid.uuid4().hex[:10]
 
@@ -158,14 +160,17 @@ FIXTURE_PASSWORD = "password of a fixture account"
 
 
 async def _new_account(engines: Engines, role: Role) -> UserRecord:
+    """An account with a project of its own, as signup gives every account."""
     name = f"{role.value.lower()}-{uuid.uuid4().hex[:12]}"
-    return await users.create_user(
+    user = await users.create_user(
         engines.db,
         username=name,
         email=f"{name}@example.test",
         password_hash=await password_hash(FIXTURE_PASSWORD),
         role=role,
     )
+    await own_project(engines.db, user.id, name=name)
+    return user
 
 
 @pytest.fixture
@@ -191,6 +196,7 @@ def api_token(engines: Engines) -> Callable[[list[str]], Awaitable[str]]:
         secret, _ = await api_tokens.create_api_token(
             engines.db,
             user_id=user.id,
+            project_id=(await store.projects_of_member(engines.db, user_id=user.id))[0][0].id,
             name="test token",
             scopes=[TokenScope(scope) for scope in scopes],
             ttl_seconds=None,

@@ -39,6 +39,7 @@ from eventide.auth.principal import Role, TokenScope
 from eventide.graphql.schema import schema
 from eventide.storage.engines import Engines
 from tests.graphql_client import GraphQLClient
+from tests.projects import own_project
 
 CORE = schema._schema
 Fields = list[tuple[str, str, GraphQLField]]
@@ -350,6 +351,7 @@ class Callers:
         self.api_token, _ = await api_tokens.create_api_token(
             self.engines.db,
             user_id=self.accounts[Role.USER],
+            project_id=await own_project(self.engines.db, self.accounts[Role.USER]),
             name="all scopes",
             scopes=list(TokenScope),
             ttl_seconds=None,

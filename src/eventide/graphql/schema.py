@@ -20,15 +20,32 @@ from eventide.graphql.errors import classify
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
 from eventide.graphql.observation import OperationObserver
+from eventide.graphql.projects import ProjectMutation, ProjectQuery
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.system import SystemQuery
 
 Query = merge_types(
     "Query",
-    (SystemQuery, AccountQuery, ApiTokenQuery, AdminQuery, StorageQuery, AnalyticsQuery),
+    (
+        SystemQuery,
+        AccountQuery,
+        ProjectQuery,
+        ApiTokenQuery,
+        AdminQuery,
+        StorageQuery,
+        AnalyticsQuery,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (AccountMutation, ApiTokenMutation, AdminMutation, IngestMutation, ArchiveMutation)
+    "Mutation",
+    (
+        AccountMutation,
+        ProjectMutation,
+        ApiTokenMutation,
+        AdminMutation,
+        IngestMutation,
+        ArchiveMutation,
+    ),
 )
 
 
