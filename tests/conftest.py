@@ -33,7 +33,7 @@ from eventide.storage.embedded import embedded_postgres, embedded_redis
 from eventide.storage.engines import Engines, open_engines
 from tests.graphql_client import GraphQLClient
 from tests.hashes import password_hash
-from tests.projects import own_project
+from tests.own_projects import own_project
 
 SESSION_ID = uuid.uuid4().hex[:10]
 

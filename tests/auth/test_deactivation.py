@@ -11,7 +11,7 @@ from eventide.auth import administration, api_tokens, passwords, refresh, users
 from eventide.auth.principal import TokenScope
 from eventide.auth.users import UserRecord
 from eventide.storage.engines import Engines
-from tests.projects import own_project
+from tests.own_projects import own_project
 
 
 async def _account(engines: Engines) -> UserRecord:

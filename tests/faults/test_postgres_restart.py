@@ -25,7 +25,7 @@ from eventide.storage.engines import Engines
 from tests.configured import configured_client
 from tests.faults.servers import PostgresServer, postgres_available, postgres_server, require
 from tests.graphql_client import GraphQLClient
-from tests.projects import own_project
+from tests.own_projects import own_project
 
 require(postgres_available(), "running as root without a postgres user to run PostgreSQL as")
 

@@ -39,7 +39,7 @@ from eventide.auth.principal import Role, TokenScope
 from eventide.graphql.schema import schema
 from eventide.storage.engines import Engines
 from tests.graphql_client import GraphQLClient
-from tests.projects import own_project
+from tests.own_projects import own_project
 
 CORE = schema._schema
 Fields = list[tuple[str, str, GraphQLField]]
