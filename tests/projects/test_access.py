@@ -78,8 +78,8 @@ async def test_an_admin_acts_in_every_live_project(engines: Engines, w: World) -
     for pid in (w.target, w.outsiders_own):
         got = await access.authorize(engines, w.admin.principal, str(pid), need=MANAGES_PROJECT)
         assert (got.project.id, got.role) == (pid, None)
-    for pid in (str(w.deleted), RANDOM_ID, "x"):
-        assert isinstance(await _refusal(engines, w.admin.principal, pid, READS), NotFound)
+    for gone in (str(w.deleted), RANDOM_ID, "x"):
+        assert isinstance(await _refusal(engines, w.admin.principal, gone, READS), NotFound)
 
 
 async def test_the_default_project_of_a_session_is_its_only_project(

@@ -235,7 +235,7 @@ async def test_listings_name_no_project_the_caller_may_not_see(
     w = await world(engines)
     # Something of the target project that a listing could show.
     await client.data(
-        CASES["Mutation.createApiToken"].document,  # type: ignore[union-attr]
+        CASES["Mutation.createApiToken"].document,
         _token_input(w, str(w.target)),
         token=w.editor.token,
     )
