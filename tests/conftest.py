@@ -28,12 +28,16 @@ from eventide.auth.jwt_tokens import issue_access_token
 from eventide.auth.principal import Role, TokenScope
 from eventide.auth.users import UserRecord
 from eventide.config import Settings
+from eventide.projects import store
+from eventide.projects.roles import ProjectRole
 from eventide.storage.embedded import embedded_postgres, embedded_redis
 from eventide.storage.engines import Engines, open_engines
 from tests.graphql_client import GraphQLClient
 from tests.hashes import password_hash
 
 SESSION_ID = uuid.uuid4().hex[:10]
+# The project of every fixture account, and where test helpers put events by default.
+TEST_PROJECT = 1
 
 
 @contextlib.contextmanager
@@ -123,7 +127,8 @@ async def _delete_redis_keys(engines: Engines) -> None:
 
 @pytest.fixture(autouse=True)
 async def fresh_state(request: pytest.FixtureRequest) -> None:
-    """Every test that uses the engines starts from empty tables and no Redis keys."""
+    """Every test that uses the engines starts from empty tables and no Redis keys, with
+    one project, :data:`TEST_PROJECT`, where the fixture accounts act."""
     if "engines" not in request.fixturenames:
         return
     engines: Engines = request.getfixturevalue("engines")
@@ -135,7 +140,16 @@ async def fresh_state(request: pytest.FixtureRequest) -> None:
                  AND NOT c.relispartition AND c.relname <> 'schema_migrations'"""
         )
         if tables:
-            await conn.execute(f"TRUNCATE {', '.join(t['name'] for t in tables)} CASCADE")
+            await conn.execute(
+                f"TRUNCATE {', '.join(t['name'] for t in tables)} RESTART IDENTITY CASCADE"
+            )
+        await conn.execute(
+            "INSERT INTO projects (id, name) OVERRIDING SYSTEM VALUE VALUES ($1, 'Test')",
+            TEST_PROJECT,
+        )
+        await conn.execute(
+            "SELECT setval(pg_get_serial_sequence('projects', 'id'), $1)", TEST_PROJECT
+        )
     for (table,) in await engines.cold.fetch(
         "SELECT name FROM system.tables WHERE database = currentDatabase() "
         "AND engine LIKE '%%MergeTree' AND name <> 'schema_migrations'"
@@ -158,14 +172,20 @@ FIXTURE_PASSWORD = "password of a fixture account"
 
 
 async def _new_account(engines: Engines, role: Role) -> UserRecord:
+    """An account whose only project is :data:`TEST_PROJECT`, as its OWNER: its sessions
+    and API tokens act there when they name no project."""
     name = f"{role.value.lower()}-{uuid.uuid4().hex[:12]}"
-    return await users.create_user(
+    user = await users.create_user(
         engines.db,
         username=name,
         email=f"{name}@example.test",
         password_hash=await password_hash(FIXTURE_PASSWORD),
         role=role,
     )
+    await store.insert_member(
+        engines.db, project_id=TEST_PROJECT, user_id=user.id, role=ProjectRole.OWNER
+    )
+    return user
 
 
 @pytest.fixture
@@ -191,6 +211,7 @@ def api_token(engines: Engines) -> Callable[[list[str]], Awaitable[str]]:
         secret, _ = await api_tokens.create_api_token(
             engines.db,
             user_id=user.id,
+            project_id=TEST_PROJECT,
             name="test token",
             scopes=[TokenScope(scope) for scope in scopes],
             ttl_seconds=None,

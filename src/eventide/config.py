@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 Environment = Literal["development", "production"]
+SignupPolicy = Literal["open", "invite"]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_SECRET_BYTES = 32
 T = TypeVar("T")
@@ -45,6 +46,9 @@ class Settings:
     login_address_attempts: int = 50
     login_username_attempts: int = 200
     login_window_seconds: int = 900
+    # "open": anyone may sign up; "invite": only with an invitation. None: "open" in
+    # development, "invite" in production.
+    signup: SignupPolicy | None = None
     admin_username: str | None = None
     admin_password: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
@@ -85,6 +89,12 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def signup_policy(self) -> SignupPolicy:
+        if self.signup is not None:
+            return self.signup
+        return "invite" if self.is_production else "open"
 
     @property
     def body_limit_bytes(self) -> int:
@@ -182,6 +192,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "login_address_attempts": ("EVENTIDE_LOGIN_ADDRESS_ATTEMPTS", _int(1)),
         "login_username_attempts": ("EVENTIDE_LOGIN_USERNAME_ATTEMPTS", _int(1)),
         "login_window_seconds": ("EVENTIDE_LOGIN_WINDOW_SECONDS", _int(1)),
+        "signup": ("EVENTIDE_SIGNUP", _choice("open", "invite")),
         "admin_username": ("EVENTIDE_ADMIN_USERNAME", _text),
         "admin_password": ("EVENTIDE_ADMIN_PASSWORD", _text),
         "log_level": ("EVENTIDE_LOG_LEVEL", _choice(*LOG_LEVELS)),

@@ -11,6 +11,7 @@ from eventide.auth import administration, api_tokens, passwords, refresh, users
 from eventide.auth.principal import TokenScope
 from eventide.auth.users import UserRecord
 from eventide.storage.engines import Engines
+from tests.own_projects import own_project
 
 
 async def _account(engines: Engines) -> UserRecord:
@@ -45,10 +46,16 @@ async def test_an_api_token_created_during_a_deactivation_stays_revoked(
     engines: Engines,
 ) -> None:
     user = await _account(engines)
+    project = await own_project(engines.db, user.id)
 
     async def issue(conn: object) -> str:
         secret, _ = await api_tokens.create_api_token(
-            conn, user_id=user.id, name="sdk", scopes=[TokenScope.READ], ttl_seconds=None
+            conn,
+            user_id=user.id,
+            project_id=project,
+            name="sdk",
+            scopes=[TokenScope.READ],
+            ttl_seconds=None,
         )
         return secret
 
@@ -108,10 +115,16 @@ class _Borrowed:
 
 async def test_no_token_is_issued_to_an_inactive_account(engines: Engines) -> None:
     user = await _account(engines)
+    project = await own_project(engines.db, user.id)
     await administration.set_active(engines.db, user_id=uuid.UUID(user.id), active=False)
     with pytest.raises(api_tokens.OwnerInactive):
         await api_tokens.create_api_token(
-            engines.db, user_id=user.id, name="sdk", scopes=[TokenScope.READ], ttl_seconds=None
+            engines.db,
+            user_id=user.id,
+            project_id=project,
+            name="sdk",
+            scopes=[TokenScope.READ],
+            ttl_seconds=None,
         )
     with pytest.raises(refresh.AccountInactive):
         await refresh.issue_refresh_token(engines.db, user_id=user.id, ttl_seconds=600)

@@ -25,6 +25,7 @@ from eventide.storage.engines import Engines
 from tests.configured import configured_client
 from tests.faults.servers import PostgresServer, postgres_available, postgres_server, require
 from tests.graphql_client import GraphQLClient
+from tests.own_projects import own_project
 
 require(postgres_available(), "running as root without a postgres user to run PostgreSQL as")
 
@@ -91,7 +92,12 @@ async def restartable(engines: Engines) -> AsyncIterator[Restartable]:
                 role=Role.USER,
             )
             secret, _ = await api_tokens.create_api_token(
-                pool, user_id=user.id, name="sdk", scopes=[TokenScope.INGEST], ttl_seconds=None
+                pool,
+                user_id=user.id,
+                project_id=await own_project(pool, user.id),
+                name="sdk",
+                scopes=[TokenScope.INGEST],
+                ttl_seconds=None,
             )
             yield Restartable(
                 server=server,

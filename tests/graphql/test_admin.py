@@ -122,8 +122,9 @@ async def test_delete_user_leaves_events(client: GraphQLClient, engines: Engines
     async with engines.db.acquire() as conn:
         await conn.execute("SELECT ensure_event_partitions($1)", [now])
         await conn.execute(
-            """INSERT INTO events (event_id, user_id, event_type, occurred_at, received_at)
-               VALUES ('e1', 'alice', 'click', $1, $1)""",
+            """INSERT INTO events (project_id, event_id, user_id, event_type, occurred_at,
+                                   received_at)
+               VALUES (1, 'e1', 'alice', 'click', $1, $1)""",
             now,
         )
     await client.data(DELETE_USER, {"id": user.user_id}, token=admin.access)

@@ -12,7 +12,7 @@ from eventide.archive.archiver import hot_cutoff
 from eventide.archive.tiers import tier_snapshot
 from eventide.graphql.scalars import format_datetime
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import Scope
+from eventide.storage.tenant_sql import EVENTS, Scope
 from tests.archive.tiers import Event, put_hot
 from tests.graphql_client import GraphQLClient
 
@@ -97,7 +97,7 @@ async def test_archive_now_finishes_its_pass_when_the_request_is_cancelled(
     await put_hot(engines, [Event("old", old)])
     # An open snapshot makes the pass wait before it can drop the day's partition.
     async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
-        await tiers.hot.fetchval("SELECT count(*) FROM events")
+        await tiers.hot.fetchval(f"SELECT count(*) FROM {EVENTS}")
         request = asyncio.create_task(client.data(ARCHIVE_NOW, token=admin_token))
         for _ in range(500):
             if await engines.db.fetchval("SELECT count(*) FROM archive_batches"):

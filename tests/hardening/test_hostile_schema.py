@@ -39,6 +39,7 @@ from eventide.auth.principal import Role, TokenScope
 from eventide.graphql.schema import schema
 from eventide.storage.engines import Engines
 from tests.graphql_client import GraphQLClient
+from tests.own_projects import own_project
 
 CORE = schema._schema
 Fields = list[tuple[str, str, GraphQLField]]
@@ -52,7 +53,7 @@ FIELD_BY_NAME = {name: field for _, name, field in FIELDS}
 
 # Tables each mutation may change when it succeeds; the cold store is "cold".
 MAY_CHANGE: dict[str, set[str]] = {
-    "signup": {"users", "refresh_tokens"},
+    "signup": {"users", "refresh_tokens", "projects", "project_members", "invitations"},
     "login": {"users", "refresh_tokens"},
     "refreshToken": {"refresh_tokens"},
     "logout": {"refresh_tokens"},
@@ -63,12 +64,22 @@ MAY_CHANGE: dict[str, set[str]] = {
     "purgeExpiredTokens": {"api_tokens", "refresh_tokens"},
     "setUserRole": {"users"},
     "setUserActive": {"users"},
-    "deleteUser": {"users", "api_tokens", "refresh_tokens"},
+    "deleteUser": {"users", "api_tokens", "refresh_tokens", "project_members", "invitations"},
+    "createProject": {"projects", "project_members"},
+    "updateProject": {"projects"},
+    "deleteProject": {"projects"},
+    "addProjectMember": {"project_members"},
+    "setProjectMemberRole": {"project_members"},
+    "removeProjectMember": {"project_members"},
+    "createInvitation": {"invitations"},
     "ingestEvents": {"events", "event_ids"},
     "archiveNow": {"events", "archive_runs", "archive_batches", "archive_watermark", "cold"},
 }
 TABLES = [
     "users",
+    "projects",
+    "project_members",
+    "invitations",
     "refresh_tokens",
     "api_tokens",
     "events",
@@ -350,6 +361,7 @@ class Callers:
         self.api_token, _ = await api_tokens.create_api_token(
             self.engines.db,
             user_id=self.accounts[Role.USER],
+            project_id=await own_project(self.engines.db, self.accounts[Role.USER]),
             name="all scopes",
             scopes=list(TokenScope),
             ttl_seconds=None,

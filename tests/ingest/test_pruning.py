@@ -13,8 +13,8 @@ from eventide.storage.engines import Engines
 
 async def insert_ids(engines: Engines, received_at: dt.datetime, count: int, prefix: str) -> None:
     await engines.db.execute(
-        "INSERT INTO event_ids (event_id, received_at)"
-        " SELECT $1 || n, $2 FROM generate_series(1, $3) AS n",
+        "INSERT INTO event_ids (project_id, event_id, received_at)"
+        " SELECT 1, $1 || n, $2 FROM generate_series(1, $3) AS n",
         prefix,
         received_at,
         count,

@@ -40,6 +40,7 @@ async def test_stored_event_keeps_every_column(engines: Engines) -> None:
     assert (outcome.accepted, outcome.duplicates, outcome.rejected) == (1, 0, [])
     row = await engines.db.fetchrow("SELECT * FROM events")
     assert dict(row) == {
+        "project_id": 1,
         "event_id": "e1",
         "user_id": "u1",
         "event_type": "click",

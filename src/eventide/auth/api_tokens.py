@@ -17,7 +17,12 @@ TOKEN_PREFIX = "evt_"  # noqa: S105  (a public marker, not a secret)
 # "evt_" and 8 characters of the secret: enough to tell tokens apart, useless to guess one.
 DISPLAY_PREFIX_LENGTH = 12
 
-_COLUMNS = "id, user_id, name, prefix, scopes, created_at, expires_at, last_used_at, revoked_at"
+_COLUMNS = (
+    "t.id, t.user_id, t.project_id, t.name, t.prefix, t.scopes, t.created_at, t.expires_at,"
+    " t.last_used_at, t.revoked_at"
+)
+# A token of a deleted project is as unknown as one that never existed.
+_LIVE_PROJECT = "EXISTS (SELECT FROM projects p WHERE p.id = t.project_id AND p.deleted_at IS NULL)"
 
 
 class TokenState(enum.Enum):
@@ -32,10 +37,15 @@ class OwnerInactive(Exception):
     """The account is inactive or gone: it gets no new token."""
 
 
+class ProjectGone(Exception):
+    """The project was deleted: it gets no new token."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ApiTokenRecord:
     id: str
     user_id: str
+    project_id: int
     name: str
     prefix: str
     scopes: tuple[TokenScope, ...]
@@ -53,6 +63,7 @@ class TokenCheck:
     token_id: str | None = None
     owner_id: str | None = None
     owner_role: Role | None = None
+    project_id: int | None = None
     scopes: frozenset[TokenScope] = frozenset()
     expires_at: dt.datetime | None = None
 
@@ -65,6 +76,7 @@ def _record(row: asyncpg.Record) -> ApiTokenRecord:
     return ApiTokenRecord(
         id=str(row["id"]),
         user_id=str(row["user_id"]),
+        project_id=row["project_id"],
         name=row["name"],
         prefix=row["prefix"],
         scopes=tuple(TokenScope(s) for s in row["scopes"]),
@@ -76,21 +88,31 @@ def _record(row: asyncpg.Record) -> ApiTokenRecord:
 
 
 async def create_api_token(
-    db: Any, *, user_id: str, name: str, scopes: list[TokenScope], ttl_seconds: int | None
+    db: Any,
+    *,
+    user_id: str,
+    project_id: int,
+    name: str,
+    scopes: list[TokenScope],
+    ttl_seconds: int | None,
 ) -> tuple[str, ApiTokenRecord]:
-    """The secret (to hand out once) and the stored token.
+    """The secret (to hand out once) and the stored token, which acts in ``project_id``.
 
     The owner's row is share-locked while the token is added, so a deactivation running
     at the same moment either comes first (no token) or waits and then revokes it.
     """
     secret = new_secret(TOKEN_PREFIX)
     row = await db.fetchrow(
-        f"""INSERT INTO api_tokens (user_id, name, prefix, token_hash, scopes, expires_at)
-            SELECT u.id, $2, $3, $4, $5,
-                   now() + make_interval(secs => $6::bigint::double precision)
-            FROM users u WHERE u.id = $1 AND u.is_active FOR SHARE
+        f"""INSERT INTO api_tokens AS t
+                (user_id, project_id, name, prefix, token_hash, scopes, expires_at)
+            SELECT u.id, $2, $3, $4, $5, $6,
+                   now() + make_interval(secs => $7::bigint::double precision)
+            FROM users u WHERE u.id = $1 AND u.is_active
+              AND EXISTS (SELECT FROM projects p WHERE p.id = $2 AND p.deleted_at IS NULL)
+            FOR SHARE OF u
             RETURNING {_COLUMNS}""",
         uuid.UUID(user_id),
+        project_id,
         name,
         secret[:DISPLAY_PREFIX_LENGTH],
         digest(secret),
@@ -98,17 +120,20 @@ async def create_api_token(
         ttl_seconds,
     )
     if row is None:
-        raise OwnerInactive
+        active = await db.fetchval(
+            "SELECT EXISTS (SELECT FROM users WHERE id = $1 AND is_active)", uuid.UUID(user_id)
+        )
+        raise ProjectGone if active else OwnerInactive
     return secret, _record(row)
 
 
 async def check_api_token(db: Any, *, secret: str) -> TokenCheck:
     row = await db.fetchrow(
-        """SELECT t.id, t.scopes, t.expires_at, t.revoked_at,
-                  t.expires_at IS NOT NULL AND t.expires_at <= now() AS expired,
-                  u.id AS owner_id, u.role, u.is_active
-           FROM api_tokens t JOIN users u ON u.id = t.user_id
-           WHERE t.token_hash = $1""",
+        f"""SELECT t.id, t.project_id, t.scopes, t.expires_at, t.revoked_at,
+                   t.expires_at IS NOT NULL AND t.expires_at <= now() AS expired,
+                   u.id AS owner_id, u.role, u.is_active
+            FROM api_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.token_hash = $1 AND {_LIVE_PROJECT}""",
         digest(secret),
     )
     if row is None:
@@ -128,25 +153,38 @@ async def check_api_token(db: Any, *, secret: str) -> TokenCheck:
         token_id=str(row["id"]),
         owner_id=str(row["owner_id"]),
         owner_role=Role(row["role"]),
+        project_id=row["project_id"],
         scopes=frozenset(TokenScope(s) for s in row["scopes"]),
         expires_at=row["expires_at"],
     )
 
 
-async def list_api_tokens(db: Any, *, user_id: str | None) -> list[ApiTokenRecord]:
-    """The tokens of ``user_id``, or every token when it is None; newest first."""
+async def list_api_tokens(
+    db: Any, *, user_id: str | None, project_ids: list[int] | None = None
+) -> list[ApiTokenRecord]:
+    """Newest first, of live projects: every token when ``user_id`` is None; otherwise
+    the tokens of ``user_id`` and those acting in ``project_ids``."""
     if user_id is None:
-        rows = await db.fetch(f"SELECT {_COLUMNS} FROM api_tokens ORDER BY created_at DESC, id")
+        rows = await db.fetch(
+            f"""SELECT {_COLUMNS} FROM api_tokens t WHERE {_LIVE_PROJECT}
+                ORDER BY t.created_at DESC, t.id"""
+        )
     else:
         rows = await db.fetch(
-            f"SELECT {_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id",
+            f"""SELECT {_COLUMNS} FROM api_tokens t
+                WHERE (t.user_id = $1 OR t.project_id = ANY($2::bigint[])) AND {_LIVE_PROJECT}
+                ORDER BY t.created_at DESC, t.id""",
             uuid.UUID(user_id),
+            project_ids or [],
         )
     return [_record(row) for row in rows]
 
 
 async def get_api_token(db: Any, *, token_id: uuid.UUID) -> ApiTokenRecord | None:
-    row = await db.fetchrow(f"SELECT {_COLUMNS} FROM api_tokens WHERE id = $1", token_id)
+    """The token, unless its project was deleted."""
+    row = await db.fetchrow(
+        f"SELECT {_COLUMNS} FROM api_tokens t WHERE t.id = $1 AND {_LIVE_PROJECT}", token_id
+    )
     return _record(row) if row else None
 
 

@@ -112,6 +112,7 @@ async def _api_token(engines: Engines, secret: str) -> Authentication:
     assert check.token_id is not None
     assert check.owner_id is not None
     assert check.owner_role is not None
+    assert check.project_id is not None
     await _note_use(engines, check.token_id)
     return Authentication(
         principal=Principal(
@@ -119,6 +120,7 @@ async def _api_token(engines: Engines, secret: str) -> Authentication:
             role=check.owner_role,
             api_token_id=check.token_id,
             scopes=check.scopes,
+            project_id=check.project_id,
         )
     )
 

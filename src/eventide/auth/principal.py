@@ -23,12 +23,17 @@ class TokenScope(enum.Enum):
 
 @dataclass(frozen=True, kw_only=True)
 class Principal:
-    """A signed-in user (JWT) or an API token acting as its owner within its scopes."""
+    """A signed-in user (JWT) or an API token acting as its owner within its scopes.
+
+    ``project_id`` is the internal id of the one project an API token acts in; None for
+    a user session, which names its project per field (``eventide.projects.access``).
+    """
 
     user_id: str
     role: Role
     api_token_id: str | None = None
     scopes: frozenset[TokenScope] = field(default_factory=frozenset)
+    project_id: int | None = None
 
     @property
     def is_api_token(self) -> bool:

@@ -69,16 +69,6 @@ def check_new_account(*, username: str, email: str, password: str) -> None:
             raise InvalidInput(problem)
 
 
-async def sign_up(engines: Engines, *, username: str, email: str, password: str) -> SessionTokens:
-    email = email.strip()
-    check_new_account(username=username, email=email, password=password)
-    password_hash = await passwords.hash_password(password)
-    user = await users.create_user(
-        engines.db, username=username, email=email, password_hash=password_hash
-    )
-    return await open_session(engines, user=user)
-
-
 async def sign_in(engines: Engines, *, username: str, password: str, client: str) -> SessionTokens:
     # No account can have such a username or password: say so before any engine sees it.
     if problem := text_problem("username", username) or text_problem(

@@ -13,6 +13,7 @@ from eventide.errors import Forbidden, InvalidInput, Unauthenticated
 from eventide.graphql.context import Info
 from eventide.graphql.enums import Role
 from eventide.graphql.permissions import signed_in
+from eventide.projects import signup
 
 
 @strawberry.type(name="User")
@@ -60,6 +61,13 @@ class SignupInput:
     username: str
     email: str
     password: str
+    invitation: str | None = strawberry.field(
+        default=None,
+        description=(
+            "An invitation code from createInvitation: the new account joins that project "
+            "with its role."
+        ),
+    )
 
 
 @strawberry.input
@@ -91,13 +99,19 @@ class AccountQuery:
 
 @strawberry.type
 class AccountMutation:
-    @strawberry.mutation(description="Creates a USER account and signs it in.")
+    @strawberry.mutation(
+        description=(
+            "Creates a USER account and signs it in: in a new project of its own, or in "
+            "the project of the invitation."
+        )
+    )
     async def signup(self, info: Info, input: SignupInput) -> AuthPayload:
-        tokens = await sessions.sign_up(
+        tokens = await signup.sign_up(
             info.context.engines,
             username=input.username,
             email=input.email,
             password=input.password,
+            invitation=input.invitation,
         )
         return AuthPayload.of(tokens)
 

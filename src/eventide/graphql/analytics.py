@@ -31,7 +31,8 @@ from eventide.graphql.analytics_types import (
 from eventide.graphql.context import Info
 from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from eventide.graphql.permissions import scoped
-from eventide.storage.tenant_sql import LEGACY_PROJECT  # interim: until projectId is resolved
+from eventide.graphql.project_argument import ProjectIdArgument, project_of
+from eventide.projects.roles import READS
 
 _CURSOR_KIND = "events"
 _TIMEZONE = "IANA time zone whose calendar days are counted, e.g. Europe/Berlin."
@@ -80,10 +81,11 @@ class AnalyticsQuery:
         range_: RangeArgument,
         timezone: TimezoneArgument = "UTC",
         event_type: str | None = None,
+        project_id: ProjectIdArgument = None,
     ) -> list[DailyActiveUsers]:
         rows = await dau.daily_active_users(
             info.context.engines,
-            project=LEGACY_PROJECT,
+            project=await project_of(info, project_id, need=READS),
             first=range_.from_,
             last=range_.to,
             timezone=timezone,
@@ -102,10 +104,11 @@ class AnalyticsQuery:
         range_: RangeArgument,
         timezone: TimezoneArgument = "UTC",
         limit: int = 10,
+        project_id: ProjectIdArgument = None,
     ) -> list[EventTypeCount]:
         rows = await top_events.top_events(
             info.context.engines,
-            project=LEGACY_PROJECT,
+            project=await project_of(info, project_id, need=READS),
             first=range_.from_,
             last=range_.to,
             timezone=timezone,
@@ -128,10 +131,11 @@ class AnalyticsQuery:
         cohort_event_type: str | None = None,
         return_event_type: str | None = None,
         timezone: TimezoneArgument = "UTC",
+        project_id: ProjectIdArgument = None,
     ) -> list[RetentionCohort]:
         rows = await retention.retention(
             info.context.engines,
-            project=LEGACY_PROJECT,
+            project=await project_of(info, project_id, need=READS),
             first=range_.from_,
             last=range_.to,
             period=period,
@@ -154,17 +158,22 @@ class AnalyticsQuery:
         filter: EventFilter | None = None,
         first: int = 50,
         after: str | None = None,
+        project_id: ProjectIdArgument = None,
     ) -> EventConnection:
         check_page_size(first)
         where = filter.to_domain() if filter else listing.EventFilter()
+        project = await project_of(info, project_id, need=READS)
         page = await listing.list_events(
             info.context.engines,
-            project=LEGACY_PROJECT,
+            project=project,
             where=where,
             first=first,
             below=_position(after, where) if after is not None else None,
         )
-        edges = [EventEdge(cursor=_cursor(e, where), node=Event.of(e)) for e in page.events]
+        edges = [
+            EventEdge(cursor=_cursor(e, where), node=Event.of(e, project=project))
+            for e in page.events
+        ]
         return EventConnection(
             edges=edges,
             page_info=PageInfo.forward([e.cursor for e in edges], has_next_page=page.has_next_page),

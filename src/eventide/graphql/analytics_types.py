@@ -85,9 +85,9 @@ class Event:
     properties: JSON | None
 
     @classmethod
-    def of(cls, event: listing.Event) -> Event:
+    def of(cls, event: listing.Event, *, project: int) -> Event:
         return cls(
-            id=strawberry.ID(event_node_id(event)),
+            id=strawberry.ID(event_node_id(event, project=project)),
             event_id=event.event_id,
             user_id=event.user_id,
             event_type=event.event_type,

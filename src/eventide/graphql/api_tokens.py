@@ -8,16 +8,13 @@ import strawberry
 
 from eventide.auth import api_tokens
 from eventide.auth.api_tokens import ApiTokenRecord, TokenState
-from eventide.auth.ids import parse_id
-from eventide.errors import InvalidInput, Unauthenticated
 from eventide.graphql.accounts import UserType
 from eventide.graphql.context import Info
-from eventide.graphql.enums import Role, TokenScope
-from eventide.graphql.permissions import signed_in
-from eventide.storable import text_problem
-
-MAX_NAME_LENGTH = 100
-MAX_TTL_SECONDS = 10 * 366 * 24 * 3600
+from eventide.graphql.enums import TokenScope
+from eventide.graphql.permissions import signed_in, signed_in_principal
+from eventide.graphql.projects import ProjectType
+from eventide.projects import access, tokens
+from eventide.projects.service import ProjectView
 
 
 @strawberry.type(name="ApiToken")
@@ -33,6 +30,17 @@ class ApiTokenType:
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
     owner_id: strawberry.Private[str]
+    project_id: strawberry.Private[int]
+
+    @strawberry.field(description="The one project this token acts in.")
+    async def project(self, info: Info) -> ProjectType:
+        loaders = info.context.loaders
+        project = await loaders.project.load(self.project_id)
+        if project is None:
+            raise access.not_found()  # deleted during this request
+        principal = signed_in_principal(info)
+        role = await loaders.role.load((self.project_id, principal.user_id))
+        return ProjectType.of(ProjectView(project=project, my_role=role))
 
     @strawberry.field
     async def owner(self, info: Info) -> UserType:
@@ -52,6 +60,7 @@ class ApiTokenType:
             last_used_at=record.last_used_at,
             revoked_at=record.revoked_at,
             owner_id=record.user_id,
+            project_id=record.project_id,
         )
 
 
@@ -79,19 +88,25 @@ class CreateApiTokenInput:
     ttl_seconds: int | None = strawberry.field(
         default=None, description="Lifetime in seconds; null means the token never expires."
     )
+    project_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "The project the token acts in; omitted: the caller's default project (SEMANTICS.md)."
+        ),
+    )
 
 
 @strawberry.type
 class ApiTokenQuery:
     @strawberry.field(
         extensions=signed_in(),
-        description="The caller's own tokens; an admin sees every token.",
+        description=(
+            "The caller's own tokens and every token of the projects where the caller is "
+            "EDITOR or OWNER; an admin sees every token."
+        ),
     )
     async def api_tokens(self, info: Info) -> list[ApiTokenType]:
-        principal = info.context.principal
-        assert principal is not None
-        owner = None if principal.role is Role.ADMIN else principal.user_id
-        records = await api_tokens.list_api_tokens(info.context.engines.db, user_id=owner)
+        records = await tokens.visible_tokens(info.context.engines, signed_in_principal(info))
         return [ApiTokenType.of(record) for record in records]
 
     @strawberry.field(description="Needs no credentials; tells only valid, reason and expiresAt.")
@@ -111,46 +126,23 @@ class ApiTokenQuery:
 class ApiTokenMutation:
     @strawberry.mutation(extensions=signed_in())
     async def create_api_token(self, info: Info, input: CreateApiTokenInput) -> CreatedApiToken:
-        principal = info.context.principal
-        assert principal is not None
-        name = input.name.strip()
-        if not 1 <= len(name) <= MAX_NAME_LENGTH:
-            raise InvalidInput(f"Token name must be 1 to {MAX_NAME_LENGTH} characters")
-        if problem := text_problem("Token name", name):
-            raise InvalidInput(problem)
-        if not input.scopes:
-            raise InvalidInput("A token needs at least one scope")
-        ttl = input.ttl_seconds
-        if ttl is not None and not 1 <= ttl <= MAX_TTL_SECONDS:
-            raise InvalidInput(f"ttlSeconds must be between 1 and {MAX_TTL_SECONDS}, or null")
-        try:
-            secret, record = await api_tokens.create_api_token(
-                info.context.engines.db,
-                user_id=principal.user_id,
-                name=name,
-                scopes=input.scopes,
-                ttl_seconds=ttl,
-            )
-        except api_tokens.OwnerInactive:
-            raise Unauthenticated("Session is no longer valid") from None
+        secret, record = await tokens.create_token(
+            info.context.engines,
+            signed_in_principal(info),
+            input.project_id,
+            name=input.name,
+            scopes=input.scopes,
+            ttl_seconds=input.ttl_seconds,
+        )
         return CreatedApiToken(token=secret, api_token=ApiTokenType.of(record))
 
     @strawberry.mutation(
         extensions=signed_in(),
-        description="Revokes a token: the owner their own, an admin any. Revoking twice is fine.",
+        description=(
+            "Revokes a token: the owner their own, a project's EDITORs and OWNERs its tokens, "
+            "an admin any. Revoking twice is fine."
+        ),
     )
     async def revoke_api_token(self, info: Info, id: strawberry.ID) -> bool:
-        principal = info.context.principal
-        assert principal is not None
-        token_id = parse_id(id)
-        db = info.context.engines.db
-        record = await api_tokens.get_api_token(db, token_id=token_id) if token_id else None
-        # Someone else's token gets the answer of an unknown id: its existence is not told.
-        if (
-            token_id is None
-            or record is None
-            or (record.user_id != principal.user_id and principal.role is not Role.ADMIN)
-        ):
-            raise InvalidInput("No such API token")
-        await api_tokens.revoke_api_token(db, token_id=token_id)
+        await tokens.revoke_token(info.context.engines, signed_in_principal(info), id)
         return True

@@ -11,10 +11,11 @@ import strawberry
 from eventide.auth.principal import TokenScope
 from eventide.graphql.context import Info
 from eventide.graphql.permissions import scoped
+from eventide.graphql.project_argument import ProjectIdArgument, project_of
 from eventide.graphql.scalars import JSON
 from eventide.ingest.service import ingest
 from eventide.observability.metrics import EVENTS
-from eventide.storage.tenant_sql import LEGACY_PROJECT  # interim: until projectId is resolved
+from eventide.projects.roles import INGESTS
 
 
 @strawberry.input(description="One event to ingest.")
@@ -82,10 +83,15 @@ class IngestMutation:
             list[Mapping[str, Any]], strawberry.argument(graphql_type=list[EventInput])
         ],
         sent_at: datetime.datetime | None = None,
+        project_id: ProjectIdArgument = None,
     ) -> IngestResult:
         engines = info.context.engines
         outcome = await ingest(
-            engines.db, events, project=LEGACY_PROJECT, settings=engines.settings, sent_at=sent_at
+            engines.db,
+            events,
+            project=await project_of(info, project_id, need=INGESTS),
+            settings=engines.settings,
+            sent_at=sent_at,
         )
         EVENTS.labels(outcome="accepted").inc(outcome.accepted)
         EVENTS.labels(outcome="duplicate").inc(outcome.duplicates)

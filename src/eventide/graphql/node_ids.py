@@ -20,13 +20,15 @@ import json
 from eventide.analytics import calendar
 from eventide.analytics.listing import Event
 from eventide.errors import InvalidInput
+from eventide.storage.tenant_sql import LEGACY_PROJECT
 
 _EVENT = "Event"
 
 
-def event_node_id(event: Event, *, project: str | None = None) -> str:
-    """The global id of ``event``, of ``project`` (None: the Default project)."""
-    parts = [_EVENT, project, event.event_id, calendar.instant_us(event.received_at)]
+def event_node_id(event: Event, *, project: int) -> str:
+    """The global id of ``event``, an event of ``project``."""
+    named = None if project == LEGACY_PROJECT else str(project)
+    parts = [_EVENT, named, event.event_id, calendar.instant_us(event.received_at)]
     text = json.dumps(parts, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 

@@ -22,15 +22,32 @@ from eventide.graphql.limits.extension import OperationGuard
 from eventide.graphql.observation import OperationObserver
 from eventide.graphql.operation_choice import OperationChoice
 from eventide.graphql.persisted_queries import PersistedQueryRegistration
+from eventide.graphql.projects import ProjectMutation, ProjectQuery
 from eventide.graphql.scalars import SCALAR_MAP
 from eventide.graphql.system import SystemQuery
 
 Query = merge_types(
     "Query",
-    (SystemQuery, AccountQuery, ApiTokenQuery, AdminQuery, StorageQuery, AnalyticsQuery),
+    (
+        SystemQuery,
+        AccountQuery,
+        ProjectQuery,
+        ApiTokenQuery,
+        AdminQuery,
+        StorageQuery,
+        AnalyticsQuery,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (AccountMutation, ApiTokenMutation, AdminMutation, IngestMutation, ArchiveMutation)
+    "Mutation",
+    (
+        AccountMutation,
+        ProjectMutation,
+        ApiTokenMutation,
+        AdminMutation,
+        IngestMutation,
+        ArchiveMutation,
+    ),
 )
 
 
