@@ -20,7 +20,7 @@ from eventide.archive.archiver import (
 from eventide.archive.runs import archived_through, last_run
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import Scope
+from eventide.storage.tenant_sql import EVENTS, Scope
 from tests.archive.tiers import (
     CUTOFF,
     NOW,
@@ -155,7 +155,7 @@ async def test_a_day_read_by_open_snapshots_is_deleted_by_id(engines: Engines) -
 
     async def long_reader() -> None:
         async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
-            await tiers.hot.fetchval("SELECT count(*) FROM events")
+            await tiers.hot.fetchval(f"SELECT count(*) FROM {EVENTS}")
             reader_holds.set()
             await release.wait()
 

@@ -27,8 +27,8 @@ async def _batches(engines: Engines, *states: str, cleaned: tuple[int, ...] = ()
         for position, state in enumerate(states):
             ids.append(
                 await conn.fetchval(
-                    """INSERT INTO archive_batches (run_id, day, state, cleaned)
-                       VALUES ($1, $2, $3, $4) RETURNING id""",
+                    """INSERT INTO archive_batches (run_id, project_id, day, state, cleaned)
+                       VALUES ($1, 1, $2, $3, $4) RETURNING id""",
                     run,
                     DAY.date(),
                     state,
