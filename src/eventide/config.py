@@ -82,6 +82,9 @@ class Settings:
     # Per principal and per minute, shared by every replica through Redis; 0 disables.
     rate_limit_query_points: int = 60_000
     rate_limit_events: int = 120_000
+    # Per project and per minute, whoever asks: many principals cannot together exceed it.
+    rate_limit_project_query_points: int = 600_000
+    rate_limit_project_events: int = 1_200_000
     cors_origins: tuple[str, ...] = ()
     # Where `npm ci` put GraphiQL's assets; None: node_modules at the project root.
     graphiql_assets_dir: Path | None = None
@@ -227,6 +230,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "slow_query_seconds": ("EVENTIDE_SLOW_QUERY_SECONDS", _seconds),
         "rate_limit_query_points": ("EVENTIDE_RATE_LIMIT_QUERY_POINTS", _int(0)),
         "rate_limit_events": ("EVENTIDE_RATE_LIMIT_EVENTS", _int(0)),
+        "rate_limit_project_query_points": ("EVENTIDE_RATE_LIMIT_PROJECT_QUERY_POINTS", _int(0)),
+        "rate_limit_project_events": ("EVENTIDE_RATE_LIMIT_PROJECT_EVENTS", _int(0)),
         "cors_origins": ("EVENTIDE_CORS_ORIGINS", _origins),
     }
     values: dict[str, object] = {}
@@ -251,6 +256,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
     if 0 < settings.rate_limit_events < settings.max_batch_events:
         raise ConfigError("EVENTIDE_RATE_LIMIT_EVENTS must not be below EVENTIDE_MAX_BATCH_EVENTS")
+    if 0 < settings.rate_limit_project_query_points < settings.max_query_cost:
+        raise ConfigError(
+            "EVENTIDE_RATE_LIMIT_PROJECT_QUERY_POINTS must not be below EVENTIDE_MAX_QUERY_COST"
+        )
+    if 0 < settings.rate_limit_project_events < settings.max_batch_events:
+        raise ConfigError(
+            "EVENTIDE_RATE_LIMIT_PROJECT_EVENTS must not be below EVENTIDE_MAX_BATCH_EVENTS"
+        )
     if bool(settings.admin_username) != bool(settings.admin_password):
         raise ConfigError("EVENTIDE_ADMIN_USERNAME and EVENTIDE_ADMIN_PASSWORD go together")
     return _with_secret(settings)

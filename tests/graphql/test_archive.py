@@ -113,3 +113,24 @@ async def test_archive_now_finishes_its_pass_when_the_request_is_cancelled(
         await asyncio.sleep(0.05)
     assert status == "succeeded"
     assert await engines.db.fetchval("SELECT count(*) FROM events") == 0
+
+
+async def test_storage_counts_each_project_apart(
+    client: GraphQLClient, engines: Engines, admin_token: str
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    old = now - dt.timedelta(days=20)
+    # The same event ids in two projects are two projects' events.
+    await put_hot(engines, [Event("a", old), Event("b", now), Event("c", now)])
+    await put_hot(engines, [Event("a", old, project=7), Event("b", old, project=7)])
+    await client.data(ARCHIVE_NOW, token=admin_token)
+    query = "{ storage { hotEvents coldEvents projects { projectId hotEvents coldEvents } } }"
+    storage = (await client.data(query, token=admin_token))["storage"]
+    assert storage == {
+        "hotEvents": 2,
+        "coldEvents": 3,
+        "projects": [
+            {"projectId": "1", "hotEvents": 2, "coldEvents": 1},
+            {"projectId": "7", "hotEvents": 0, "coldEvents": 2},
+        ],
+    }

@@ -7,10 +7,13 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from eventide.auth import api_tokens, users
+from eventide.auth.principal import Role, TokenScope
 from eventide.limits.rate import charge
 from eventide.storage.engines import Engines
 from eventide.storage.redis import connect_redis
 from tests.configured import configured_client
+from tests.own_projects import own_project
 
 INGEST = """mutation($events: [EventInput!]!) {
   ingestEvents(events: $events) { accepted duplicates rejected { index } }
@@ -143,3 +146,50 @@ async def test_refused_documents_cost_a_point_too(engines: Engines) -> None:
             assert response.json()["data"] is None
             assert response.headers["RateLimit-Remaining"] == remaining
         assert await client.error_code("{ version }") == "RATE_LIMITED"
+
+
+async def _token_of_another_project(engines: Engines) -> str:
+    user = await users.create_user(
+        engines.db, username="elsewhere", email=None, password_hash="x", role=Role.USER
+    )
+    project = await own_project(engines.db, user.id)
+    secret, _ = await api_tokens.create_api_token(
+        engines.db,
+        user_id=user.id,
+        project_id=project,
+        name="elsewhere",
+        scopes=[TokenScope.INGEST, TokenScope.READ],
+        ttl_seconds=None,
+    )
+    return secret
+
+
+async def test_a_project_has_one_budget_for_all_its_callers(
+    engines: Engines, api_token: Callable[[list[str]], Awaitable[str]]
+) -> None:
+    first, second = await api_token(["INGEST"]), await api_token(["INGEST"])
+    elsewhere = await _token_of_another_project(engines)
+    async with configured_client(engines, rate_limit_project_events=5) as client:
+        response = await client.post(INGEST, {"events": events("a", "b", "c")}, token=first)
+        assert response.json()["data"]["ingestEvents"]["accepted"] == 3
+        # The second token's own bucket is full, the project's is not.
+        body = (await client.post(INGEST, {"events": events("d", "e", "f")}, token=second)).json()
+        assert body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert "of this project" in body["errors"][0]["message"]
+        assert body["errors"][0]["extensions"]["retryAfter"] >= 1
+        assert await engines.db.fetchval("SELECT count(*) FROM events") == 3
+        # Another project's budget is its own.
+        response = await client.post(INGEST, {"events": events("d", "e", "f")}, token=elsewhere)
+        assert response.json()["data"]["ingestEvents"]["accepted"] == 3
+
+
+async def test_a_projects_query_points_are_shared_too(
+    engines: Engines, user_token: str, api_token: Callable[[list[str]], Awaitable[str]]
+) -> None:
+    reader = await api_token(["READ"])
+    elsewhere = await _token_of_another_project(engines)
+    query = '{ dau(range: {from: "2026-01-01", to: "2026-01-30"}) { users } }'  # 30 points
+    async with configured_client(engines, rate_limit_project_query_points=50) as client:
+        assert await client.data(query, token=user_token)
+        assert await client.error_code(query, token=reader) == "RATE_LIMITED"
+        assert await client.data(query, token=elsewhere)

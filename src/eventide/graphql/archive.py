@@ -25,6 +25,21 @@ class ArchiveRunType:
         return cls(started_at=run.started_at, finished_at=run.finished_at, moved=BigInt(run.moved))
 
 
+@strawberry.type(description="What the stores hold of one project.")
+class ProjectStorage:
+    project_id: strawberry.ID
+    hot_events: BigInt
+    cold_events: BigInt
+
+    @classmethod
+    def of(cls, counts: status.ProjectEvents) -> ProjectStorage:
+        return cls(
+            project_id=strawberry.ID(str(counts.project)),
+            hot_events=BigInt(counts.hot_events),
+            cold_events=BigInt(counts.cold_events),
+        )
+
+
 @strawberry.type(name="StorageStatus")
 class StorageStatusType:
     hot_events: BigInt
@@ -37,6 +52,10 @@ class StorageStatusType:
     )
     hot_window_days: int
     last_archive_run: ArchiveRunType | None
+    projects: list[ProjectStorage] = strawberry.field(
+        description="The events of each project with events in either store, by project id "
+        "(deleted projects too, until their removal is finished)."
+    )
 
 
 @strawberry.type
@@ -52,6 +71,7 @@ class StorageQuery:
             last_archive_run=None
             if current.last_run is None
             else ArchiveRunType.of(current.last_run),
+            projects=[ProjectStorage.of(counts) for counts in current.projects],
         )
 
 

@@ -33,6 +33,10 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     # A document sent with its persisted-query hash, stored once it is about to run.
     persisted_query: Registration | None = None
+    # The operation's cost in points (set before it runs), and the projects it was
+    # charged to: each project's budget pays once per operation.
+    operation_cost: int = 1
+    charged_projects: set[int] = field(default_factory=set)
 
 
 Info = StrawberryInfo[Context, None]

@@ -13,7 +13,7 @@ from eventide.graphql.context import Info
 from eventide.graphql.permissions import scoped
 from eventide.graphql.project_argument import ProjectIdArgument, project_of
 from eventide.graphql.scalars import JSON
-from eventide.ingest.service import ingest
+from eventide.ingest.service import batch_size_problem, ingest
 from eventide.observability.metrics import EVENTS
 from eventide.projects.roles import INGESTS
 
@@ -86,10 +86,12 @@ class IngestMutation:
         project_id: ProjectIdArgument = None,
     ) -> IngestResult:
         engines = info.context.engines
+        # A batch refused whole stores nothing, so it is not charged.
+        charged = 0 if batch_size_problem(len(events), settings=engines.settings) else len(events)
         outcome = await ingest(
             engines.db,
             events,
-            project=await project_of(info, project_id, need=INGESTS),
+            project=await project_of(info, project_id, need=INGESTS, events=charged),
             settings=engines.settings,
             sent_at=sent_at,
         )

@@ -1,4 +1,5 @@
-"""The ``projectId`` argument of the fields that read or write a project's events."""
+"""The ``projectId`` argument of the fields that read or write a project's events, and
+the project's own rate budget, which every caller acting in it shares."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from eventide.graphql.context import Info
+from eventide.limits import rate
 from eventide.projects import access
 from eventide.projects.roles import ProjectRole
 
@@ -20,14 +22,41 @@ ProjectIdArgument = Annotated[
 ]
 
 
-async def project_of(info: Info, project_id: strawberry.ID | None, *, need: ProjectRole) -> int:
-    """The project the field acts in; NOT_FOUND, FORBIDDEN or BAD_USER_INPUT otherwise."""
-    principal = info.context.principal
+async def project_of(
+    info: Info, project_id: strawberry.ID | None, *, need: ProjectRole, events: int = 0
+) -> int:
+    """The project the field acts in, charged this operation's cost (once) and ``events``;
+    NOT_FOUND, FORBIDDEN, BAD_USER_INPUT or RATE_LIMITED otherwise."""
+    context = info.context
     # Every such field is guarded by scoped(), which refuses anonymous callers first.
-    assert principal is not None
-    return await access.resolve(
-        info.context.engines,
-        principal,
+    assert context.principal is not None
+    project = await access.resolve(
+        context.engines,
+        context.principal,
         None if project_id is None else str(project_id),
         need=need,
     )
+    settings = context.engines.settings
+    key = f"project:{project}"
+    if project not in context.charged_projects:
+        context.charged_projects.add(project)
+        rate.check(
+            await rate.charge(
+                context.engines,
+                bucket="project-query",
+                key=key,
+                amount=context.operation_cost,
+                capacity=settings.rate_limit_project_query_points,
+            )
+        )
+    if events:
+        rate.check(
+            await rate.charge(
+                context.engines,
+                bucket="project-events",
+                key=key,
+                amount=events,
+                capacity=settings.rate_limit_project_events,
+            )
+        )
+    return project

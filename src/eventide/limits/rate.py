@@ -25,7 +25,7 @@ from eventide.storage.redis import script
 
 logger = logging.getLogger(__name__)
 
-Bucket = Literal["query", "events"]
+Bucket = Literal["query", "events", "project-query", "project-events"]
 
 # KEYS[1]: the bucket. ARGV: capacity, refill per second, amount.
 # Returns {allowed (0/1), tokens left after the call, as a string to keep fractions}.
@@ -125,9 +125,10 @@ def check(throttle: Throttle | None) -> None:
     """Raise RATE_LIMITED when the charge was refused."""
     if throttle is None or throttle.allowed:
         return
-    unit = "query cost points" if throttle.bucket == "query" else "events"
+    unit = "events" if throttle.bucket.endswith("events") else "query cost points"
+    whose = " of this project" if throttle.bucket.startswith("project") else ""
     raise RateLimited(
-        f"Rate limit exceeded: {throttle.amount} {unit} requested, "
+        f"Rate limit{whose} exceeded: {throttle.amount} {unit} requested, "
         f"{math.floor(throttle.available)} of {throttle.capacity} per minute available; "
         f"retry in {throttle.retry_after} s",
         retry_after=throttle.retry_after,

@@ -147,11 +147,12 @@ class OperationGuard(SchemaExtension):
         settings = context.engines.settings
         self._executed = True
         # Every operation costs at least one point, so cheap ones cannot be flooded.
+        context.operation_cost = max(1, self._requested or 0)
         self._throttle = await rate.charge(
             context.engines,
             bucket="query",
             key=_caller(context),
-            amount=max(1, self._requested or 0),
+            amount=context.operation_cost,
             capacity=settings.rate_limit_query_points,
         )
         _enforce(context, self._throttle)
