@@ -59,6 +59,8 @@ def _credentials(url: str) -> tuple[str, str]:
         p=ADMIN_PASSWORD,
     )
     admin_token: str = login["login"]["accessToken"]
+    # The admin's only project becomes the default of its session and its token.
+    _data(url, 'mutation { createProject(input: {name: "fuzz"}) { id } }', admin_token)
     created = _data(
         url,
         'mutation { createApiToken(input: {name: "fuzz", scopes: [INGEST, READ]}) { token } }',

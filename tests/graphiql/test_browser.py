@@ -20,7 +20,10 @@ import uvicorn
 from eventide.app import create_app
 from eventide.auth import passwords, users
 from eventide.auth.principal import Role
+from eventide.projects import store
+from eventide.projects.roles import ProjectRole
 from eventide.storage.engines import Engines
+from tests.conftest import TEST_PROJECT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "graphiql admin password"
@@ -93,12 +96,16 @@ async def ingest(base_url: str, token: str, count: int) -> None:
 
 async def test_an_admin_signs_in_and_reads_storage(engines: Engines) -> None:
     name = f"root-{uuid.uuid4().hex[:8]}"
-    await users.create_user(
+    admin = await users.create_user(
         engines.db,
         username=name,
         email=f"{name}@example.test",
         password_hash=await passwords.hash_password(PASSWORD),
         role=Role.ADMIN,
+    )
+    # Its only project (the fixture accounts' one) is where its session ingests.
+    await store.insert_member(
+        engines.db, project_id=TEST_PROJECT, user_id=admin.id, role=ProjectRole.OWNER
     )
     async with live_server(engines, env="production") as base_url, browser_page() as page:
         requests: list[str] = []

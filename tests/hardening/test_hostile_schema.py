@@ -393,7 +393,10 @@ async def seed(client: GraphQLClient, token: str | None) -> None:
         }
         for i in range(6)
     ]
-    ingest = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { accepted } }"
+    # An admin acts in any project it names: the fixture accounts' one.
+    ingest = (
+        'mutation($e: [EventInput!]!) { ingestEvents(projectId: "1", events: $e) { accepted } }'
+    )
     assert (await client.data(ingest, {"e": events}, token=token))["ingestEvents"]["accepted"] == 6
     moved = await client.data("mutation { archiveNow { moved } }", token=token)
     assert moved["archiveNow"]["moved"] > 0
