@@ -5,17 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eventide.analytics.listing import Event
+from eventide.archive import cold_batches
 from eventide.storage.engines import Engines
 
-COLUMNS = (
-    "project_id",
-    "event_id",
-    "user_id",
-    "event_type",
-    "occurred_at",
-    "received_at",
-    "properties",
-)
+# The hot columns: the cold store's, but the archive batch.
+COLUMNS = cold_batches.COLUMNS[:-1]
 
 
 async def put_hot(engines: Engines, events: Sequence[Event], *, project: int = 1) -> None:
