@@ -4,7 +4,7 @@ Builds a data set on a fresh PostgreSQL database (created and dropped here) and 
 embedded ClickHouse (chdb, owned by this process, in a temporary directory):
 
 - cold: BENCH_COLD_EVENTS events over the BENCH_COLD_DAYS days before the hot window,
-  under one committed archive batch (``INSERT ... SELECT FROM numbers()``);
+  in ``project_events`` (``INSERT ... SELECT FROM numbers()``);
 - hot: BENCH_HOT_EVENTS events over the last 7 days (``generate_series``), of which 1%
   are late events on cold days, so dau and topEvents have days and types in both tiers.
 
