@@ -61,8 +61,8 @@ test: install
 # Style, then the import contracts of pyproject.toml: layers point down, and services
 # and storage know nothing of GraphQL.
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	@# Every imported package is declared: the server's in `dependencies` or `embedded`;
 	@# tests and benchmarks may also use the `dev` extra.
 	$(BIN)/deptry src
@@ -82,12 +82,14 @@ schema-check: install
 contract: install
 	$(BIN)/python ../shared/api/check-contract --require clients schema.graphql
 
-# Ingestion throughput against raw asyncpg; BENCH_EVENTS sets the total (default 1,000,000).
+# Ingestion throughput against raw asyncpg; BENCH_EVENTS sets the total (default 1,000,000),
+# BENCH_PROJECTS the projects it is spread over (default 5, one of them with 90%).
 bench-ingest: install
 	$(BIN)/python benchmarks/ingest.py
 
 # Analytics latency through /graphql against raw SQL; BENCH_COLD_EVENTS, BENCH_HOT_EVENTS
-# (default 10,000,000 and 1,000,000) size the data set.
+# (default 10,000,000 and 1,000,000) size the data set, BENCH_PROJECTS (default 5) splits
+# it, 90% in one project; a small project and the big one are timed.
 bench-query: install
 	$(BIN)/python benchmarks/query.py
 

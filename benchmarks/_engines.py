@@ -1,7 +1,11 @@
-"""Engines for one benchmark run: a throw-away PostgreSQL database, Redis keys of its own.
+"""Engines for one benchmark run: a throw-away PostgreSQL database, Redis keys of its own,
+and the projects the run's data belongs to.
 
 BENCH_DATABASE_URL names the PostgreSQL server (a database is created on it and dropped
 afterwards), BENCH_REDIS_URL the Redis server (the run's keys are deleted afterwards).
+BENCH_PROJECTS (default 5) is how many projects the multi-project benchmarks spread their
+events over: the first holds BIG_SHARE of them, the others split the rest evenly; 1 puts
+every event in one project.
 """
 
 from __future__ import annotations
@@ -17,11 +21,47 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from eventide.auth import passwords, users
 from eventide.config import Settings
+from eventide.projects import store
+from eventide.projects.roles import ProjectRole
 from eventide.storage.engines import Engines, open_engines
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+PROJECTS = int(os.environ.get("BENCH_PROJECTS", "5"))
+BIG_SHARE = 0.9
+
+
+def project_sizes(total: int, projects: int = PROJECTS) -> list[int]:
+    """``total`` split over ``projects``: the first (the big one) takes BIG_SHARE, the
+    others share the rest evenly; every project gets at least one."""
+    if projects < 1:
+        raise ValueError("BENCH_PROJECTS must be at least 1")
+    if projects == 1:
+        return [total]
+    small = max(1, round(total * (1 - BIG_SHARE) / (projects - 1)))
+    return [max(1, total - small * (projects - 1)), *[small] * (projects - 1)]
+
+
+async def bench_account(db: Any, *, projects: int = PROJECTS) -> tuple[str, list[int]]:
+    """A new account (username ``bench``) and the ids of ``projects`` new projects it owns,
+    the big one first."""
+    account = await users.create_user(
+        db,
+        username="bench",
+        email="bench@example.test",
+        password_hash=await passwords.hash_password(secrets.token_urlsafe(16)),
+    )
+    ids = []
+    for number in range(projects):
+        name = "big" if number == 0 and projects > 1 else f"project-{number}"
+        project = await store.insert_project(db, name=name, timezone="UTC")
+        await store.insert_member(
+            db, project_id=project.id, user_id=account.id, role=ProjectRole.OWNER
+        )
+        ids.append(project.id)
+    return account.id, ids
 
 
 @contextlib.asynccontextmanager

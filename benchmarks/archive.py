@@ -1,10 +1,11 @@
 """Archive throughput: a full archive pass against a raw copy by the engines, same run.
 
-Fills a fresh PostgreSQL database (created and dropped here) with BENCH_EVENTS events
-spread over BENCH_DAYS old days, then:
+Fills a fresh PostgreSQL database (created and dropped here) with BENCH_EVENTS events of
+one project spread over BENCH_DAYS old days, then:
 
 - raw: reads the same rows from PostgreSQL in BENCH_BATCH chunks and inserts them into
-  a plain ClickHouse table, with no batch bookkeeping and no removal from PostgreSQL;
+  a plain ClickHouse table of the cold layout (project first in its key), with no batch
+  bookkeeping and no removal from PostgreSQL;
 - pass: one archive pass (batch rows, copy, partition drop, commit), then checks that
   PostgreSQL is empty and ClickHouse holds every event once;
 - late: the same amount again, with one late event written during the copy, so every
@@ -26,11 +27,12 @@ import os
 import resource
 import time
 
-from _engines import bench_services
+from _engines import bench_account, bench_services
 
 from eventide.archive.archiver import archive_pass
 from eventide.archive.cold_batches import COLUMNS
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import COLD_TABLE
 
 # Events occur on the BENCH_DAYS days before yesterday: all older than a 1-day hot window.
 TODAY = dt.datetime.combine(dt.datetime.now(dt.UTC).date(), dt.time(), dt.UTC)
@@ -40,8 +42,9 @@ SELECT ensure_event_partitions(ARRAY(
 """
 # Every event at least one second after its day's start (the late event goes there).
 FILL_SQL = """
-INSERT INTO events (event_id, user_id, event_type, occurred_at, received_at, properties)
-SELECT $4 || i, 'user-' || (i % 5000), 'type-' || (i % 20),
+INSERT INTO events (project_id, event_id, user_id, event_type, occurred_at, received_at,
+                    properties)
+SELECT $5, $4 || i, 'user-' || (i % 5000), 'type-' || (i % 20),
        $3::timestamptz - make_interval(days => 2 + i % $2)
            + make_interval(secs => 1 + (i / $2) % 86000),
        $3::timestamptz, jsonb_build_object('n', i, 'plan', 'pro')
@@ -49,24 +52,25 @@ FROM generate_series(1, $1) AS i
 """
 
 
-async def fill(engines: Engines, *, events: int, days: int, prefix: str) -> None:
+async def fill(engines: Engines, *, project: int, events: int, days: int, prefix: str) -> None:
     await engines.db.execute(PARTITIONS_SQL, days, TODAY)
-    await engines.db.execute(FILL_SQL, events, days, TODAY, prefix)
+    await engines.db.execute(FILL_SQL, events, days, TODAY, prefix, project)
 
 
-async def raw_copy(engines: Engines, *, batch: int) -> int:
+async def raw_copy(engines: Engines, *, project: int, batch: int) -> int:
     cold = engines.cold
     await cold.execute("DROP TABLE IF EXISTS bench_raw")
-    await cold.execute("CREATE TABLE bench_raw AS events")
-    columns = COLUMNS
+    await cold.execute(f"CREATE TABLE bench_raw AS {COLD_TABLE}")
     copied = 0
     async with engines.db.acquire() as conn, conn.transaction():
         cursor = await conn.cursor(
-            "SELECT event_id, user_id, event_type, occurred_at, received_at,"
-            " coalesce(properties::text, ''), 0 FROM events ORDER BY occurred_at, event_id"
+            "SELECT project_id, event_id, user_id, event_type, occurred_at, received_at,"
+            " coalesce(properties::text, ''), 0 FROM events WHERE project_id = $1"
+            " ORDER BY occurred_at, event_id",
+            project,
         )
         while rows := await cursor.fetch(batch):
-            await cold.insert("bench_raw", columns, rows)
+            await cold.insert("bench_raw", COLUMNS, rows)
             copied += len(rows)
     await cold.execute("DROP TABLE bench_raw")
     return copied
@@ -74,7 +78,7 @@ async def raw_copy(engines: Engines, *, batch: int) -> int:
 
 async def check_moved(engines: Engines, expected: int) -> None:
     hot = await engines.db.fetchval("SELECT count(*) FROM events")
-    rows = await engines.cold.fetch("SELECT count(), uniqExact(event_id) FROM events")
+    rows = await engines.cold.fetch(f"SELECT count(), uniqExact(event_id) FROM {COLD_TABLE}")
     assert hot == 0, f"{hot} events left hot"
     assert rows[0] == (expected, expected), rows
 
@@ -102,10 +106,11 @@ async def measure(
     engines: Engines, *, events: int, days: int, batch: int
 ) -> tuple[float, float, float]:
     """Events/s of the raw copy, of a pass dropping partitions, of a pass deleting by id."""
-    await fill(engines, events=events, days=days, prefix="a")
+    _, (project,) = await bench_account(engines.db, projects=1)
+    await fill(engines, project=project, events=events, days=days, prefix="a")
 
     started = time.perf_counter()
-    assert await raw_copy(engines, batch=batch) == events
+    assert await raw_copy(engines, project=project, batch=batch) == events
     raw = events / (time.perf_counter() - started)
 
     started = time.perf_counter()
@@ -114,7 +119,7 @@ async def measure(
     assert run.moved == events
     await check_moved(engines, events)
 
-    await fill(engines, events=events, days=days, prefix="b")
+    await fill(engines, project=project, events=events, days=days, prefix="b")
     late_written = False
 
     async def late_event(step: str) -> None:
@@ -124,9 +129,10 @@ async def measure(
         if step == "chunk_copied" and not late_written:
             late_written = True
             await engines.db.execute(
-                "INSERT INTO events (event_id, user_id, event_type, occurred_at,"
-                " received_at) VALUES ('late', 'u', 't', $1, $1)",
+                "INSERT INTO events (project_id, event_id, user_id, event_type, occurred_at,"
+                " received_at) VALUES ($2, 'late', 'u', 't', $1, $1)",
                 TODAY - dt.timedelta(days=days + 1),
+                project,
             )
 
     started = time.perf_counter()

@@ -6,7 +6,8 @@ holding one API token, measures sequentially BENCH_REQUESTS times:
 - jwt: ``authenticate()`` of an access token (signature and claims, Redis denylist,
   the user's row by primary key), against raw: the same Redis EXISTS and PK lookup alone;
 - api token: ``authenticate()`` of an ``evt_`` secret (digest, token row joined to its
-  owner, the once-a-minute lastUsedAt key), against raw: the same join and Redis SET NX;
+  owner and its live project, the once-a-minute lastUsedAt key), against raw: the same
+  joins and Redis SET NX;
 - login: argon2id verifications per second (the cost of one login), on 1 and 2 threads.
 
 Prints microseconds per call and the ratios against raw.
@@ -24,7 +25,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from _engines import bench_services
+from _engines import bench_account, bench_services
 
 from eventide.auth import api_tokens, passwords
 from eventide.auth._secrets import digest
@@ -57,6 +58,14 @@ async def seed(engines: Engines, users: int) -> tuple[list[str], list[str], list
             password_hash,
         )
     ]
+    # Every token acts in one project, as a token of a shared project does.
+    _, (project,) = await bench_account(engines.db, projects=1)
+    await engines.db.execute(
+        """INSERT INTO project_members (project_id, user_id, role)
+           SELECT $1, unnest($2::uuid[]), 'EDITOR'""",
+        project,
+        ids,
+    )
     tokens = [
         issue_access_token(
             engines.settings, user_id=user_id, session_epoch=0, family_id=uuid.uuid4().hex
@@ -66,7 +75,12 @@ async def seed(engines: Engines, users: int) -> tuple[list[str], list[str], list
     secrets_ = []
     for user_id in ids:
         secret, _ = await api_tokens.create_api_token(
-            engines.db, user_id=user_id, name="bench", scopes=[TokenScope.READ], ttl_seconds=None
+            engines.db,
+            user_id=user_id,
+            project_id=project,
+            name="bench",
+            scopes=[TokenScope.READ],
+            ttl_seconds=None,
         )
         secrets_.append(secret)
     return ids, tokens, secrets_
@@ -89,7 +103,9 @@ async def run(engines: Engines, *, users: int, requests: int, logins: int) -> No
     async def token_raw(i: int) -> None:
         await db.fetchrow(
             """SELECT t.*, u.role, u.is_active FROM api_tokens t
-               JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1""",
+               JOIN users u ON u.id = t.user_id
+               JOIN projects p ON p.id = t.project_id AND p.deleted_at IS NULL
+               WHERE t.token_hash = $1""",
             digest(evt[i % users]),
         )
         await redis.set(engines.redis_key("bench", str(i % users)), b"1", nx=True, ex=60)
