@@ -48,8 +48,9 @@ COLD_RANGE_START = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 Faults = Callable[[str], Awaitable[None]]
 """Called with the name of each step of the protocol as it completes (tests inject
 failures there): ``batch_created``, ``chunk_copied``, ``day_copied``, ``hot_removed``
-(inside the commit transaction), ``committed``, and ``relayout_committed`` after each
-batch of the cold layout from before projects is rewritten."""
+(inside the commit transaction), ``committed``; and for each batch of the cold layout
+from before projects, ``relayout_copied`` once its rows are copied into the current
+layout (not yet committed) and ``relayout_committed`` once that copy counts instead."""
 
 _FIRST_CHUNK = f"""
 SELECT event_id, user_id, event_type, occurred_at, received_at,

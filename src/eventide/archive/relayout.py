@@ -51,14 +51,19 @@ async def rewrite_legacy(
         """SELECT id, day, moved FROM archive_batches
            WHERE legacy AND state = 'committed' ORDER BY id"""
     ):
-        rewritten += await _rewrite(conn, cold, run_id=run_id, old=row)
+        rewritten += await _rewrite(conn, cold, run_id=run_id, old=row, faults=faults)
         await faults("relayout_committed")
     await _retire_old_table(conn, cold)
     return rewritten
 
 
 async def _rewrite(
-    conn: asyncpg.Connection, cold: ColdStore, *, run_id: int, old: asyncpg.Record
+    conn: asyncpg.Connection,
+    cold: ColdStore,
+    *,
+    run_id: int,
+    old: asyncpg.Record,
+    faults: Callable[[str], Awaitable[None]],
 ) -> int:
     batch_id = await runs.create_batch(
         conn,
@@ -73,6 +78,7 @@ async def _rewrite(
     if copied != await _rows_of(cold, Batch(old["id"], LEGACY_PROJECT, old["day"], True)):
         # Left copying: the next pass's recovery aborts it and deletes what was copied.
         raise RuntimeError(f"archive batch {old['id']} was not copied whole")
+    await faults("relayout_copied")
     async with conn.transaction():
         await conn.execute(
             """UPDATE archive_batches SET state = 'superseded', finished_at = clock_timestamp()
