@@ -367,7 +367,13 @@ async def test_the_project_from_before_projects_is_removed_in_both_layouts(
     await _legacy_batch(engines, DAYS[0], "old-")
     await archive_pass(engines, trigger="cli", now=NOW, batch_size=4)
     await _recreate_legacy_table(engines)
-    await _legacy_batch(engines, DAYS[1], "older-")
+    rewriting = await _legacy_batch(engines, DAYS[1], "older-")
+    # A pass died rewriting it: its batch was left copying, superseding the old one.
+    await engines.db.execute(
+        """INSERT INTO archive_batches (run_id, project_id, day, state, moved, supersedes)
+           SELECT run_id, 1, day, 'copying', moved, id FROM archive_batches WHERE id = $1""",
+        rewriting,
+    )
     assert len((await read_tiers(engines, project=TEST_PROJECT)).cold) == 2 * 10 + 2 * 10
     before = await _answers(engines, kept)
     await store.mark_deleted(engines.db, project_id=TEST_PROJECT)
@@ -380,7 +386,15 @@ async def test_the_project_from_before_projects_is_removed_in_both_layouts(
         with pytest.raises(Killed):
             await purge_deleted_projects(engines, faults=kill)
         assert await _answers(engines, kept) == before
-    await purge_deleted_projects(engines)
+    # The dead pass's batch waits to settle; the batch it superseded goes at once.
+    assert await purge_deleted_projects(engines) == []
+    assert await _left_of(engines, TEST_PROJECT) == {**NOTHING, "archive_batches": 1}
+    await engines.db.execute(
+        "UPDATE archive_batches SET finished_at = finished_at - $1::interval"
+        " WHERE state = 'aborted'",
+        SETTLE_AFTER,
+    )
+    assert await purge_deleted_projects(engines) == [TEST_PROJECT]
 
     assert await _left_of(engines, TEST_PROJECT) == NOTHING
     assert await _answers(engines, kept) == before
