@@ -22,6 +22,8 @@ from eventide.archive.recovery import SETTLE_AFTER
 from eventide.archive.tiers import tier_snapshot
 from eventide.auth import api_tokens
 from eventide.auth.principal import TokenScope
+from eventide.ingest.store import STORE_EVENTS_SQL, store_events
+from eventide.ingest.validation import ValidatedBatch, validate_batch
 from eventide.projects import store
 from eventide.projects.purge import purge_deleted_projects
 from eventide.projects.roles import ProjectRole
@@ -32,7 +34,7 @@ from tests.archive.tiers import NOW, Event, put_hot, read_tiers, spread
 from tests.conftest import TEST_PROJECT
 from tests.graphql_client import GraphQLClient
 from tests.projects._world import account
-from tests.waiting import eventually
+from tests.waiting import backend_waiting_for_lock, eventually
 
 
 class Killed(BaseException):
@@ -44,6 +46,7 @@ RECENT = 5
 # The deleted project keeps RECENT hot events and 2 * 10 + RECENT ledger rows.
 CHUNK = 2
 STEPS = {
+    "writers_done": 1,
     "hot_chunk_deleted": 2,
     "hot_deleted": 1,
     "ledger_chunk_deleted": 12,
@@ -433,3 +436,46 @@ async def test_delete_project_returns_before_the_removal_which_then_runs(
     # Ids are never reused.
     created = int((await client.data(CREATE, token=owner.token))["createProject"]["id"])
     assert created > doomed
+
+
+def _batch(ids: list[str]) -> ValidatedBatch:
+    return validate_batch(
+        [{"eventId": i, "userId": "u1", "eventType": "click", "occurredAt": NOW} for i in ids],
+        received_at=NOW,
+        sent_at=None,
+    )
+
+
+async def test_nothing_is_stored_in_a_project_once_it_is_deleted(engines: Engines) -> None:
+    doomed = (await store.insert_project(engines.db, name="Doomed", timezone="UTC")).id
+    await store.mark_deleted(engines.db, project_id=doomed)
+    # A caller let in before the deletion stores after it.
+    stored = await store_events(
+        engines.db, project=doomed, batch=_batch(["late"]), received_at=NOW, dedup_since=NOW
+    )
+    assert stored == 0
+    assert await _left_of(engines, doomed) == NOTHING
+
+
+async def test_the_removal_waits_for_ingestion_that_saw_the_project_live(
+    engines: Engines,
+) -> None:
+    doomed = (await store.insert_project(engines.db, name="Doomed", timezone="UTC")).id
+    batch = _batch(["in-flight-1", "in-flight-2"])
+    await store_events(
+        engines.db, project=doomed, batch=_batch(["partition"]), received_at=NOW, dedup_since=NOW
+    )
+    async with engines.db.acquire() as writer, engines.db.acquire() as observer:
+        transaction = writer.transaction()
+        await transaction.start()
+        try:
+            args = (batch.event_ids, batch.user_ids, batch.event_types, batch.occurred_at)
+            await writer.execute(STORE_EVENTS_SQL, *args, batch.properties, NOW, NOW, doomed)
+            await store.mark_deleted(engines.db, project_id=doomed)
+            removal = asyncio.create_task(purge_deleted_projects(engines))
+            await backend_waiting_for_lock(observer, "LOCK TABLE ONLY events%")
+            assert not removal.done()
+        finally:
+            await transaction.commit()
+    assert await removal == [doomed]
+    assert await _left_of(engines, doomed) == NOTHING

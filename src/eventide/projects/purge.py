@@ -4,7 +4,8 @@
 rows go here, step by step, each step safe to repeat, so a removal interrupted at any
 instant is finished by the next one (after every archive-lock holder is done):
 
-1. its hot events, in chunks of at most ``chunk`` rows, each chunk its own transaction;
+1. once every ingestion statement that saw the project live has ended, its hot
+   events, in chunks of at most ``chunk`` rows, each chunk its own transaction;
 2. its ledger rows (``event_ids``), in chunks too;
 3. its cold rows: a ClickHouse mutation on ``project_events`` (and, for the project of
    everything stored before projects, on the cold table of that layout), then a count
@@ -46,8 +47,8 @@ PURGE_INTERVAL_SECONDS = 600
 
 Faults = Callable[[str], Awaitable[None]]
 """Called with the name of each step as it completes (tests inject failures there):
-``hot_chunk_deleted``, ``hot_deleted``, ``ledger_chunk_deleted``, ``ledger_deleted``,
-``cold_deleted``, ``batches_deleted``, ``access_deleted``, ``purged``."""
+``writers_done``, ``hot_chunk_deleted``, ``hot_deleted``, ``ledger_chunk_deleted``,
+``ledger_deleted``, ``cold_deleted``, ``batches_deleted``, ``access_deleted``, ``purged``."""
 
 _PENDING = """SELECT id FROM projects
               WHERE deleted_at IS NOT NULL AND purged_at IS NULL ORDER BY id"""
@@ -93,6 +94,12 @@ async def _purge(
     conn: asyncpg.Connection, cold: ColdStore, scope: Scope, *, chunk: int, faults: Faults
 ) -> bool:
     project = scope.project
+    async with conn.transaction():
+        # Ingestion stores nothing in a deleted project, as of its statement's snapshot;
+        # statements that took theirs before the deletion hold a lock conflicting with
+        # this one until they end, so their rows are there to be deleted.
+        await conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
+    await faults("writers_done")
     delete_hot_chunk = scope.hot(
         f"""WITH doomed AS (SELECT occurred_at, event_id FROM {EVENTS}
                             ORDER BY occurred_at, event_id LIMIT $1) """
