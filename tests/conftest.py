@@ -28,7 +28,7 @@ from eventide.auth.jwt_tokens import issue_access_token
 from eventide.auth.principal import Role, TokenScope
 from eventide.auth.users import UserRecord
 from eventide.config import Settings
-from eventide.projects import store
+from eventide.projects import purge, store
 from eventide.projects.roles import ProjectRole
 from eventide.storage.embedded import embedded_postgres, embedded_redis
 from eventide.storage.engines import Engines, open_engines
@@ -132,6 +132,9 @@ async def fresh_state(request: pytest.FixtureRequest) -> None:
     if "engines" not in request.fixturenames:
         return
     engines: Engines = request.getfixturevalue("engines")
+    # A removal a deletion of the previous test started must not reach into this one's
+    # projects (ids start over here).
+    await purge.stop_started()
     async with engines.db.acquire() as conn:
         tables = await conn.fetch(
             """SELECT quote_ident(c.relname) AS name FROM pg_class c

@@ -23,6 +23,7 @@ from eventide.http.errors import error_response
 from eventide.http.middleware import http_middleware
 from eventide.ingest.pruning import ledger_pruning
 from eventide.observability.metrics import metrics_endpoint
+from eventide.projects.purge import project_purging
 from eventide.storage.engines import Engines, open_engines
 
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             open_engines(settings) as engines,
             ledger_pruning(engines),
             scheduled_archiving(engines),
+            project_purging(engines),
         ):
             await bootstrap_admin(engines)
             async with token_purging(engines):

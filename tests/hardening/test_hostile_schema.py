@@ -67,7 +67,17 @@ MAY_CHANGE: dict[str, set[str]] = {
     "deleteUser": {"users", "api_tokens", "refresh_tokens", "project_members", "invitations"},
     "createProject": {"projects", "project_members"},
     "updateProject": {"projects"},
-    "deleteProject": {"projects"},
+    # The removal of its data, started in the background, may have run by then.
+    "deleteProject": {
+        "projects",
+        "project_members",
+        "invitations",
+        "api_tokens",
+        "events",
+        "event_ids",
+        "archive_batches",
+        "cold",
+    },
     "addProjectMember": {"project_members"},
     "setProjectMemberRole": {"project_members"},
     "removeProjectMember": {"project_members"},

@@ -19,9 +19,10 @@ Protocol (each step is safe to interrupt; the next pass recovers):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import asyncpg
 
@@ -66,6 +67,9 @@ ORDER BY occurred_at, event_id LIMIT $3
 """
 # The archiver alone reads across projects: to find the days and projects to move.
 _EVERY_PROJECT = Scope.every_project()
+# Rows of a deleted project stay hot until its removal takes them; they are never
+# copied, so nothing of it can reach the cold store after that removal.
+_NOT_DELETED = "project_id NOT IN (SELECT id FROM projects WHERE deleted_at IS NOT NULL)"
 
 
 class ArchiveBusy(Exception):
@@ -93,37 +97,45 @@ async def archive_pass(
     With ``wait`` a pass already running elsewhere is waited for, then this one runs
     (and moves what is left); without, :class:`ArchiveBusy` is raised at once.
     """
-    async with engines.db.acquire() as conn:
-        # Polled rather than waited for inside one statement: the running pass may take
-        # longer than the command timeout that bounds every statement.
-        while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ARCHIVE_LOCK):
-            if not wait:
-                raise ArchiveBusy("an archive pass is already running")
-            await asyncio.sleep(LOCK_POLL_SECONDS)
+    async with engines.db.acquire() as conn, archive_lock(conn, wait=wait):
+        await recover(conn, engines.cold)
+        cutoff = hot_cutoff(now or dt.datetime.now(dt.UTC), engines.settings.hot_window_days)
+        run_id = await runs.start_run(conn, trigger=trigger, cutoff=cutoff)
+        mover = _DayMover(
+            conn,
+            engines,
+            run_id=run_id,
+            batch_size=batch_size or engines.settings.archive_batch_size,
+            faults=faults or _no_faults,
+        )
         try:
-            await recover(conn, engines.cold)
-            cutoff = hot_cutoff(now or dt.datetime.now(dt.UTC), engines.settings.hot_window_days)
-            run_id = await runs.start_run(conn, trigger=trigger, cutoff=cutoff)
-            mover = _DayMover(
-                conn,
-                engines,
-                run_id=run_id,
-                batch_size=batch_size or engines.settings.archive_batch_size,
-                faults=faults or _no_faults,
+            await relayout.rewrite_legacy(
+                conn, engines.cold, run_id=run_id, faults=faults or _no_faults
             )
-            try:
-                await relayout.rewrite_legacy(
-                    conn, engines.cold, run_id=run_id, faults=faults or _no_faults
-                )
-                await mover.move_before(cutoff)
-            except Exception as error:
-                await _record_failure(conn, run_id, error)
-                raise
-            run = await runs.finish_run(conn, run_id=run_id, error=None)
-            logger.info("archive pass %s moved %s events before %s", run_id, run.moved, cutoff)
-            return run
-        finally:
-            await _unlock(conn)
+            await mover.move_before(cutoff)
+        except Exception as error:
+            await _record_failure(conn, run_id, error)
+            raise
+        run = await runs.finish_run(conn, run_id=run_id, error=None)
+        logger.info("archive pass %s moved %s events before %s", run_id, run.moved, cutoff)
+        return run
+
+
+@contextlib.asynccontextmanager
+async def archive_lock(conn: asyncpg.Connection, *, wait: bool) -> AsyncIterator[None]:
+    """Hold :data:`ARCHIVE_LOCK` on ``conn`` for the block: whatever rewrites archived
+    rows (a pass, the removal of a deleted project's events) runs alone across every
+    process. With ``wait`` a holder is waited for; without, :class:`ArchiveBusy`."""
+    # Polled rather than waited for inside one statement: the holder may take longer
+    # than the command timeout that bounds every statement.
+    while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ARCHIVE_LOCK):
+        if not wait:
+            raise ArchiveBusy("an archive pass is already running")
+        await asyncio.sleep(LOCK_POLL_SECONDS)
+    try:
+        yield
+    finally:
+        await _unlock(conn)
 
 
 async def _record_failure(conn: asyncpg.Connection, run_id: int, error: Exception) -> None:
@@ -170,7 +182,7 @@ class _DayMover:
             oldest: dt.datetime | None = await self.conn.fetchval(
                 _EVERY_PROJECT.hot(
                     f"SELECT min(occurred_at) FROM {EVENTS}"
-                    " WHERE occurred_at >= $1 AND occurred_at < $2"
+                    f" WHERE occurred_at >= $1 AND occurred_at < $2 AND {_NOT_DELETED}"
                 ),
                 start,
                 cutoff,
@@ -191,7 +203,8 @@ class _DayMover:
         projects = await self.conn.fetch(
             _EVERY_PROJECT.hot(
                 f"SELECT DISTINCT project_id FROM {EVENTS}"
-                " WHERE occurred_at >= $1 AND occurred_at < $2 ORDER BY project_id"
+                f" WHERE occurred_at >= $1 AND occurred_at < $2 AND {_NOT_DELETED}"
+                " ORDER BY project_id"
             ),
             start,
             end,

@@ -19,6 +19,8 @@ from eventide.ingest.validation import ValidatedBatch
 # Ids already in the ledger are duplicates, unless their receipt left the dedup window:
 # then the event is accepted again and the ledger row renewed. ON CONFLICT waits for an
 # uncommitted insert of the same id by a concurrent call, so the first commit wins.
+# Nothing is stored in a project deleted since the caller was let in: the removal of its
+# rows waits for the statements that saw it live (see projects.purge).
 STORE_EVENTS_SQL = """
 WITH incoming AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
@@ -26,6 +28,7 @@ WITH incoming AS (
 ), fresh AS (
     INSERT INTO event_ids AS known (project_id, event_id, received_at)
     SELECT $8, event_id, $6 FROM incoming
+    WHERE EXISTS (SELECT FROM projects WHERE id = $8 AND deleted_at IS NULL)
     ON CONFLICT (project_id, event_id) DO UPDATE SET received_at = excluded.received_at
         WHERE known.received_at < $7
     RETURNING event_id

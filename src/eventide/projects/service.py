@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from eventide.analytics.calendar import zone
 from eventide.auth.principal import Principal, Role
 from eventide.errors import InvalidInput
-from eventide.projects import access, store
+from eventide.projects import access, purge, store
 from eventide.projects.roles import MANAGES_PROJECT, READS, ProjectRole
 from eventide.projects.store import ProjectRecord
 from eventide.storable import text_problem
@@ -92,7 +92,8 @@ async def update_project(
 async def delete_project(engines: Engines, principal: Principal, project_id: str) -> None:
     """When this returns, the project is gone for every caller and its tokens fail.
 
-    Its rows stay until the removal in the background takes them (``purged_at``).
+    Its rows stay until the removal started here, in the background, takes them
+    (``purged_at``; see :mod:`eventide.projects.purge`).
     """
     found = await access.authorize(engines, principal, project_id, need=MANAGES_PROJECT)
     async with engines.db.acquire() as conn, conn.transaction():
@@ -100,3 +101,4 @@ async def delete_project(engines: Engines, principal: Principal, project_id: str
         if await store.lock_live_project(conn, project_id=found.project.id) is None:
             raise access.not_found()
         await store.mark_deleted(conn, project_id=found.project.id)
+    purge.purge_soon(engines)
