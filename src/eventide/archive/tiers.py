@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -91,6 +91,8 @@ class Tiers:
     hot: HotReader
     engines: Engines
     visibility: ColdVisibility
+    # The inline tables of push_hot, by the name each stands under in a statement.
+    _pushed_tables: dict[str, str] = field(default_factory=dict)
 
     @property
     def scope(self) -> Scope:
@@ -100,7 +102,11 @@ class Tiers:
         """Run a cold query reading :data:`EVENTS` (and maybe :meth:`push_hot` tables):
         the scope's rows this snapshot may see."""
         visible, visibility_params = self.visibility.sql()
+        # The statement is checked and scoped before the hot rows are put in: they are
+        # data (event types, user ids), megabytes of it, never part of what is checked.
         rendered = self.scope.cold(sql, visible=visible, legacy=self.visibility.legacy)
+        for name, table in self._pushed_tables.items():
+            rendered = rendered.replace(name, table)
         return await self.engines.cold.fetch(
             f"{rendered} SETTINGS max_query_size = {_MAX_QUERY_BYTES}",
             {**visibility_params, **(params or {})},
@@ -114,15 +120,23 @@ class Tiers:
         and they are inlined into the cold query as one string literal: no per-row work
         in Python, and the cold store needs no write access.
         """
-        return await _pushed(self.hot, HotRows(sql, args, structure))
+        return self._named(await _pushed(self.hot, HotRows(sql, args, structure)))
 
     async def push_hot_concurrently(self, first: HotRows, second: HotRows) -> tuple[str, str]:
         """:meth:`push_hot` of both, at the same time when a second connection can join
         the snapshot."""
         async with joined_snapshot(self.engines, self.hot) as other:
             if other is None:
-                return await _pushed(self.hot, first), await _pushed(self.hot, second)
-            return await asyncio.gather(_pushed(self.hot, first), _pushed(other, second))
+                tables = await _pushed(self.hot, first), await _pushed(self.hot, second)
+            else:
+                tables = await asyncio.gather(_pushed(self.hot, first), _pushed(other, second))
+        return self._named(tables[0]), self._named(tables[1])
+
+    def _named(self, table: str) -> str:
+        """A name for ``table`` that :meth:`cold_fetch` replaces with it."""
+        name = f"__pushed_hot_rows_{len(self._pushed_tables)}__"
+        self._pushed_tables[name] = table
+        return name
 
 
 @dataclass(frozen=True)
