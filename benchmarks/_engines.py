@@ -99,3 +99,89 @@ async def bench_services(**settings: Any) -> AsyncIterator[Engines]:
                 finally:
                     async for key in engines.redis.scan_iter(match=engines.redis_key("*")):
                         await engines.redis.delete(key)
+
+
+# The reference designs: one table per engine holding every event of the run, hot and
+# cold alike, as products with a single store keep them (the project leads the key).
+REFERENCE_TABLE = "reference_events"
+_CH_REFERENCE = f"""
+CREATE TABLE {REFERENCE_TABLE} (
+    project_id  UInt64,
+    event_id    String,
+    user_id     String,
+    event_type  LowCardinality(String),
+    occurred_at DateTime64(6, 'UTC'),
+    received_at DateTime64(6, 'UTC'),
+    properties  String
+) ENGINE = MergeTree
+PARTITION BY toYYYYMM(occurred_at)
+ORDER BY (project_id, toDate(occurred_at), event_type, user_id, occurred_at, event_id)
+"""
+_PG_REFERENCE = (
+    f"""CREATE TABLE {REFERENCE_TABLE} (
+    project_id  bigint      NOT NULL,
+    event_id    text        NOT NULL,
+    user_id     text        NOT NULL,
+    event_type  text        NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    received_at timestamptz NOT NULL,
+    properties  jsonb,
+    PRIMARY KEY (project_id, event_id)
+)""",
+    # Newest first by (occurred_at, event_id) in byte order, as ClickHouse compares strings.
+    f'CREATE INDEX ON {REFERENCE_TABLE} (project_id, occurred_at DESC, event_id COLLATE "C" DESC)',
+    f"CREATE INDEX ON {REFERENCE_TABLE} (project_id, user_id, occurred_at)",
+)
+_CSV_COLUMNS = (
+    "project_id UInt64, event_id String, user_id String, event_type String,"
+    " occurred_at String, received_at String, properties Nullable(String)"
+)
+
+
+async def build_references(engines: Engines, *, hot: str, cold: str, workdir: Path) -> None:
+    """Fill REFERENCE_TABLE in both stores with every event of the ``hot`` PostgreSQL table
+    and the ``cold`` ClickHouse table, exactly (microseconds, properties), through CSV
+    files in ``workdir``."""
+    hot_csv, cold_csv = workdir / "hot.csv", workdir / "cold.csv"
+    # Instants travel as UTC text with microseconds, which both engines read exactly.
+    await engines.db.copy_from_query(
+        "SELECT project_id, event_id, user_id, event_type,"
+        " to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),"
+        " to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),"
+        f" properties::text FROM {hot}",
+        output=str(hot_csv),
+        format="csv",
+    )
+    await engines.cold.execute(
+        f"INSERT INTO FUNCTION file('{cold_csv}', 'CSV', '{_CSV_COLUMNS}')"
+        " SELECT project_id, event_id, user_id, event_type,"
+        " concat(toString(occurred_at), '+00'), concat(toString(received_at), '+00'),"
+        f" nullIf(properties, '') FROM {cold}"
+        " SETTINGS engine_file_truncate_on_insert = 1"
+    )
+    columns = [
+        "project_id", "event_id", "user_id", "event_type", "occurred_at", "received_at",
+        "properties",
+    ]  # fmt: skip
+    for statement in _PG_REFERENCE:
+        await engines.db.execute(statement)
+    await engines.db.execute(
+        f"INSERT INTO {REFERENCE_TABLE} ({', '.join(columns)})"
+        f" SELECT {', '.join(columns)} FROM {hot}"
+    )
+    await engines.db.copy_to_table(
+        REFERENCE_TABLE, source=str(cold_csv), columns=columns, format="csv", null="\\N"
+    )
+    await engines.db.execute(f"ANALYZE {REFERENCE_TABLE}")
+    await engines.cold.execute(_CH_REFERENCE)
+    await engines.cold.execute(
+        f"INSERT INTO {REFERENCE_TABLE} SELECT {', '.join(columns[:6])}, properties FROM {cold}"
+    )
+    await engines.cold.execute(
+        f"INSERT INTO {REFERENCE_TABLE} SELECT project_id, event_id, user_id, event_type,"
+        " toDateTime64(occurred_at, 6, 'UTC'), toDateTime64(received_at, 6, 'UTC'),"
+        f" ifNull(properties, '') FROM file('{hot_csv}', 'CSV', '{_CSV_COLUMNS}')"
+    )
+    await engines.cold.execute(f"OPTIMIZE TABLE {REFERENCE_TABLE} FINAL")
+    for path in (hot_csv, cold_csv):
+        path.unlink()
