@@ -143,6 +143,8 @@ async def build_references(engines: Engines, *, hot: str, cold: str, workdir: Pa
     and the ``cold`` ClickHouse table, exactly (microseconds, properties), through CSV
     files in ``workdir``."""
     hot_csv, cold_csv = workdir / "hot.csv", workdir / "cold.csv"
+    # Millions of rows take longer than the server's command timeout allows a request.
+    long = 3600.0
     # Instants travel as UTC text with microseconds, which both engines read exactly.
     await engines.db.copy_from_query(
         "SELECT project_id, event_id, user_id, event_type,"
@@ -151,6 +153,7 @@ async def build_references(engines: Engines, *, hot: str, cold: str, workdir: Pa
         f" properties::text FROM {hot}",
         output=str(hot_csv),
         format="csv",
+        timeout=long,
     )
     await engines.cold.execute(
         f"INSERT INTO FUNCTION file('{cold_csv}', 'CSV', '{_CSV_COLUMNS}')"
@@ -167,12 +170,18 @@ async def build_references(engines: Engines, *, hot: str, cold: str, workdir: Pa
         await engines.db.execute(statement)
     await engines.db.execute(
         f"INSERT INTO {REFERENCE_TABLE} ({', '.join(columns)})"
-        f" SELECT {', '.join(columns)} FROM {hot}"
+        f" SELECT {', '.join(columns)} FROM {hot}",
+        timeout=long,
     )
     await engines.db.copy_to_table(
-        REFERENCE_TABLE, source=str(cold_csv), columns=columns, format="csv", null="\\N"
+        REFERENCE_TABLE,
+        source=str(cold_csv),
+        columns=columns,
+        format="csv",
+        null="\\N",
+        timeout=long,
     )
-    await engines.db.execute(f"ANALYZE {REFERENCE_TABLE}")
+    await engines.db.execute(f"ANALYZE {REFERENCE_TABLE}", timeout=long)
     await engines.cold.execute(_CH_REFERENCE)
     await engines.cold.execute(
         f"INSERT INTO {REFERENCE_TABLE} SELECT {', '.join(columns[:6])}, properties FROM {cold}"
