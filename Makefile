@@ -87,9 +87,11 @@ contract: install
 bench-ingest: install
 	$(BIN)/python benchmarks/ingest.py
 
-# Analytics latency through /graphql against raw SQL; BENCH_COLD_EVENTS, BENCH_HOT_EVENTS
-# (default 10,000,000 and 1,000,000) size the data set, BENCH_PROJECTS (default 5) splits
-# it, 90% in one project; a small project and the big one are timed.
+# Analytics latency through /graphql against one-table designs of ClickHouse and of
+# PostgreSQL holding the same events, answers compared (a difference fails the run);
+# BENCH_COLD_EVENTS, BENCH_HOT_EVENTS (default 10,000,000 and 1,000,000) size the data
+# set, BENCH_PROJECTS (default 5) splits it, 90% in one project; a small project and the
+# big one are timed.
 bench-query: install
 	$(BIN)/python benchmarks/query.py
 

@@ -1,4 +1,4 @@
-"""Analytics latency through POST /graphql, against raw SQL on the same stores, same run.
+"""Analytics latency through POST /graphql, against single-table designs of both engines.
 
 Builds a data set on a fresh PostgreSQL database (created and dropped here) and a fresh
 embedded ClickHouse (chdb, owned by this process, in a temporary directory):
@@ -14,20 +14,25 @@ batch of its own. Within a project, cold events draw users from a pool that grow
 share of BENCH_USERS ids over the cold days (so users keep arriving, and FIRST_SEEN
 cohorts fill), hot events from all of them; event types are skewed over 20 names. Then,
 for a small project and for the big one, for each question, BENCH_ROUNDS timed runs
-(after warm-up, the two alternating) of:
+(after warm-up, the three taking turns) of:
 
 - api: the GraphQL query over HTTP (in-process ASGI app, a signed-in member's JWT, the
   project named by ``projectId``);
-- raw: the plain SQL each store needs for its own tier, of the same project's rows, both
-  run concurrently as the API does, with no snapshot, no visibility filter, no
-  cross-tier merge, no GraphQL.
+- ch-only: one SQL on a single ClickHouse MergeTree table holding every event of the run,
+  hot and cold alike, keyed like ``project_events`` (project first), days by
+  ClickHouse's own time-zone functions;
+- pg-only: one SQL on a single PostgreSQL table holding every event, indexed by project,
+  days by AT TIME ZONE.
 
-Questions: dau over 90 days, topEvents over 30 days, retention over 12 weeks by WEEK
-(FIRST_SEEN, 7 periods), and the first page (50) of the events listing. Prints p50/p95
-in milliseconds and the API/raw ratio of each, per project.
+Questions, with days in BENCH_TIMEZONE: dau over 90 days, topEvents over 30 days,
+retention over 12 weeks by WEEK (FIRST_SEEN, 7 periods), and the first page (50) of the
+events listing. Prints p50/p95 in milliseconds of each and the API/ch-only ratio, per
+project. The first answer of each is compared, normalised, with the API's: any
+difference is printed and the run exits non-zero.
 
 Environment: BENCH_COLD_EVENTS (default 10,000,000), BENCH_HOT_EVENTS (1,000,000),
 BENCH_COLD_DAYS (180), BENCH_USERS (200,000), BENCH_ROUNDS (20), BENCH_PROJECTS (5),
+BENCH_TIMEZONE (America/New_York),
 BENCH_DATABASE_URL (postgresql://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL
 (redis://127.0.0.1:6379/0).
 """
