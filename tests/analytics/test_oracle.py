@@ -195,34 +195,54 @@ async def test_retention(
     return_type: str | None,
 ) -> None:
     events = await store(engines, history)
-    tz, (first, last) = ZoneInfo(tz_name), span
+    await assert_retention(
+        engines, 1, events, span, tz_name, periods=periods, types=(cohort_type, return_type)
+    )
+
+
+async def assert_retention(
+    engines: Engines,
+    project: int,
+    events: list[Event],
+    span: tuple[dt.date, dt.date],
+    tz_name: str,
+    *,
+    periods: int,
+    types: tuple[str | None, str | None],
+) -> None:
+    """Every period and kind of cohort, with and without event types, equals the oracle."""
+    first, last = span
     for period in Period:
         for kind in CohortKind:
-            for types in ((None, None), (cohort_type, return_type)):
+            for cohort_type, return_type in ((None, None), types):
                 got = await retention(
                     engines,
-                    project=1,
+                    project=project,
                     first=first,
                     last=last,
                     period=period,
                     periods=periods,
                     kind=kind,
                     timezone=tz_name,
-                    cohort_event_type=types[0],
-                    return_event_type=types[1],
+                    cohort_event_type=cohort_type,
+                    return_event_type=return_type,
                 )
                 expected = oracle.retention(
                     events,
                     first,
                     last,
-                    tz,
+                    ZoneInfo(tz_name),
                     period=period.value,
                     periods=periods,
                     kind=kind.value,
-                    cohort_type=types[0],
-                    return_type=types[1],
+                    cohort_type=cohort_type,
+                    return_type=return_type,
                 )
-                assert [(r.cohort, r.size, r.retained) for r in got] == expected, (period, kind)
+                assert [(r.cohort, r.size, r.retained) for r in got] == expected, (
+                    project,
+                    period,
+                    kind,
+                )
 
 
 @st.composite
@@ -241,13 +261,19 @@ async def test_listing_pages_through_every_event_once(
     engines: Engines, history: list[Wave], where: EventFilter, page_size: int
 ) -> None:
     events = await store(engines, history)
+    assert await listed(engines, 1, where, page_size) == oracle.listing(events, where)
+
+
+async def listed(engines: Engines, project: int, where: EventFilter, page_size: int) -> list[Event]:
+    """Every event of ``where``, paged through ``page_size`` at a time."""
     seen: list[Event] = []
     below = None
     while True:
-        page = await list_events(engines, project=1, where=where, first=page_size, below=below)
+        page = await list_events(
+            engines, project=project, where=where, first=page_size, below=below
+        )
         seen.extend(page.events)
         if not page.has_next_page:
-            break
+            return seen
         assert len(page.events) == page_size
         below = page.events[-1].key
-    assert seen == oracle.listing(events, where)

@@ -13,10 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventide.analytics.calendar import Period
 from eventide.analytics.dau import daily_active_users
-from eventide.analytics.listing import Event, EventFilter, list_events
-from eventide.analytics.retention import CohortKind, retention
+from eventide.analytics.listing import Event, EventFilter
 from eventide.analytics.top_events import top_events
 from eventide.archive.archiver import archive_pass
 from eventide.storage.engines import Engines
@@ -28,7 +26,9 @@ from tests.analytics.test_oracle import (
     TIMEZONES,
     TYPES,
     ArchiveInterrupted,
+    assert_retention,
     filters,
+    listed,
     random_events,
     ranges,
 )
@@ -174,20 +174,6 @@ async def test_dau_top_events_and_listing_per_project(
         )
 
 
-async def listed(engines: Engines, project: int, where: EventFilter, page_size: int) -> list[Event]:
-    seen: list[Event] = []
-    below = None
-    while True:
-        page = await list_events(
-            engines, project=project, where=where, first=page_size, below=below
-        )
-        seen.extend(page.events)
-        if not page.has_next_page:
-            return seen
-        assert len(page.events) == page_size
-        below = page.events[-1].key
-
-
 @SETTINGS
 @given(
     history=histories(),
@@ -207,36 +193,13 @@ async def test_retention_per_project(
     return_type: str | None,
 ) -> None:
     by_project = await store(engines, history)
-    tz, (first, last) = ZoneInfo(tz_name), span
     for project, events in by_project.items():
-        for period in Period:
-            for kind in CohortKind:
-                for types in ((None, None), (cohort_type, return_type)):
-                    got = await retention(
-                        engines,
-                        project=project,
-                        first=first,
-                        last=last,
-                        period=period,
-                        periods=periods,
-                        kind=kind,
-                        timezone=tz_name,
-                        cohort_event_type=types[0],
-                        return_event_type=types[1],
-                    )
-                    expected = oracle.retention(
-                        events,
-                        first,
-                        last,
-                        tz,
-                        period=period.value,
-                        periods=periods,
-                        kind=kind.value,
-                        cohort_type=types[0],
-                        return_type=types[1],
-                    )
-                    assert [(r.cohort, r.size, r.retained) for r in got] == expected, (
-                        project,
-                        period,
-                        kind,
-                    )
+        await assert_retention(
+            engines,
+            project,
+            events,
+            span,
+            tz_name,
+            periods=periods,
+            types=(cohort_type, return_type),
+        )

@@ -25,6 +25,7 @@ from eventide.analytics.listing import Event, EventFilter, list_events
 from eventide.analytics.retention import CohortKind, retention
 from eventide.analytics.top_events import top_events
 from eventide.app import create_app
+from eventide.archive import cold_batches
 from eventide.archive.archiver import archive_pass
 from eventide.auth._secrets import digest, new_secret
 from eventide.auth.api_tokens import TOKEN_PREFIX
@@ -152,15 +153,8 @@ def _cold_rows(events: list[Event], batch: int) -> list[tuple[Any, ...]]:
     ]
 
 
-OLD_COLD_COLUMNS = (
-    "event_id",
-    "user_id",
-    "event_type",
-    "occurred_at",
-    "received_at",
-    "properties",
-    "batch_id",
-)
+# The cold layout before projects: the current columns but the project.
+OLD_COLD_COLUMNS = cold_batches.COLUMNS[1:]
 
 
 async def fill_the_old_way(engines: Engines, *, days: list[dt.date] = OLD_COLD_DAYS) -> OldServer:

@@ -17,6 +17,7 @@ import pytest
 
 from eventide.analytics.dau import daily_active_users
 from eventide.analytics.top_events import top_events
+from eventide.archive import cold_batches
 from eventide.archive.archiver import ARCHIVE_LOCK, archive_pass
 from eventide.archive.recovery import SETTLE_AFTER
 from eventide.archive.tiers import tier_snapshot
@@ -289,16 +290,7 @@ async def test_batches_of_a_dead_pass_settle_before_the_project_is_purged(
     landed = dt.datetime.combine(DAYS[0], dt.time(), dt.UTC)
     await engines.cold.insert(
         "project_events",
-        (
-            "project_id",
-            "event_id",
-            "user_id",
-            "event_type",
-            "occurred_at",
-            "received_at",
-            "properties",
-            "batch_id",
-        ),
+        cold_batches.COLUMNS,
         [(doomed, "landed-late", "u1", "click", landed, NOW, "", batch["id"])],
     )
     assert (await _left_of(engines, doomed))["cold"] == 1
@@ -339,15 +331,8 @@ async def _legacy_batch(engines: Engines, day: dt.date, prefix: str) -> int:
     )
     await engines.cold.insert(
         LEGACY_COLD_TABLE,
-        (
-            "event_id",
-            "user_id",
-            "event_type",
-            "occurred_at",
-            "received_at",
-            "properties",
-            "batch_id",
-        ),
+        # The layout before projects: the same columns but the project.
+        cold_batches.COLUMNS[1:],
         [(e.event_id, e.user_id, e.event_type, e.occurred_at, NOW, "", batch) for e in events],
     )
     return batch
