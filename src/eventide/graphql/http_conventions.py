@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import MissingQueryError
@@ -79,7 +80,21 @@ def is_request_error(response: GraphQLHTTPResponse) -> bool:
 
 
 class ConventionalGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view following the GraphQL-over-HTTP conventions above."""
+    """Strawberry's ASGI view following the GraphQL-over-HTTP conventions above, and
+    answering its HTTP-level refusals in JSON, not plain text: a body that is not JSON,
+    a batch (an array body; batching is off), a mutation sent with GET, a missing query,
+    an unsupported content type."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        response: Response
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = refusal_response(error)
+        await response(scope, receive, send)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub_response = await super().get_sub_response(request)

@@ -9,7 +9,6 @@ import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
@@ -20,7 +19,7 @@ from eventide.auth.authenticate import Authentication, authenticate
 from eventide.graphql import persisted_queries
 from eventide.graphql.context import Context
 from eventide.graphql.errors import client_error
-from eventide.graphql.http_conventions import ConventionalGraphQL, refusal_response
+from eventide.graphql.http_conventions import ConventionalGraphQL
 from eventide.graphql.loaders import Loaders
 from eventide.storage.engines import Engines
 
@@ -30,23 +29,8 @@ _19_DIGITS = b"0" * 19
 
 
 class GraphQLView(ConventionalGraphQL):
-    """Strawberry's ASGI view with Eventide's context, answering its HTTP-level refusals
-    in JSON, not plain text.
-
-    Those are: a body that is not JSON, a batch (an array body; batching is off), a
-    mutation sent with GET, a missing query, an unsupported content type.
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        response: Response
-        try:
-            response = await self.run(Request(scope=scope, receive=receive))
-        except HTTPException as error:
-            response = refusal_response(error)
-        await response(scope, receive, send)
+    """The ``/graphql`` endpoint: request bodies decoded strictly, persisted queries, and
+    Eventide's context."""
 
     def parse_json(self, data: str | bytes) -> object:
         """A request body: a JSON object (an array is refused later as a batch)."""
