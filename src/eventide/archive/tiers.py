@@ -51,16 +51,14 @@ class ColdVisibility:
 
 async def read_visibility(conn: asyncpg.Connection) -> ColdVisibility:
     """The visibility as of ``conn``'s current snapshot."""
-    max_committed = await conn.fetchval(
-        "SELECT coalesce(max(id), 0) FROM archive_batches WHERE state = 'committed'"
+    max_committed, legacy = await conn.fetchrow(
+        """SELECT coalesce((SELECT max(id) FROM archive_batches WHERE state = 'committed'), 0),
+                  EXISTS (SELECT FROM archive_batches WHERE legacy AND NOT cleaned)"""
     )
     excluded = await conn.fetch(
         """SELECT id FROM archive_batches
            WHERE state <> 'committed' AND NOT cleaned AND id < $1 ORDER BY id""",
         max_committed,
-    )
-    legacy = await conn.fetchval(
-        "SELECT EXISTS (SELECT FROM archive_batches WHERE legacy AND NOT cleaned)"
     )
     return ColdVisibility(max_committed, tuple(row["id"] for row in excluded), legacy)
 
