@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from eventide.analytics.listing import Event
 from eventide.archive import cold_batches
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import COLD_BUCKET_TABLES
 
 # The hot columns: the cold store's, but the archive batch.
 COLUMNS = cold_batches.COLUMNS[:-1]
@@ -39,6 +40,8 @@ async def put_hot(engines: Engines, events: Sequence[Event], *, project: int = 1
 async def clear(engines: Engines) -> None:
     async with engines.db.acquire() as conn:
         await conn.execute(
-            "TRUNCATE events, archive_batches, archive_runs, archive_watermark CASCADE"
+            "TRUNCATE events, user_buckets, archive_batches, archive_runs, archive_watermark"
+            " CASCADE"
         )
-    await engines.cold.execute("TRUNCATE TABLE project_events")
+    for table in ("project_events", *COLD_BUCKET_TABLES):
+        await engines.cold.execute(f"TRUNCATE TABLE {table}")

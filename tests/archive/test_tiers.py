@@ -57,7 +57,7 @@ async def _visible_batches(engines: Engines, visibility: ColdVisibility) -> list
 async def test_no_batches_sees_no_cold_rows(engines: Engines) -> None:
     await _cold_rows(engines, [1, 2])
     async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
-        assert tiers.visibility == ColdVisibility(0, ())
+        assert tiers.visibility == ColdVisibility(0, (), bucketed=True)
         assert await _visible_batches(engines, tiers.visibility) == []
 
 
@@ -75,7 +75,7 @@ async def test_only_committed_batches_are_visible(engines: Engines) -> None:
 async def test_cleaned_aborted_batches_leave_the_exclusion_list(engines: Engines) -> None:
     ids = await _batches(engines, "aborted", "aborted", "committed", cleaned=(0,))
     async with tier_snapshot(engines, scope=Scope.every_project()) as tiers:
-        assert tiers.visibility == ColdVisibility(ids[2], (ids[1],))
+        assert tiers.visibility == ColdVisibility(ids[2], (ids[1],), bucketed=True)
 
 
 async def test_predicate_takes_a_qualified_column(engines: Engines) -> None:

@@ -8,9 +8,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from eventide.archive.tiers import Tiers as ReaderTiers
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import EVENTS, Scope
+from eventide.storage.tenant_sql import EVENTS, TYPE_BUCKETS, USER_BUCKETS, Scope
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 # With the default hot window of 7 days, a pass at NOW moves what occurred before this.
@@ -85,7 +86,51 @@ async def read_tiers(engines: Engines, project: int | None = None) -> Tiers:
     async with tier_snapshot(engines, scope=scope) as tiers:
         hot = [r["event_id"] for r in await tiers.hot.fetch(f"SELECT event_id FROM {EVENTS}")]
         cold = [r[0] for r in await tiers.cold_fetch(f"SELECT event_id FROM {EVENTS}")]
+        await assert_buckets_count_events(tiers)
     return Tiers(sorted(hot), sorted(cold))
+
+
+BUCKET_US = 900_000_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def bucket_of(instant_us: int) -> int:
+    """The 15-minute UTC bucket of an instant, computed here rather than by either store."""
+    return instant_us // BUCKET_US * BUCKET_US
+
+
+async def assert_buckets_count_events(tiers: ReaderTiers) -> None:
+    """In ``tiers``' snapshot, the hot buckets count exactly the hot events, and (once
+    readers count from them) the visible cold buckets exactly the visible cold events."""
+    hot_events = await tiers.hot.fetch(f"SELECT project_id, occurred_at, user_id FROM {EVENTS}")
+    expected = Counter(
+        (p, bucket_of((at - _EPOCH) // dt.timedelta(microseconds=1)), u) for p, at, u in hot_events
+    )
+    counted = {
+        (p, (bucket - _EPOCH) // dt.timedelta(microseconds=1), u): n
+        for p, bucket, u, n in await tiers.hot.fetch(
+            f"SELECT project_id, bucket, user_id, events FROM {USER_BUCKETS}"
+        )
+    }
+    assert counted == dict(expected), (counted, expected)
+    if not tiers.visibility.bucketed:
+        return
+    cold_events = await tiers.cold_fetch(
+        "SELECT project_id, toUnixTimestamp64Micro(occurred_at), user_id, toString(event_type)"
+        f" FROM {EVENTS}"
+    )
+    by_user = Counter((p, bucket_of(at), u) for p, at, u, _ in cold_events)
+    by_type = Counter((p, bucket_of(at), t, u) for p, at, u, t in cold_events)
+    user_rows = await tiers.cold_fetch(
+        f"SELECT project_id, toUnixTimestamp64Micro(bucket) AS b, user_id, sum(events)"
+        f" FROM {USER_BUCKETS} GROUP BY project_id, b, user_id"
+    )
+    type_rows = await tiers.cold_fetch(
+        "SELECT project_id, toUnixTimestamp64Micro(bucket) AS b, toString(event_type) AS t,"
+        f" user_id, sum(events) FROM {TYPE_BUCKETS} GROUP BY project_id, b, t, user_id"
+    )
+    assert {row[:-1]: row[-1] for row in user_rows} == dict(by_user), (user_rows, by_user)
+    assert {row[:-1]: row[-1] for row in type_rows} == dict(by_type), (type_rows, by_type)
 
 
 async def assert_exactly_once(engines: Engines, events: list[Event]) -> Tiers:

@@ -15,7 +15,15 @@ import eventide
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage import tenant_sql
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import EVENTS, Scope, UnscopedStatement, relayout_statement
+from eventide.storage.tenant_sql import (
+    EVENTS,
+    TYPE_BUCKETS,
+    USER_BUCKETS,
+    Scope,
+    UnscopedStatement,
+    bucket_statements,
+    relayout_statement,
+)
 from tests.archive.tiers import Event, put_hot
 
 CURRENT = "project_events"
@@ -99,6 +107,10 @@ RAW = [
     "INSERT INTO project_events SELECT * FROM {events}",
     "ALTER TABLE project_events DELETE WHERE 1",
     "SELECT *\nFROM\n\tevents",
+    "SELECT * FROM user_buckets",
+    "DELETE FROM user_buckets WHERE true",
+    "SELECT count() FROM project_user_buckets",
+    "SELECT 1 FROM {user_buckets} JOIN project_type_buckets USING (user_id)",
 ]
 
 
@@ -131,6 +143,35 @@ def test_deletion_conditions_naming_the_events_tables_are_refused(condition: str
 def test_statements_reading_through_the_placeholder_are_rendered(sql: str) -> None:
     Scope.of(1).hot(sql)
     Scope.of(1).cold(sql, visible="", legacy=True)
+
+
+def test_buckets_are_read_through_placeholders_of_one_project() -> None:
+    assert Scope.of(3).hot(f"SELECT sum(events) FROM {USER_BUCKETS}") == (
+        "SELECT sum(events) FROM (SELECT * FROM user_buckets WHERE project_id = 3) AS user_buckets"
+    )
+    cold = Scope.of(3).cold(
+        f"SELECT 1 FROM {USER_BUCKETS} UNION ALL SELECT 2 FROM {TYPE_BUCKETS}",
+        visible="batch_id <= 9",
+        legacy=False,
+    )
+    assert cold == (
+        "SELECT 1 FROM (SELECT * FROM project_user_buckets"
+        " WHERE project_id = 3 AND batch_id <= 9) AS project_user_buckets"
+        " UNION ALL SELECT 2 FROM (SELECT * FROM project_type_buckets"
+        " WHERE project_id = 3 AND batch_id <= 9) AS project_type_buckets"
+    )
+    # The old cold layout has no buckets: a reader that may see it reads events.
+    with pytest.raises(UnscopedStatement, match="no buckets"):
+        Scope.of(1).cold(f"SELECT 1 FROM {USER_BUCKETS}", visible="", legacy=True)
+
+
+def test_bucket_statements_read_one_batch_of_one_project() -> None:
+    statements = bucket_statements(project=7, batch=42, start_us=0, end_us=86_400_000_000)
+    assert [s.split(" (")[0] for s in statements] == [
+        f"INSERT INTO {table}" for table in tenant_sql.COLD_BUCKET_TABLES
+    ]
+    for statement in statements:
+        assert f"FROM {CURRENT} WHERE project_id = 7 AND batch_id = 42" in statement
 
 
 DAY = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
@@ -174,7 +215,7 @@ SOURCE = Path(eventide.__file__).resolve().parent
 # truncates or drops a table of events.
 NAMING = re.compile(
     r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|TRUNCATE|COPY)\s+(?:ONLY\s+|IF\s+EXISTS\s+)?\"?"
-    r"(?:events|project_events)\b",
+    r"(?:events|project_events|user_buckets|project_user_buckets|project_type_buckets)\b",
     re.IGNORECASE,
 )
 # The names tenant_sql gives the tables: an f-string using one names the table too.
@@ -182,6 +223,7 @@ TABLE_NAMES = {
     "HOT_TABLE": tenant_sql.HOT_TABLE,
     "COLD_TABLE": tenant_sql.COLD_TABLE,
     "LEGACY_COLD_TABLE": tenant_sql.LEGACY_COLD_TABLE,
+    "COLD_BUCKET_TABLES": ", ".join(tenant_sql.COLD_BUCKET_TABLES),
 }
 GUARD = "storage/tenant_sql.py"
 
@@ -205,12 +247,17 @@ ALLOWED_STATEMENTS = {
 # Modules using the guard's table names other than through a Scope: the archiver's cold
 # insert (rows carry their project) and the table an archive batch's rows are in; the
 # presence check and drop of the old cold layout; the removal of a deleted project 1's
-# rows from the old cold layout (through Scope.cold_delete, which takes the table).
+# rows from the old cold layout (through Scope.cold_delete, which takes the table); the
+# deletions of cold buckets, by batch or of a deleted project (Scope.cold_delete too).
 ALLOWED_NAMES = {
     ("archive/cold_batches.py", "COLD_TABLE"),
     ("archive/cold_batches.py", "LEGACY_COLD_TABLE"),
+    ("archive/cold_batches.py", "COLD_BUCKET_TABLES"),
+    ("archive/bucketing.py", "COLD_BUCKET_TABLES"),
     ("archive/relayout.py", "LEGACY_COLD_TABLE"),
     ("projects/purge.py", "LEGACY_COLD_TABLE"),
+    ("projects/purge.py", "COLD_TABLE"),
+    ("projects/purge.py", "COLD_BUCKET_TABLES"),
 }
 
 

@@ -31,8 +31,10 @@ _KEY_SPAN = dt.timedelta(days=3)
 
 @dataclass(frozen=True)
 class KeyedRows:
-    """The rows to count, in each store, as a subquery with columns ``key`` and ``user_id``
-    (and ``occurred_at`` in the hot one, for ``late_before``).
+    """The rows to count, in each store, as a subquery with columns ``key``, ``user_id``
+    and ``events`` (how many events the row stands for: 1 for an event, more for a
+    bucket), and in the hot one ``instant`` (not after any of the row's events, on the
+    same key: an event's instant or its bucket's start), for ``late_before``.
 
     ``hot_sql`` is PostgreSQL with ``$n`` arguments ``hot_args``; ``cold_sql`` is ClickHouse
     reading ``EVENTS`` (:mod:`eventide.storage.tenant_sql`), with ``%(name)s``
@@ -53,13 +55,14 @@ class KeyedRows:
 async def union_counts(tiers: Tiers, rows: KeyedRows) -> Counts:
     """Exact (events, users) of every key, in one pass of each tier."""
     pushed = await tiers.push_hot(
-        f"SELECT key, user_id, count(*) AS events FROM ({rows.hot_sql}) r GROUP BY key, user_id",
+        f"SELECT key, user_id, sum(events)::bigint AS events FROM ({rows.hot_sql}) r"
+        " GROUP BY key, user_id",
         *rows.hot_args,
         structure=f"key {rows.key_type}, user_id String, events UInt64",
     )
     counts = await tiers.cold_fetch(
         f"""SELECT key, sum(events), uniqExact(user_id) FROM (
-                SELECT key, user_id, toUInt64(1) AS events FROM ({rows.cold_sql})
+                SELECT key, user_id, toUInt64(events) AS events FROM ({rows.cold_sql})
                 UNION ALL SELECT key, user_id, events FROM {pushed})
             GROUP BY key""",
         rows.cold_params,
@@ -88,14 +91,14 @@ async def partial_counts(
     The hot (key, user) pairs near and before the watermark are read first (from those
     partitions and the late events' only); the cold pass counts the common users of
     every key against them while the hot pass counts."""
-    late = f"min(occurred_at) < {rows.hot_arg()}" if late_before is not None else "false"
+    late = f"min(instant) < {rows.hot_arg()}" if late_before is not None else "false"
     hot_args = (*rows.hot_args, late_before) if late_before is not None else rows.hot_args
     common = "toUInt64(0)"
     if late_before is not None:
         # Every hot row of a key holding an event before late_before is among these.
         pairs = await tiers.push_hot(
             f"SELECT DISTINCT key, user_id FROM ({rows.hot_sql}) r"
-            f" WHERE occurred_at < {rows.hot_arg()} AND key <= {rows.hot_arg(2)}",
+            f" WHERE instant < {rows.hot_arg()} AND key <= {rows.hot_arg(2)}",
             *rows.hot_args,
             late_before + _KEY_SPAN,
             last_late_key,
@@ -105,13 +108,13 @@ async def partial_counts(
     hot, cold = await asyncio.gather(
         tiers.hot.fetch(
             f"""SELECT key, sum(events)::bigint, count(*), bool_or(late) FROM (
-                    SELECT key, user_id, count(*) AS events, {late} AS late
+                    SELECT key, user_id, sum(events) AS events, {late} AS late
                     FROM ({rows.hot_sql}) r GROUP BY key, user_id) pairs
                 GROUP BY key""",
             *hot_args,
         ),
         tiers.cold_fetch(
-            f"SELECT key, count(), uniqExact(user_id), {common}"
+            f"SELECT key, sum(events), uniqExact(user_id), {common}"
             f" FROM ({rows.cold_sql}) GROUP BY key",
             rows.cold_params,
         ),

@@ -23,6 +23,8 @@ MAX_RANGE_DAYS = 3660
 EPOCH = dt.date(1970, 1, 1)
 SECOND_US = 1_000_000
 DAY_US = 86_400 * SECOND_US
+# The span of the stores' buckets (migrations/0006_buckets.sql).
+BUCKET_US = 900 * SECOND_US
 # Offsets never exceed 26 hours: a day's instants lie within this margin of its UTC day.
 DAY_MARGIN_US = 2 * DAY_US
 # Both stores hold instants of years 1900 to 2261 only (ClickHouse DateTime64 and Date32).
@@ -142,6 +144,18 @@ class Window:
     @property
     def empty(self) -> bool:
         return self.start_us >= self.end_us
+
+    @property
+    def in_buckets(self) -> bool:
+        """Whether every 15-minute UTC bucket (see the stores' buckets) lies within one
+        local day and either inside or outside the window: true when the bounds, each
+        offset and each offset change are whole multiples of 15 minutes, as in every zone
+        since the 1970s. Buckets then answer exactly what events answer."""
+        steps = self.offsets.steps
+        values = (self.start_us, self.end_us, self.offsets.initial)
+        return all(v % BUCKET_US == 0 for v in values) and all(
+            start % BUCKET_US == 0 and offset % BUCKET_US == 0 for start, offset in steps
+        )
 
 
 def window(tz: ZoneInfo, first: int, last: int) -> Window:

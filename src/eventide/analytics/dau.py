@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from eventide.analytics import calendar
 from eventide.analytics._keyed import KeyedRows, merged_counts, partial_counts
+from eventide.analytics._sources import cold_source, hot_source
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.archive.runs import archived_through
-from eventide.archive.tiers import tier_snapshot
+from eventide.archive.tiers import Tiers, tier_snapshot
 from eventide.storable import checked_text
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import EVENTS, Scope
+from eventide.storage.tenant_sql import Scope
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ async def daily_active_users(
     users: dict[int, int] = {}
     if not window.empty:
         async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
-            rows = _rows(window, event_type)
+            rows = _rows(tiers, window, event_type)
             late_before = await archived_through(tiers.hot)
             partial = await partial_counts(
                 tiers,
@@ -55,22 +56,26 @@ async def daily_active_users(
     return [DailyActiveUsers(calendar.day_of(day), users.get(day, 0)) for day in days.days()]
 
 
-def _rows(window: calendar.Window, event_type: str | None) -> KeyedRows:
+def _rows(tiers: Tiers, window: calendar.Window, event_type: str | None) -> KeyedRows:
+    filtered = event_type is not None
+    hot = hot_source(window, event_types=filtered)
+    cold = cold_source(tiers, window, event_types=filtered)
     hot_filter = cold_filter = ""
-    hot_args: tuple[str, ...] = ()
-    if event_type is not None:
+    hot_args: tuple[str | None, ...] = ()
+    if filtered:
         hot_filter, hot_args = " AND event_type = $1", (event_type,)
         cold_filter = " AND event_type = %(event_type)s"
     return KeyedRows(
         hot_sql=(
-            f"SELECT {Postgres.local_day('occurred_at', window.offsets)} AS key, user_id,"
-            " occurred_at"
-            f" FROM {EVENTS} WHERE {Postgres.in_window('occurred_at', window)}{hot_filter}"
+            f"SELECT {Postgres.local_day(hot.instant, window.offsets)} AS key, user_id,"
+            f" {hot.instant} AS instant, {hot.events} AS events"
+            f" FROM {hot.table} WHERE {Postgres.in_window(hot.instant, window)}{hot_filter}"
         ),
         hot_args=hot_args,
         cold_sql=(
-            f"SELECT {ClickHouse.local_day('occurred_at', window.offsets)} AS key, user_id"
-            f" FROM {EVENTS} WHERE {ClickHouse.in_window('occurred_at', window)}"
+            f"SELECT {ClickHouse.local_day(cold.instant, window.offsets)} AS key, user_id,"
+            f" {cold.events} AS events"
+            f" FROM {cold.table} WHERE {ClickHouse.in_window(cold.instant, window)}"
             f"{cold_filter}"
         ),
         cold_params={"event_type": event_type},

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventide.analytics import calendar
+from eventide.analytics._sources import Source, cold_source, hot_source
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics.calendar import Period
 from eventide.archive.tiers import HotRows, Tiers, tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storable import checked_text
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import EVENTS, Scope
+from eventide.storage.tenant_sql import Scope
 
 MAX_PERIODS = 400
 _LAST_STORABLE_DAY = calendar.MAX_INSTANT_US // calendar.DAY_US - 1
@@ -103,21 +104,22 @@ async def retention(
 async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     """(cohort period, k) -> users of that cohort with a return event k periods later."""
     window = query.window
-    hot_period = Postgres.period_key(
-        query.period, Postgres.local_day("occurred_at", window.offsets)
-    )
+    # The hot store's buckets have no event types: only a question without them reads them.
+    typed = query.cohort_event_type is not None or query.return_event_type is not None
+    hot = hot_source(window, event_types=typed)
+    cold = cold_source(tiers, window, event_types=typed)
+    hot_period = Postgres.period_key(query.period, Postgres.local_day(hot.instant, window.offsets))
     params: dict[str, Any] = {
         "cohort_type": query.cohort_event_type,
         "return_type": query.return_event_type,
     }
     hot_rows = HotRows(
         f"""SELECT user_id, p, bool_or(c_ok)::int AS c_ok, bool_or(r_ok)::int AS r_ok FROM (
-                SELECT user_id, {hot_period} AS p,
-                       ($1::text IS NULL OR event_type = $1) AS c_ok,
-                       ($2::text IS NULL OR event_type = $2) AS r_ok
-                FROM {EVENTS} WHERE {Postgres.in_window("occurred_at", window)}
+                SELECT user_id, {hot_period} AS p, {_matches(hot, "$1", cast="::text")} AS c_ok,
+                       {_matches(hot, "$2", cast="::text")} AS r_ok
+                FROM {hot.table} WHERE {Postgres.in_window(hot.instant, window)}
             ) r GROUP BY user_id, p""",
-        (query.cohort_event_type, query.return_event_type),
+        (query.cohort_event_type, query.return_event_type) if hot.has_event_type else (),
         "user_id String, p Int64, c_ok UInt8, r_ok UInt8",
     )
     hot_firsts: str | None = None
@@ -128,10 +130,10 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     else:
         # Each hot user's first instant is read from the whole hot store, at the same time.
         hot_periods, hot_firsts = await tiers.push_hot_concurrently(
-            hot_rows, _hot_firsts(query, window)
+            hot_rows, _hot_firsts(query, window, hot)
         )
     period_sql = ClickHouse.period_key(
-        query.period, ClickHouse.local_day("occurred_at", window.offsets)
+        query.period, ClickHouse.local_day(cold.instant, window.offsets)
     )
     per_user_periods = f"""
         SELECT user_id,
@@ -140,10 +142,10 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
                groupUniqArrayIf(p, r_ok = 1) AS returns
         FROM (
             SELECT user_id, {period_sql} AS p,
-                   toUInt8(%(cohort_type)s IS NULL OR event_type = %(cohort_type)s) AS c_ok,
-                   toUInt8(%(return_type)s IS NULL OR event_type = %(return_type)s) AS r_ok
-            FROM {EVENTS}
-            WHERE {ClickHouse.in_window("occurred_at", window)}
+                   toUInt8({_matches(cold, "%(cohort_type)s")}) AS c_ok,
+                   toUInt8({_matches(cold, "%(return_type)s")}) AS r_ok
+            FROM {cold.table}
+            WHERE {ClickHouse.in_window(cold.instant, window)}
             UNION ALL
             SELECT user_id, p, c_ok, r_ok
             FROM {hot_periods}
@@ -153,7 +155,7 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     else:
         per_user = f"""
             SELECT f.user_id AS user_id, [f.cohort] AS cohorts, r.returns AS returns
-            FROM ({_first_seen(tiers, query, hot_firsts)}) AS f
+            FROM ({_first_seen(query, hot_firsts, cold)}) AS f
             LEFT JOIN ({per_user_periods}) AS r ON f.user_id = r.user_id"""
     rows = await tiers.cold_fetch(
         f"""SELECT ck.1, ck.2, count() FROM ({per_user})
@@ -169,18 +171,27 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     return {(c, k): n for c, k, n in rows}
 
 
-def _hot_firsts(query: _Query, window: calendar.Window) -> HotRows:
-    """The first instant of each hot user (of the cohort event type) before the window ends."""
+def _hot_firsts(query: _Query, window: calendar.Window, hot: Source) -> HotRows:
+    """The first instant of each hot user (of the cohort event type) before the window
+    ends (a bucket's start, from buckets: on the same day, inside the window or not)."""
+    first = f"min({hot.instant})"
     return HotRows(
-        f"""SELECT user_id, (EXTRACT(EPOCH FROM min(occurred_at)) * 1000000)::bigint AS t_us
-            FROM {EVENTS} WHERE $1::text IS NULL OR event_type = $1
-            GROUP BY user_id HAVING min(occurred_at) < {Postgres.instant(window.end_us)}""",
-        (query.cohort_event_type,),
+        f"""SELECT user_id, (EXTRACT(EPOCH FROM {first}) * 1000000)::bigint AS t_us
+            FROM {hot.table} WHERE {_matches(hot, "$1", cast="::text")}
+            GROUP BY user_id HAVING {first} < {Postgres.instant(window.end_us)}""",
+        (query.cohort_event_type,) if hot.has_event_type else (),
         "user_id String, t_us Int64",
     )
 
 
-def _first_seen(tiers: Tiers, query: _Query, hot_firsts: str) -> str:
+def _matches(source: Source, argument: str, *, cast: str = "") -> str:
+    """Whether a row of ``source`` is of the event type ``argument`` (any when NULL)."""
+    if not source.has_event_type:
+        return "true"  # read only when no event type is asked for
+    return f"({argument}{cast} IS NULL OR event_type = {argument})"
+
+
+def _first_seen(query: _Query, hot_firsts: str, cold: Source) -> str:
     """A ClickHouse subquery (user_id, cohort): users whose first event ever (of the cohort
     event type) lies in a cohort period, with the number of that period; ``hot_firsts``
     holds the rows of :func:`_hot_firsts`."""
@@ -191,8 +202,8 @@ def _first_seen(tiers: Tiers, query: _Query, hot_firsts: str) -> str:
     return f"""
         SELECT user_id, {cohort_sql} AS cohort FROM (
             SELECT user_id, min(t) AS first_at FROM (
-                SELECT user_id, min(occurred_at) AS t FROM {EVENTS}
-                WHERE (%(cohort_type)s IS NULL OR event_type = %(cohort_type)s)
+                SELECT user_id, min({cold.instant}) AS t FROM {cold.table}
+                WHERE {_matches(cold, "%(cohort_type)s")}
                 GROUP BY user_id
                 UNION ALL
                 SELECT user_id, fromUnixTimestamp64Micro(t_us, 'UTC')

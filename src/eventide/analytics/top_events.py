@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from eventide.analytics import calendar
 from eventide.analytics._keyed import KeyedRows, union_counts
+from eventide.analytics._sources import cold_source, hot_source
 from eventide.analytics._sql_time import ClickHouse, Postgres
-from eventide.archive.tiers import tier_snapshot
+from eventide.archive.tiers import Tiers, tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import EVENTS, Scope
+from eventide.storage.tenant_sql import Scope
 
 MAX_LIMIT = 1000
 
@@ -35,20 +36,22 @@ async def top_events(
         return []
     async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
         # Nearly every event type has events in both tiers: one union pass counts them.
-        counts = await union_counts(tiers, _rows(window))
+        counts = await union_counts(tiers, _rows(tiers, window))
     top = sorted(counts, key=lambda t: (-counts[t][0], t))[:limit]
     return [EventTypeCount(t, counts[t][0], counts[t][1]) for t in top]
 
 
-def _rows(window: calendar.Window) -> KeyedRows:
+def _rows(tiers: Tiers, window: calendar.Window) -> KeyedRows:
+    hot = hot_source(window, event_types=True)
+    cold = cold_source(tiers, window, event_types=True)
     return KeyedRows(
         hot_sql=(
-            f"SELECT event_type AS key, user_id FROM {EVENTS}"
-            f" WHERE {Postgres.in_window('occurred_at', window)}"
+            f"SELECT event_type AS key, user_id, {hot.events} AS events FROM {hot.table}"
+            f" WHERE {Postgres.in_window(hot.instant, window)}"
         ),
         cold_sql=(
-            f"SELECT toString(event_type) AS key, user_id FROM {EVENTS}"
-            f" WHERE {ClickHouse.in_window('occurred_at', window)}"
+            f"SELECT toString(event_type) AS key, user_id, {cold.events} AS events"
+            f" FROM {cold.table} WHERE {ClickHouse.in_window(cold.instant, window)}"
         ),
         key_type="String",
     )

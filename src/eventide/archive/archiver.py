@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 import asyncpg
 
 from eventide.archive import cold_batches, relayout, runs
+from eventide.archive.bucketing import bucket_old_batches
 from eventide.archive.cold_batches import Batch
 from eventide.archive.recovery import recover
 from eventide.archive.runs import ArchiveRun, Trigger
@@ -112,6 +113,7 @@ async def archive_pass(
             await relayout.rewrite_legacy(
                 conn, engines.cold, run_id=run_id, faults=faults or _no_faults
             )
+            await bucket_old_batches(conn, engines.cold)
             await mover.move_before(cutoff)
         except Exception as error:
             await _record_failure(conn, run_id, error)
@@ -229,10 +231,9 @@ class _DayMover:
                 self.conn, run_id=self.run_id, project=project, day=day, rows=len(rows)
             )
             await self.faults("batch_created")
-            await cold_batches.insert_batch(
-                self.cold, project=project, batch_id=batch_id, rows=rows
-            )
-            batches.append((Batch(batch_id, project, day), len(rows)))
+            batch = Batch(batch_id, project, day)
+            await cold_batches.insert_batch(self.cold, batch=batch, rows=rows)
+            batches.append((batch, len(rows)))
             await self.faults("chunk_copied")
             if len(rows) < self.batch_size:
                 break
@@ -250,7 +251,7 @@ class _DayMover:
     async def _drop_day(self, day: dt.date, batches: Sequence[tuple[Batch, int]]) -> bool:
         """Commit every batch of ``day`` by dropping its partition, if it holds exactly the
         rows copied; False (nothing changed) otherwise."""
-        partition = f"events_{day:%Y%m%d}"
+        partition, buckets = f"events_{day:%Y%m%d}", f"user_buckets_{day:%Y%m%d}"
         copied = sum(rows for _, rows in batches)
         try:
             async with self.conn.transaction():
@@ -265,6 +266,8 @@ class _DayMover:
                 if await self.conn.fetchval(f'SELECT count(*) FROM "{partition}"') != copied:
                     return False
                 await self.conn.execute(f'DROP TABLE "{partition}"')
+                # The day's buckets count exactly its events (both change together).
+                await self.conn.execute(f'DROP TABLE IF EXISTS "{buckets}"')
                 await self.faults("hot_removed")
                 await runs.commit_batches(
                     self.conn,

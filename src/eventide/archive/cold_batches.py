@@ -10,7 +10,16 @@ from dataclasses import dataclass
 import asyncpg
 
 from eventide.storage.clickhouse import ColdStore
-from eventide.storage.tenant_sql import COLD_TABLE, EVENTS, LEGACY_COLD_TABLE, Scope
+from eventide.storage.tenant_sql import (
+    COLD_BUCKET_TABLES,
+    COLD_TABLE,
+    EVENTS,
+    LEGACY_COLD_TABLE,
+    TYPE_BUCKETS,
+    USER_BUCKETS,
+    Scope,
+    bucket_statements,
+)
 
 COLUMNS = (
     "project_id",
@@ -45,13 +54,25 @@ def _micros(instant: dt.datetime) -> int:
     return int(instant.timestamp()) * 1_000_000 + instant.microsecond
 
 
-async def insert_batch(
-    cold: ColdStore, *, project: int, batch_id: int, rows: Sequence[asyncpg.Record]
-) -> None:
-    """Copy hot rows of ``project`` (``event_id, user_id, event_type, occurred_at,
-    received_at, properties`` with properties as JSON text) under ``batch_id``, in one
-    insert."""
-    await cold.insert(COLD_TABLE, COLUMNS, [(project, *row, batch_id) for row in rows])
+async def insert_batch(cold: ColdStore, *, batch: Batch, rows: Sequence[asyncpg.Record]) -> None:
+    """Copy hot rows of ``batch``'s project and day (``event_id, user_id, event_type,
+    occurred_at, received_at, properties`` with properties as JSON text) under its id, in
+    one insert, then count them into the cold buckets."""
+    await cold.insert(COLD_TABLE, COLUMNS, [(batch.project, *row, batch.id) for row in rows])
+    await insert_buckets(cold, batch=batch)
+
+
+async def insert_buckets(cold: ColdStore, *, batch: Batch) -> None:
+    """Count the cold rows of ``batch`` (all of its UTC day) into the cold buckets. Only
+    once per batch: a batch that may hold buckets already is deleted, not bucketed again."""
+    start = dt.datetime.combine(batch.day, dt.time(), dt.UTC)
+    for statement in bucket_statements(
+        project=batch.project,
+        batch=batch.id,
+        start_us=_micros(start),
+        end_us=_micros(start + dt.timedelta(days=1)),
+    ):
+        await cold.execute(statement)
 
 
 async def batch_keys(cold: ColdStore, *, batch: Batch) -> tuple[list[str], list[dt.datetime]]:
@@ -77,21 +98,33 @@ async def delete_batches(cold: ColdStore, *, batches: Sequence[Batch]) -> bool:
         groups[batch.table, batch.project, month].append(batch.id)
     left = 0
     # One mutation per table, project and monthly partition, so only that partition's
-    # parts are rewritten.
+    # parts are rewritten. The buckets (current layout only) go first: rows without
+    # buckets never count, so a failure in between leaves nothing wrong to see.
     for (table, project, month), ids in sorted(groups.items()):
-        scope = Scope.of(project)
-        await cold.execute(
-            scope.cold_delete("batch_id IN %(ids)s", table=table, partition="%(month)s")
-            + " SETTINGS mutations_sync = 1",
-            {"month": month, "ids": tuple(ids)},
+        scope, params = Scope.of(project), {"month": month, "ids": tuple(ids)}
+        tables = (*COLD_BUCKET_TABLES, table) if table == COLD_TABLE else (table,)
+        for each in tables:
+            await cold.execute(
+                scope.cold_delete("batch_id IN %(ids)s", table=each, partition="%(month)s")
+                + " SETTINGS mutations_sync = 1",
+                params,
+            )
+        left += sum(
+            [await _left(cold, scope, each, params) for each in tables],
         )
-        rows = await cold.fetch(
-            scope.cold(
-                f"SELECT count() FROM {EVENTS}",
-                visible="toYYYYMM(occurred_at) = %(month)s AND batch_id IN %(ids)s",
-                legacy=table == LEGACY_COLD_TABLE,
-            ),
-            {"month": month, "ids": tuple(ids)},
-        )
-        left += rows[0][0]
     return left == 0
+
+
+async def _left(cold: ColdStore, scope: Scope, table: str, params: dict[str, object]) -> int:
+    """Rows of batches ``params["ids"]`` left in ``table``'s partition ``params["month"]``."""
+    column = "occurred_at" if table in (COLD_TABLE, LEGACY_COLD_TABLE) else "bucket"
+    placeholder = {COLD_BUCKET_TABLES[0]: USER_BUCKETS, COLD_BUCKET_TABLES[1]: TYPE_BUCKETS}
+    rows = await cold.fetch(
+        scope.cold(
+            f"SELECT count() FROM {placeholder.get(table, EVENTS)}",
+            visible=f"toYYYYMM({column}) = %(month)s AND batch_id IN %(ids)s",
+            legacy=table == LEGACY_COLD_TABLE,
+        ),
+        params,
+    )
+    return int(rows[0][0])

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from eventide.archive import runs
+from eventide.archive import cold_batches, runs
 from eventide.archive.cold_batches import Batch
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.tenant_sql import (
@@ -78,6 +78,7 @@ async def _rewrite(
     if copied != await _rows_of(cold, Batch(old["id"], LEGACY_PROJECT, old["day"], True)):
         # Left copying: the next pass's recovery aborts it and deletes what was copied.
         raise RuntimeError(f"archive batch {old['id']} was not copied whole")
+    await cold_batches.insert_buckets(cold, batch=Batch(batch_id, LEGACY_PROJECT, old["day"]))
     await faults("relayout_copied")
     async with conn.transaction():
         await conn.execute(

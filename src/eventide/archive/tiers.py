@@ -33,11 +33,14 @@ _LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'"})
 @dataclass(frozen=True)
 class ColdVisibility:
     """Which cold rows a reader may count: ``batch_id <= max_committed`` and not excluded;
-    ``legacy`` when rows of the cold layout from before projects may still count."""
+    ``legacy`` when rows of the cold layout from before projects may still count;
+    ``bucketed`` when the cold buckets count exactly the rows that count (no committed
+    batch waits for its buckets, none of the old layout counts)."""
 
     max_committed: int
     excluded: tuple[int, ...] = ()
     legacy: bool = False
+    bucketed: bool = False
 
     def sql(self, column: str = "batch_id") -> tuple[str, dict[str, Any]]:
         """A ClickHouse predicate on ``column`` and its parameters."""
@@ -51,16 +54,18 @@ class ColdVisibility:
 
 async def read_visibility(conn: asyncpg.Connection) -> ColdVisibility:
     """The visibility as of ``conn``'s current snapshot."""
-    max_committed, legacy = await conn.fetchrow(
+    max_committed, legacy, unbucketed = await conn.fetchrow(
         """SELECT coalesce((SELECT max(id) FROM archive_batches WHERE state = 'committed'), 0),
-                  EXISTS (SELECT FROM archive_batches WHERE legacy AND NOT cleaned)"""
+                  EXISTS (SELECT FROM archive_batches WHERE legacy AND NOT cleaned),
+                  EXISTS (SELECT FROM archive_batches WHERE state = 'committed' AND NOT bucketed)"""
     )
     excluded = await conn.fetch(
         """SELECT id FROM archive_batches
            WHERE state <> 'committed' AND NOT cleaned AND id < $1 ORDER BY id""",
         max_committed,
     )
-    return ColdVisibility(max_committed, tuple(row["id"] for row in excluded), legacy)
+    excluded_ids = tuple(row["id"] for row in excluded)
+    return ColdVisibility(max_committed, excluded_ids, legacy, not (legacy or unbucketed))
 
 
 class HotReader:

@@ -4,7 +4,9 @@ One call is one SQL statement, hence one transaction and one round trip: the led
 insert (``event_ids``, keyed by project and event id) returns the ids that are new in
 the project, and only those
 reach ``events``. A crash or a lost connection at any instant leaves either both or
-neither, so a retried batch stores every event exactly once.
+neither, so a retried batch stores every event exactly once. The statement's triggers
+count the stored events into the hot buckets (``user_buckets``, migrations/0006), so
+the buckets are part of the same all-or-nothing.
 """
 
 from __future__ import annotations

@@ -37,7 +37,16 @@ from eventide.archive.recovery import SETTLE_AFTER, recover
 from eventide.periodic import every
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import EVENTS, LEGACY_COLD_TABLE, LEGACY_PROJECT, Scope
+from eventide.storage.tenant_sql import (
+    COLD_BUCKET_TABLES,
+    COLD_TABLE,
+    EVENTS,
+    LEGACY_COLD_TABLE,
+    LEGACY_PROJECT,
+    TYPE_BUCKETS,
+    USER_BUCKETS,
+    Scope,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +160,9 @@ async def _delete_cold(conn: asyncpg.Connection, cold: ColdStore, scope: Scope) 
     """Delete every cold row of the project, in each layout; raise if any is left."""
     if not await _cold_rows(cold, scope):
         return
-    await cold.execute(scope.cold_delete("1") + " SETTINGS mutations_sync = 1")
+    # Buckets first: a cold row without its buckets is never counted from them.
+    for table in (*COLD_BUCKET_TABLES, COLD_TABLE):
+        await cold.execute(scope.cold_delete("1", table=table) + " SETTINGS mutations_sync = 1")
     if scope.project == LEGACY_PROJECT and await _has_legacy_table(cold):
         await cold.execute(
             scope.cold_delete("1", table=LEGACY_COLD_TABLE) + " SETTINGS mutations_sync = 1"
@@ -161,9 +172,18 @@ async def _delete_cold(conn: asyncpg.Connection, cold: ColdStore, scope: Scope) 
 
 
 async def _cold_rows(cold: ColdStore, scope: Scope) -> int:
-    """Every cold row of the project, whether or not its batch counts for readers."""
-    rows = await cold.fetch(scope.cold(f"SELECT count() FROM {EVENTS}", visible="", legacy=True))
-    return int(rows[0][0])
+    """Every cold row (and bucket) of the project, whether or not its batch counts for
+    readers."""
+    rows = await cold.fetch(
+        scope.cold(f"SELECT count() FROM {EVENTS}", visible="", legacy=True)
+        + " UNION ALL "
+        + scope.cold(
+            f"SELECT count() FROM {USER_BUCKETS} UNION ALL SELECT count() FROM {TYPE_BUCKETS}",
+            visible="",
+            legacy=False,
+        )
+    )
+    return sum(int(row[0]) for row in rows)
 
 
 async def _has_legacy_table(cold: ColdStore) -> bool:

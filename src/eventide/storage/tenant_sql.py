@@ -19,18 +19,31 @@ from dataclasses import dataclass
 
 EVENTS = "{events}"
 """Where a statement reads events: ``f"SELECT count() FROM {EVENTS} WHERE ..."``."""
+USER_BUCKETS = "{user_buckets}"
+"""Where a statement reads the events counted per 15-minute bucket and user."""
+TYPE_BUCKETS = "{type_buckets}"
+"""Where a cold statement reads the events counted per 15-minute bucket, event type and
+user."""
 
 HOT_TABLE = "events"
 COLD_TABLE = "project_events"
+# Each placeholder's table in each store (see migrations/0006 and clickhouse_ddl/0003).
+_HOT_TABLES = {EVENTS: HOT_TABLE, USER_BUCKETS: "user_buckets"}
+_COLD_BUCKET_TABLES = {
+    USER_BUCKETS: "project_user_buckets",
+    TYPE_BUCKETS: "project_type_buckets",
+}
+COLD_BUCKET_TABLES = tuple(_COLD_BUCKET_TABLES.values())
 # The cold layout from before projects (every row of project 1), read beside the current
 # one until the archiver has rewritten each of its batches (see archive.relayout).
 LEGACY_COLD_TABLE = "events"
 _COLD_TABLES = f"merge(currentDatabase(), '^({COLD_TABLE}|{LEGACY_COLD_TABLE})$')"
 
-# A table reference to events written by hand: after FROM, JOIN, INTO, UPDATE or TABLE.
+# A table reference to events (or their buckets) written by hand: after FROM, JOIN, INTO,
+# UPDATE or TABLE.
+_NAMES = "|".join((*_HOT_TABLES.values(), COLD_TABLE, *COLD_BUCKET_TABLES))
 _RAW_REFERENCE = re.compile(
-    rf"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+(?:ONLY\s+)?\"?(?:{HOT_TABLE}|{COLD_TABLE})\b",
-    re.IGNORECASE,
+    rf"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+(?:ONLY\s+)?\"?(?:{_NAMES})\b", re.IGNORECASE
 )
 
 
@@ -56,18 +69,30 @@ class Scope:
         return cls(None)
 
     def hot(self, sql: str) -> str:
-        """``sql`` for PostgreSQL, reading the scope's events where it says :data:`EVENTS`."""
-        return _render(sql, self._rows(HOT_TABLE, ""))
+        """``sql`` for PostgreSQL, reading the scope's events where it says :data:`EVENTS`
+        (and their buckets where it says :data:`USER_BUCKETS`; the hot store has no
+        :data:`TYPE_BUCKETS`)."""
+        _refuse_raw(sql)
+        for placeholder, table in _HOT_TABLES.items():
+            sql = sql.replace(placeholder, self._rows(table, "", alias=table))
+        return sql
 
     def cold(self, sql: str, *, visible: str, legacy: bool) -> str:
-        """``sql`` for ClickHouse, reading the scope's events that satisfy ``visible``
-        (the reader's batch visibility); with ``legacy``, also those of the layout from
-        before projects."""
+        """``sql`` for ClickHouse, reading the scope's events (and buckets) that satisfy
+        ``visible`` (the reader's batch visibility); with ``legacy``, also the events of
+        the layout from before projects, which have no buckets."""
+        _refuse_raw(sql)
+        for placeholder, table in _COLD_BUCKET_TABLES.items():
+            if placeholder in sql:
+                if legacy:
+                    raise UnscopedStatement("the cold layout from before projects has no buckets")
+                sql = sql.replace(placeholder, self._rows(table, visible, alias=table))
         table = _COLD_TABLES if legacy else COLD_TABLE
-        return _render(sql, self._rows(table, visible))
+        return sql.replace(EVENTS, self._rows(table, visible, alias=HOT_TABLE))
 
     def hot_delete(self, condition: str) -> str:
-        """A PostgreSQL DELETE of the scope's events that satisfy ``condition``."""
+        """A PostgreSQL DELETE of the scope's events that satisfy ``condition`` (triggers
+        take them out of their buckets in the same statement)."""
         _refuse_raw(condition)
         return f"DELETE FROM {HOT_TABLE} WHERE {self._condition()}({condition})"
 
@@ -83,12 +108,12 @@ class Scope:
     def _condition(self) -> str:
         return "" if self.project is None else f"project_id = {self.project} AND "
 
-    def _rows(self, table: str, visible: str) -> str:
+    def _rows(self, table: str, visible: str, *, alias: str) -> str:
         conditions = " AND ".join(
             c for c in (self._condition().removesuffix(" AND "), visible) if c
         )
         where = f" WHERE {conditions}" if conditions else ""
-        return f"(SELECT * FROM {table}{where}) AS events"
+        return f"(SELECT * FROM {table}{where}) AS {alias}"
 
 
 LEGACY_PROJECT = 1
@@ -107,9 +132,33 @@ def relayout_statement(*, legacy_batch: int, batch: int) -> str:
     )
 
 
-def _render(sql: str, rows: str) -> str:
-    _refuse_raw(sql)
-    return sql.replace(EVENTS, rows)
+# The 15-minute UTC bucket of an instant, as PostgreSQL's event_bucket() computes it:
+# floored, for instants before 1970 too (toStartOfFifteenMinutes clamps those).
+_BUCKET_US = 900_000_000
+_BUCKET_BASE_US = 100_000 * 86_400_000_000  # a whole number of buckets
+_COLD_BUCKET = (
+    f"fromUnixTimestamp64Micro(intDiv(toUnixTimestamp64Micro(occurred_at) + {_BUCKET_BASE_US},"
+    f" {_BUCKET_US}) * {_BUCKET_US} - {_BUCKET_BASE_US}, 'UTC')"
+)
+
+
+def bucket_statements(*, project: int, batch: int, start_us: int, end_us: int) -> list[str]:
+    """The ClickHouse statements counting the cold rows of archive ``batch`` (of
+    ``project``, all of them within ``[start_us, end_us)``) into both bucket tables."""
+    rows = (
+        f"FROM {COLD_TABLE} WHERE project_id = {int(project)} AND batch_id = {int(batch)}"
+        f" AND occurred_at >= fromUnixTimestamp64Micro(toInt64({int(start_us)}))"
+        f" AND occurred_at < fromUnixTimestamp64Micro(toInt64({int(end_us)}))"
+    )
+    user, kind = COLD_BUCKET_TABLES
+    return [
+        f"INSERT INTO {user} (project_id, bucket, user_id, batch_id, events)"
+        f" SELECT project_id, {_COLD_BUCKET} AS bucket, user_id, batch_id, count() {rows}"
+        " GROUP BY project_id, bucket, user_id, batch_id",
+        f"INSERT INTO {kind} (project_id, bucket, event_type, user_id, batch_id, events)"
+        f" SELECT project_id, {_COLD_BUCKET} AS bucket, event_type, user_id, batch_id, count()"
+        f" {rows} GROUP BY project_id, bucket, event_type, user_id, batch_id",
+    ]
 
 
 def _refuse_raw(sql: str) -> None:

@@ -1,0 +1,47 @@
+"""Where each store's rows of a question come from: its events, or its buckets.
+
+Buckets (the events counted per 15-minute UTC bucket and user, and in the cold store
+also per event type) answer exactly what events answer when the question's window is
+made of whole buckets (``calendar.Window.in_buckets``), and are several times fewer
+rows. A question reads them through the same columns as events: ``instant`` (a bucket's
+start: not after any of its events, on the same local day and on the same side of the
+window's bounds) and ``events`` (how many events a row stands for).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eventide.analytics.calendar import Window
+from eventide.archive.tiers import Tiers
+from eventide.storage.tenant_sql import EVENTS, TYPE_BUCKETS, USER_BUCKETS
+
+
+@dataclass(frozen=True)
+class Source:
+    """A placeholder of :mod:`eventide.storage.tenant_sql` and its columns."""
+
+    table: str
+    instant: str
+    events: str
+    has_event_type: bool
+
+
+HOT_EVENTS = Source(EVENTS, "occurred_at", "1", has_event_type=True)
+COLD_EVENTS = Source(EVENTS, "occurred_at", "toUInt64(1)", has_event_type=True)
+_HOT_USERS = Source(USER_BUCKETS, "bucket", "events", has_event_type=False)
+_COLD_USERS = Source(USER_BUCKETS, "bucket", "events", has_event_type=False)
+_COLD_TYPES = Source(TYPE_BUCKETS, "bucket", "events", has_event_type=True)
+
+
+def hot_source(window: Window, *, event_types: bool) -> Source:
+    """The hot rows to read; ``event_types`` when the question filters or groups by event
+    type (the hot store has no buckets per event type)."""
+    return _HOT_USERS if window.in_buckets and not event_types else HOT_EVENTS
+
+
+def cold_source(tiers: Tiers, window: Window, *, event_types: bool) -> Source:
+    """The cold rows to read: buckets when they count exactly the visible rows."""
+    if not (tiers.visibility.bucketed and window.in_buckets):
+        return COLD_EVENTS
+    return _COLD_TYPES if event_types else _COLD_USERS
