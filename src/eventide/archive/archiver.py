@@ -52,7 +52,9 @@ Faults = Callable[[str], Awaitable[None]]
 failures there): ``batch_created``, ``chunk_copied``, ``day_copied``, ``hot_removed``
 (inside the commit transaction), ``committed``; and for each batch of the cold layout
 from before projects, ``relayout_copied`` once its rows are copied into the current
-layout (not yet committed) and ``relayout_committed`` once that copy counts instead."""
+layout (not yet committed) and ``relayout_committed`` once that copy counts instead; for
+each batch archived before buckets existed, ``old_batch_bucketed`` once its buckets are
+written (not yet marked)."""
 
 _FIRST_CHUNK = f"""
 SELECT event_id, user_id, event_type, occurred_at, received_at,
@@ -113,7 +115,7 @@ async def archive_pass(
             await relayout.rewrite_legacy(
                 conn, engines.cold, run_id=run_id, faults=faults or _no_faults
             )
-            await bucket_old_batches(conn, engines.cold)
+            await bucket_old_batches(conn, engines.cold, faults=faults or _no_faults)
             await mover.move_before(cutoff)
         except Exception as error:
             await _record_failure(conn, run_id, error)

@@ -10,6 +10,8 @@ whose buckets are complete.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import asyncpg
 
 from eventide.archive.cold_batches import Batch, insert_buckets
@@ -20,9 +22,12 @@ from eventide.storage.tenant_sql import COLD_BUCKET_TABLES, TYPE_BUCKETS, USER_B
 BUCKET_LIMIT = 1000
 
 
-async def bucket_old_batches(conn: asyncpg.Connection, cold: ColdStore) -> int:
+async def bucket_old_batches(
+    conn: asyncpg.Connection, cold: ColdStore, *, faults: Callable[[str], Awaitable[None]]
+) -> int:
     """Bucket committed batches that have no buckets yet; return how many. Must run under
-    the archive lock."""
+    the archive lock. ``faults`` is called with ``old_batch_bucketed`` once a batch's
+    buckets are written, before the batch is marked bucketed."""
     rows = await conn.fetch(
         """SELECT id, project_id, day FROM archive_batches
            WHERE state = 'committed' AND NOT bucketed AND NOT legacy ORDER BY id LIMIT $1""",
@@ -47,6 +52,7 @@ async def bucket_old_batches(conn: asyncpg.Connection, cold: ColdStore) -> int:
                     params,
                 )
         await insert_buckets(cold, batch=batch)
+        await faults("old_batch_bucketed")
         await conn.execute("UPDATE archive_batches SET bucketed = true WHERE id = $1", batch.id)
     return len(rows)
 
