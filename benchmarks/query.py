@@ -46,6 +46,9 @@ every draw is a hash of the project, session and event, so a run repeats the las
   project; counts are exact per tier and project (sessions are generated with room to
   spare and the rows cut at the count).
 
+After the fill, prints the shape of the big project's rows: events, users, sessions,
+events per session, and the distinct (user, 15-minute UTC bucket) pairs and (user,
+bucket, event type) triples, what a pre-aggregation by user and quarter hour would keep.
 Then, for a small project and for the big one, for each question, BENCH_ROUNDS timed runs
 (after warm-up, the three taking turns) of:
 
@@ -661,6 +664,46 @@ async def fill(engines: Engines, projects: dict[int, Size], *, cold_days: int) -
     assert all(row[2] < HOT_START for row in rows), rows
 
 
+async def describe(engines: Engines, project: int, role: str) -> None:
+    """Print the shape of a project's rows in each store: what pre-aggregation by user and
+    quarter hour would keep of them."""
+    cold = await engines.cold.fetch(
+        f"""SELECT count(), uniqExact(user_id), uniqExact(session),
+               uniqExact(user_id, quarter), uniqExact(user_id, quarter, event_type)
+        FROM (SELECT user_id, event_type, splitByChar('-', event_id)[1] AS session,
+                     toStartOfFifteenMinutes(occurred_at) AS quarter
+              FROM {COLD_TABLE} WHERE project_id = {int(project)})"""
+    )
+    per_user = await engines.cold.fetch(
+        f"""SELECT quantileExact(0.5)(sessions), quantileExact(0.99)(sessions), max(sessions)
+        FROM (SELECT uniqExact(splitByChar('-', event_id)[1]) AS sessions
+              FROM {COLD_TABLE} WHERE project_id = {int(project)} GROUP BY user_id)"""
+    )
+    hot = await engines.db.fetchrow(
+        """SELECT count(*), count(DISTINCT user_id), count(DISTINCT split_part(event_id, '-', 1)),
+               count(DISTINCT (user_id, date_bin('15 minutes', occurred_at, 'epoch'))),
+               count(DISTINCT (user_id, date_bin('15 minutes', occurred_at, 'epoch'),
+                               event_type)),
+               count(*) FILTER (WHERE occurred_at < $2)
+        FROM events WHERE project_id = $1""",
+        project,
+        HOT_START,
+        timeout=3600.0,
+    )
+    for tier, (events, users_, sessions, pairs, triples, *late) in (
+        ("cold", cold[0]),
+        ("hot", tuple(hot)),
+    ):
+        print(
+            f"{role} project, {tier}: {events:,} events, {users_:,} users, {sessions:,} sessions"
+            f" ({events / max(sessions, 1):.1f} events each), {pairs:,} (user, 15-minute UTC"
+            f" bucket) pairs, {triples:,} (user, bucket, event type) triples"
+            + (f", {late[0]:,} late events" if late else "")
+        )
+    median, p99, most = per_user[0]
+    print(f"{role} project, cold sessions per user: median {median}, p99 {p99}, max {most}")
+
+
 Call = Callable[[], Awaitable[Any]]
 
 
@@ -895,9 +938,15 @@ async def main() -> None:
             )
         started = time.perf_counter()
         await fill(engines, projects, cold_days=cold_days)
+        filled = time.perf_counter()
         with tempfile.TemporaryDirectory() as workdir:
             await build_references(engines, hot="events", cold=COLD_TABLE, workdir=Path(workdir))
-        print(f"data set built in {time.perf_counter() - started:.0f} s")
+        print(
+            f"data set built in {time.perf_counter() - started:.0f} s"
+            f" (events {filled - started:.0f} s, reference copies"
+            f" {time.perf_counter() - filled:.0f} s)"
+        )
+        await describe(engines, ids[0], "big" if len(ids) > 1 else "only")
         # A small project first, then the big one.
         measured = [("small", ids[1]), ("big", ids[0])] if len(ids) > 1 else [("only", ids[0])]
         differences = await measure(engines, user_id, measured, rounds, tz)
