@@ -64,7 +64,9 @@ Questions, with days in BENCH_TIMEZONE: dau over 90 days, topEvents over 30 days
 retention over 12 weeks by WEEK (FIRST_SEEN, 7 periods), and the first page (50) of the
 events listing. Prints p50/p95 in milliseconds of each and the API/ch-only ratio, per
 project. The first answer of each is compared, normalised, with the API's: any
-difference is printed and the run exits non-zero.
+difference is printed and the run exits non-zero. Last, the peak RSS of this process
+(ClickHouse's memory included, as chdb runs in it; PostgreSQL's not) and the load
+average at the start and at the end.
 
 Environment: BENCH_COLD_EVENTS (default 10,000,000), BENCH_HOT_EVENTS (1,000,000),
 BENCH_COLD_DAYS (180), BENCH_USERS (200,000), BENCH_ROUNDS (20), BENCH_PROJECTS (5),
@@ -81,6 +83,7 @@ import json
 import logging
 import math
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -921,6 +924,7 @@ async def main() -> None:
     tz = env.get("BENCH_TIMEZONE", "America/New_York")
     # The rounds ask far more than one caller's or one project's share: no rate limits here.
     limits = {"rate_limit_query_points": 0, "rate_limit_project_query_points": 0}
+    print(f"load average at start: {_load()}")
     async with bench_services(**limits) as engines:
         user_id, ids = await bench_account(engines.db, projects=PROJECTS)
         projects = dict(
@@ -950,9 +954,19 @@ async def main() -> None:
         # A small project first, then the big one.
         measured = [("small", ids[1]), ("big", ids[0])] if len(ids) > 1 else [("only", ids[0])]
         differences = await measure(engines, user_id, measured, rounds, tz)
+        # chdb runs in this process: its memory is in this figure, PostgreSQL's is not.
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"peak RSS of this process (with ClickHouse): {peak:,.0f} MiB;"
+            f" load average at end: {_load()}"
+        )
     if differences:
         sys.exit("the answers differ:\n" + "\n".join(differences))
     print("every answer of the api equals both references'")
+
+
+def _load() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 async def measure(
