@@ -57,6 +57,7 @@ _plans: dict[str, _FlatInput | None] = {}
 _STRINGS = frozenset({str})
 _OPTIONAL_STRINGS = frozenset({str, type(None)})
 _KEEP = object()  # in a coerced column: leave the item's own value (null or absent)
+_IDENTITY = GraphQLInputObjectType.out_type  # what an input type turns its dicts into
 
 
 def _plan(item_type: GraphQLInputObjectType) -> _FlatInput | None:
@@ -77,9 +78,7 @@ def _plan(item_type: GraphQLInputObjectType) -> _FlatInput | None:
             break
         coerce = None if leaf is GraphQLString else leaf.coerce_input_value
         fields.append(_Field(name, required, coerce))
-    out_type = item_type.out_type
-    if out_type is GraphQLInputObjectType.out_type:
-        out_type = None
+    out_type = None if item_type.out_type is _IDENTITY else item_type.out_type
     plan = _FlatInput(frozenset(item_type.fields), tuple(fields), out_type) if flat else None
     _plans[item_type.name] = plan
     return plan
