@@ -236,11 +236,18 @@ def running_server(database_url: str, redis_url: str, data_dir: str) -> Iterator
         "EVENTIDE_RATE_LIMIT_PROJECT_QUERY_POINTS": "0",
     }
     script = Path(data_dir) / "serve.py"
-    script.write_text("from eventide.cli import main\n\nmain(['serve'])\n")
     command = [sys.executable, str(script)]
+    source = "from eventide.cli import main\n\nmain(['serve'])\n"
     if profile := os.environ.get("BENCH_PROFILE"):
-        # cProfile of the whole server run, written when the server stops.
+        # cProfile of the whole server run, written when the server stops. Uvicorn
+        # raises the SIGTERM it shut down on again once it is done, which would end the
+        # process before cProfile writes: the handler it restores first exits instead.
+        source = (
+            "import signal, sys\n\n"
+            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n" + source
+        )
         command[1:1] = ["-m", "cProfile", "-o", profile]
+    script.write_text(source)
     process = subprocess.Popen(command, env=env)  # noqa: S603 (a fixed command)
     try:
         yield process.pid, f"http://127.0.0.1:{port}"
