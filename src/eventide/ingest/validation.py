@@ -14,6 +14,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import NoneType
 from typing import Any
 
 import orjson
@@ -32,7 +33,7 @@ EARLIEST = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 # The escape orjson writes for U+0000, which PostgreSQL's jsonb cannot hold.
 _ESCAPED_NUL = b"\\u0000"
-_PROPERTIES_TYPES = frozenset({dict, type(None)})
+_PROPERTIES_TYPES = frozenset({dict, NoneType})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +122,16 @@ def _valid_whole(
         return None  # what the checks of each event say more exactly
     if properties is None:
         return None
-    # The first copy of each event id, in id order.
-    first = dict(zip(reversed(event_ids), range(len(event_ids) - 1, -1, -1), strict=True))
-    order = list(map(first.__getitem__, sorted(first)))
-    batch = ValidatedBatch(repeats=len(event_ids) - len(first))
-    if order == list(range(len(event_ids))):
+    batch = ValidatedBatch()
+    if len(set(event_ids)) == len(event_ids) and event_ids == sorted(event_ids):
+        # Distinct ids sent in order, as a client numbering its events sends them.
         batch.event_ids, batch.user_ids, batch.event_types = event_ids, user_ids, event_types
         batch.occurred_at, batch.properties = occurred_at, properties
     else:
+        # The first copy of each event id, in id order.
+        first = dict(zip(reversed(event_ids), range(len(event_ids) - 1, -1, -1), strict=True))
+        order = list(map(first.__getitem__, sorted(first)))
+        batch.repeats = len(event_ids) - len(first)
         batch.event_ids = [event_ids[i] for i in order]
         batch.user_ids = [user_ids[i] for i in order]
         batch.event_types = [event_types[i] for i in order]
@@ -140,7 +143,7 @@ def _valid_whole(
 def _texts_valid(values: list[str], limit: int) -> bool:
     """Whether :func:`_check_text` passes every value: checked on the values joined."""
     joined = "".join(values)
-    if "\x00" in joined or min(map(len, values)) == 0 or max(map(len, values)) > limit:
+    if "\x00" in joined or "" in values or max(map(len, values)) > limit:
         return False
     if not joined.isascii():
         try:
@@ -153,9 +156,10 @@ def _texts_valid(values: list[str], limit: int) -> bool:
 def _properties_valid(values: list[Any]) -> list[str | None] | None:
     """Every ``properties`` serialized when :func:`_serialize_properties` passes each;
     None when it might not."""
-    if not set(map(type, values)) <= _PROPERTIES_TYPES:
+    kinds = set(map(type, values))
+    if not kinds <= _PROPERTIES_TYPES:
         return None
-    present = [value for value in values if value is not None]
+    present = [value for value in values if value is not None] if NoneType in kinds else values
     texts = list(map(orjson.dumps, present))  # refuses what _serialize_slowly may take
     if not texts:
         return list(values)
@@ -174,8 +178,11 @@ def _properties_valid(values: list[Any]) -> list[str | None] | None:
         for value, text in zip(present, texts, strict=True):
             if (_ESCAPED_NUL in text or b"null" in text) and _properties.unstorable(value):
                 return None
-    decoded = iter(list(map(bytes.decode, texts)))
-    return [None if value is None else next(decoded) for value in values]
+    decoded: list[str | None] = list(map(bytes.decode, texts))
+    if present is values:
+        return decoded
+    found = iter(decoded)
+    return [None if value is None else next(found) for value in values]
 
 
 def _validate_each(
