@@ -40,6 +40,7 @@ class _Field:
     name: str  # also where graphql-core puts the value: flat inputs rename no field
     required: bool
     coerce: Callable[[Any], Any] | None  # None: a String, taken as is when it is a str
+    coerce_column: Callable[[list[Any]], list[Any]] | None  # see coerce_columns_with
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +55,24 @@ class _NotFast(Exception):
 
 
 _plans: dict[str, _FlatInput | None] = {}
+# A scalar's coercion of a whole column, by the coercion of one value that it equals.
+_column_coercions: dict[Callable[[Any], Any], Callable[[list[Any]], list[Any]]] = {}
 _STRINGS = frozenset({str})
 _OPTIONAL_STRINGS = frozenset({str, type(None)})
 _KEEP = object()  # in a coerced column: leave the item's own value (null or absent)
 _IDENTITY = GraphQLInputObjectType.out_type  # what an input type turns its dicts into
+
+
+def coerce_columns_with(
+    coerce: Callable[[Any], Any], coerce_column: Callable[[list[Any]], list[Any]]
+) -> None:
+    """Coerce the values of a scalar whose coercion is ``coerce`` a column at a time with
+    ``coerce_column``: given values that are not null, it returns what ``coerce`` returns
+    for each, or raises when ``coerce`` might refuse any (which graphql-core then
+    coerces one by one). The identity is a column coercion for a scalar that takes any
+    value as it is."""
+    _column_coercions[coerce] = coerce_column
+    _plans.clear()
 
 
 def _plan(item_type: GraphQLInputObjectType) -> _FlatInput | None:
@@ -77,7 +92,8 @@ def _plan(item_type: GraphQLInputObjectType) -> _FlatInput | None:
             flat = False
             break
         coerce = None if leaf is GraphQLString else leaf.coerce_input_value
-        fields.append(_Field(name, required, coerce))
+        column = None if coerce is None else _column_coercions.get(coerce)
+        fields.append(_Field(name, required, coerce, column))
     out_type = None if item_type.out_type is _IDENTITY else item_type.out_type
     plan = _FlatInput(frozenset(item_type.fields), tuple(fields), out_type) if flat else None
     _plans[item_type.name] = plan
@@ -110,6 +126,8 @@ def _coerce_items(value: Any, plan: _FlatInput) -> list[Any]:
         try:
             if nulls:
                 coerced = [_KEEP if raw is None else coerce(raw) for raw in column]
+            elif field.coerce_column is not None:
+                coerced = field.coerce_column(column)
             else:
                 coerced = list(map(coerce, column))
         except Exception:
