@@ -243,8 +243,7 @@ def running_server(database_url: str, redis_url: str, data_dir: str) -> Iterator
         # raises the SIGTERM it shut down on again once it is done, which would end the
         # process before cProfile writes: the handler it restores first exits instead.
         source = (
-            "import signal, sys\n\n"
-            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n" + source
+            "import signal, sys\n\nsignal.signal(signal.SIGTERM, lambda *_: sys.exit(0))\n" + source
         )
         command[1:1] = ["-m", "cProfile", "-o", profile]
     script.write_text(source)
