@@ -26,6 +26,10 @@ from eventide.observability.metrics import metrics_endpoint
 from eventide.projects.purge import project_purging
 from eventide.storage.engines import Engines, open_engines
 
+# Net allocations of tracked objects (dicts, lists, ...) between collections of the
+# youngest generation; Python's default is 700.
+_YOUNG_COLLECTION_THRESHOLD = 20_000
+
 
 async def health(request: Request) -> PlainTextResponse:
     """Liveness: the process answers; touches no engine."""
@@ -63,6 +67,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 # What startup built lives as long as the process; frozen, it is no longer
                 # rescanned by every full collection (milliseconds per large request).
                 gc.freeze()
+                # A batch's containers (a few per event) all die with its request: with
+                # the first collection due only after more than a few batches' worth of
+                # them, they are freed by their counts instead of being scanned while
+                # alive, and promoted to be scanned again (0.4 ms per 1,000 events).
+                gc.set_threshold(_YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
                 yield
 
     # The IDE is served at /graphiql from local assets; strawberry's loads from a CDN.

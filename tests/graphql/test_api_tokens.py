@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -8,6 +9,7 @@ import httpx
 import pytest
 
 from eventide.app import create_app
+from eventide.auth import authenticate
 from eventide.config import Settings
 from eventide.storage.engines import Engines
 from tests.graphql._accounts import CREATE_TOKEN, admin_session, create_token, signed_up
@@ -142,8 +144,10 @@ async def test_users_see_their_own_tokens_and_admins_all(
 
 
 async def test_last_used_is_written_at_most_once_a_minute(
-    client: GraphQLClient, user_token: str, engines: Engines
+    client: GraphQLClient, user_token: str, engines: Engines, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A "minute" of one second, so that the test can wait for the next one.
+    monkeypatch.setattr(authenticate, "LAST_USED_RESOLUTION_SECONDS", 1)
     created = await create_token(client, user_token, ["INGEST"])
     assert created["apiToken"]["lastUsedAt"] is None
     await client.data(INGEST, token=created["token"])
@@ -151,10 +155,27 @@ async def test_last_used_is_written_at_most_once_a_minute(
     assert first is not None
     await client.data(INGEST, token=created["token"])
     assert await engines.db.fetchval("SELECT last_used_at FROM api_tokens") == first
-    # Once the minute's key is gone, the next use is recorded again.
-    await engines.redis.delete(engines.redis_key("auth", "token-used", created["apiToken"]["id"]))
+    # Once the minute is over, the next use is recorded again.
+    await asyncio.sleep(1.1)
     await client.data(INGEST, token=created["token"])
     assert await engines.db.fetchval("SELECT last_used_at FROM api_tokens") > first
+
+
+async def test_last_used_is_noted_once_a_minute_across_processes(
+    client: GraphQLClient, user_token: str, engines: Engines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process used the token this minute: the key in Redis says so, and this
+    # process, which has not seen it, writes nothing either.
+    created = await create_token(client, user_token, ["INGEST"])
+    key = engines.redis_key("auth", "token-used", created["apiToken"]["id"])
+    await engines.redis.set(key, b"1", ex=60)
+    await client.data(INGEST, token=created["token"])
+    assert await engines.db.fetchval("SELECT last_used_at FROM api_tokens") is None
+    # Nor does it ask Redis again while the key lives.
+    asked = []
+    monkeypatch.setattr(engines.redis, "pipeline", lambda **_: asked.append(1))
+    await client.data(INGEST, token=created["token"])
+    assert asked == []
 
 
 class CountingPool:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventide.graphql.bulk_inputs import BulkInputExecutionContext, _coerce_items, _list_plan
+from eventide.graphql.scalars import parse_datetime, parse_datetimes
 from eventide.graphql.schema import schema
 
 GRAPHQL_SCHEMA = schema._schema
@@ -131,3 +132,38 @@ def test_a_finished_execution_lets_go_of_the_variables_and_context() -> None:
     assert built.variable_values.coerced == {}
     assert built.variable_values.sources == {}
     assert built.context_value is None
+
+
+instants = (
+    st.sampled_from(
+        [
+            "2026-11-20T10:00:00Z",
+            "2026-11-20T10:00:00.5-03:30",
+            "0001-01-01T00:10:00+00:15",  # before year 1 in UTC
+            "9999-12-31T23:59:00-01:00",  # after year 9999 in UTC
+            "2026-11-20T10:00:00",
+            "2026-13-01T00:00:00Z",
+            "",
+        ]
+    )
+    | st.integers()
+    | st.none()
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(instants, min_size=1, max_size=4))
+def test_instants_coerced_together_are_coerced_as_each_alone(values: list[Any]) -> None:
+    def alone(value: Any) -> Any:
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            return "refused"
+
+    each = [alone(value) for value in values]
+    try:
+        together = parse_datetimes(values)
+    except ValueError:
+        assert "refused" in each
+    else:
+        assert together == each

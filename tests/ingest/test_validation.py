@@ -5,11 +5,16 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eventide.ingest.validation import (
+    MAX_FUTURE,
     MAX_PROPERTIES_BYTES,
     Rejection,
     ValidatedBatch,
+    _valid_whole,
+    _validate_each,
     validate_batch,
 )
 
@@ -174,3 +179,83 @@ def test_repeats_within_a_call_are_stored_once_first_valid_copy_wins() -> None:
     assert batch.user_ids == ["first", "u1"]
     assert batch.repeats == 1
     assert [r.index for r in batch.rejected] == [0]
+
+
+# Mostly valid values: a batch is checked whole only when every event in it is valid.
+unusable_texts = ["", "x\x00", "\ud800", "t" * 129, "u" * 257]
+texts = st.sampled_from(["a", "b", "é", "a" * 128, *unusable_texts] + ["u"] * 12)
+instants = st.sampled_from(
+    [
+        NOW + dt.timedelta(hours=25),
+        dt.datetime(1969, 12, 31, 23, 59, tzinfo=dt.UTC),
+        dt.datetime(1, 1, 1, 0, 0, 1, tzinfo=dt.UTC),
+    ]
+    + [
+        NOW - dt.timedelta(days=1),
+        NOW + dt.timedelta(hours=23),
+        dt.datetime(1970, 1, 1, 3, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-3))),
+    ]
+    * 4
+)
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(
+        [float("nan"), "null", "x\x00", "\ud800", "C:\\u0000", "{[{[{[", "x" * 33_000]
+    )
+    | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+properties = (
+    st.dictionaries(st.text(max_size=3), json_values, max_size=3)
+    | st.builds(nested, st.integers(9, 12))
+    | st.none()
+    | st.sampled_from([[1], "text"])
+)
+events = st.fixed_dictionaries(
+    {
+        "eventId": st.sampled_from(["a", "b", "c", "d"]) | texts,
+        "userId": texts,
+        "eventType": texts,
+        "occurredAt": instants,
+    },
+    optional={"properties": properties},
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(events, max_size=6),
+    st.sampled_from([None, NOW - dt.timedelta(hours=2), NOW + dt.timedelta(days=3)]),
+)
+def test_a_batch_is_judged_as_each_of_its_events_is(
+    batch: list[dict[str, Any]], sent_at: dt.datetime | None
+) -> None:
+    # Whole valid batches are checked a column at a time; the outcome must not differ.
+    skew = None if sent_at is None else NOW - sent_at
+    latest = NOW + MAX_FUTURE
+    each = _validate_each(batch, skew, latest)
+    whole = _valid_whole(batch, skew, latest)
+    if whole is not None:
+        assert whole == each
+        assert each.rejected == []
+    assert validate(*batch, sent_at=sent_at) == each
+
+
+def test_a_valid_batch_is_checked_whole() -> None:
+    batch = [
+        event("c", properties={"a": {"b": [None]}}),
+        event("a", userId="ü", properties=nested(10)),
+        event("b", occurredAt=NOW + dt.timedelta(hours=24)),
+        event("a", userId="second"),
+    ]
+    whole = _valid_whole(batch, None, NOW + MAX_FUTURE)
+    assert whole is not None
+    assert whole.event_ids == ["a", "b", "c"]
+    assert whole.user_ids == ["ü", "u1", "u1"]
+    assert whole.properties == [orjson.dumps(nested(10)).decode(), None, '{"a":{"b":[null]}}']
+    assert whole.repeats == 1

@@ -9,7 +9,7 @@ from typing import Any
 
 from eventide.auth import api_tokens, users
 from eventide.auth.principal import Role, TokenScope
-from eventide.limits.rate import charge
+from eventide.limits.rate import Charge, charge, charge_each
 from eventide.storage.engines import Engines
 from eventide.storage.redis import connect_redis
 from tests.configured import configured_client
@@ -193,3 +193,20 @@ async def test_a_projects_query_points_are_shared_too(
         assert await client.data(query, token=user_token)
         assert await client.error_code(query, token=reader) == "RATE_LIMITED"
         assert await client.data(query, token=elsewhere)
+
+
+async def test_charges_made_together_stop_at_the_first_refused(engines: Engines) -> None:
+    both = [Charge("query", "user:a", 2, 10), Charge("events", "user:a", 5, 10)]
+    made = await charge_each(engines, both)
+    assert [(t.allowed, t.available) if t else None for t in made] == [(True, 8), (True, 5)]
+    # A limit that is off is skipped; a refusal leaves the buckets after it alone.
+    made = await charge_each(
+        engines,
+        [
+            Charge("query", "user:b", 11, 10),
+            Charge("project-query", "project:1", 1, 0),
+            Charge("events", "user:b", 1, 10),
+        ],
+    )
+    assert [(t.allowed, t.available) if t else None for t in made] == [(False, 10), None, None]
+    assert not await engines.redis.exists(engines.redis_key("ratelimit", "events", "user:b"))

@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 # lastUsedAt is written at most once per this many seconds per token.
 LAST_USED_RESOLUTION_SECONDS = 60
+# Until when (monotonic clock) each token's key of the minute is known to exist in Redis;
+# only a hint, at most this many tokens.
+_noted_until: dict[str, float] = {}
+_MAX_NOTED_TOKENS = 10_000
 
 _REFUSED_TOKEN = {
     api_tokens.TokenState.UNKNOWN: "Invalid API token",
@@ -126,12 +130,30 @@ async def _api_token(engines: Engines, secret: str) -> Authentication:
 
 
 async def _note_use(engines: Engines, token_id: str) -> None:
-    # A Redis key per token and minute keeps busy SDKs from writing the row per request.
+    # A Redis key per token and minute keeps busy SDKs from writing the row per request;
+    # while this process knows the key to exist, it does not ask Redis again either.
+    now = time.monotonic()
+    if _noted_until.get(token_id, 0.0) > now:
+        return
     key = engines.redis_key("auth", "token-used", token_id)
     try:
-        first = await engines.redis.set(key, b"1", nx=True, ex=LAST_USED_RESOLUTION_SECONDS)
+        async with engines.redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, b"1", nx=True, ex=LAST_USED_RESOLUTION_SECONDS)
+            pipe.pttl(key)
+            first, left_ms = await pipe.execute()
     except RedisError as error:
         logger.warning("lastUsedAt not recorded: %s", type(error).__name__)
         return
+    _remember_use(token_id, now + max(0, left_ms) / 1000)
     if first:
         await api_tokens.touch_api_token(engines.db, token_id=token_id)
+
+
+def _remember_use(token_id: str, until: float) -> None:
+    if len(_noted_until) >= _MAX_NOTED_TOKENS:
+        now = time.monotonic()
+        for known in [known for known, due in _noted_until.items() if due <= now]:
+            del _noted_until[known]
+        if len(_noted_until) >= _MAX_NOTED_TOKENS:
+            _noted_until.clear()
+    _noted_until[token_id] = until

@@ -2,14 +2,17 @@
 
 graphql-core coerces variables with a generic recursive walk that, for a batch of a
 thousand input objects, costs more than storing them. For a variable whose type is a
-list of input objects made only of scalar fields (without defaults), this module does
-the same coercion in one tight loop. It only ever takes values that graphql-core would
-accept and produces what graphql-core would produce; anything else (a missing field, a
-wrong type, an unparsable scalar) is left to graphql-core, whose errors stay exact.
+list of input objects made only of scalar fields (without defaults or renames), this
+module does the same coercion a field at a time across every item, each step a
+builtin's loop rather than Python code per item and field. It only ever takes values
+that graphql-core would accept and produces what graphql-core would produce; anything
+else (a missing field, a wrong type, an unparsable scalar) is left to graphql-core,
+whose errors stay exact.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,17 +37,17 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 @dataclass(frozen=True, slots=True)
 class _Field:
-    name: str
-    key: str  # where graphql-core puts the value: the field's out_name, else its name
+    name: str  # also where graphql-core puts the value: flat inputs rename no field
     required: bool
     coerce: Callable[[Any], Any] | None  # None: a String, taken as is when it is a str
+    coerce_column: Callable[[list[Any]], list[Any]] | None  # see coerce_columns_with
 
 
 @dataclass(frozen=True, slots=True)
 class _FlatInput:
     names: frozenset[str]
     fields: tuple[_Field, ...]
-    out_type: Callable[[dict[str, Any]], Any]
+    out_type: Callable[[dict[str, Any]], Any] | None  # None: graphql-core's, the identity
 
 
 class _NotFast(Exception):
@@ -52,6 +55,24 @@ class _NotFast(Exception):
 
 
 _plans: dict[str, _FlatInput | None] = {}
+# A scalar's coercion of a whole column, by the coercion of one value that it equals.
+_column_coercions: dict[Callable[[Any], Any], Callable[[list[Any]], list[Any]]] = {}
+_STRINGS = frozenset({str})
+_OPTIONAL_STRINGS = frozenset({str, type(None)})
+_KEEP = object()  # in a coerced column: leave the item's own value (null or absent)
+_IDENTITY = GraphQLInputObjectType.out_type  # what an input type turns its dicts into
+
+
+def coerce_columns_with(
+    coerce: Callable[[Any], Any], coerce_column: Callable[[list[Any]], list[Any]]
+) -> None:
+    """Coerce the values of a scalar whose coercion is ``coerce`` a column at a time with
+    ``coerce_column``: given values that are not null, it returns what ``coerce`` returns
+    for each, or raises when ``coerce`` might refuse any (which graphql-core then
+    coerces one by one). The identity is a column coercion for a scalar that takes any
+    value as it is."""
+    _column_coercions[coerce] = coerce_column
+    _plans.clear()
 
 
 def _plan(item_type: GraphQLInputObjectType) -> _FlatInput | None:
@@ -63,46 +84,62 @@ def _plan(item_type: GraphQLInputObjectType) -> _FlatInput | None:
     for name, field in item_type.fields.items():
         required = isinstance(field.type, GraphQLNonNull)
         leaf = field.type.of_type if required else field.type
-        if not isinstance(leaf, GraphQLScalarType) or field.default_value is not Undefined:
+        if (
+            not isinstance(leaf, GraphQLScalarType)
+            or field.default_value is not Undefined
+            or (field.out_name or name) != name
+        ):
             flat = False
             break
         coerce = None if leaf is GraphQLString else leaf.coerce_input_value
-        fields.append(_Field(name, field.out_name or name, required, coerce))
-    plan = (
-        _FlatInput(frozenset(item_type.fields), tuple(fields), item_type.out_type) if flat else None
-    )
+        column = None if coerce is None else _column_coercions.get(coerce)
+        fields.append(_Field(name, required, coerce, column))
+    out_type = None if item_type.out_type is _IDENTITY else item_type.out_type
+    plan = _FlatInput(frozenset(item_type.fields), tuple(fields), out_type) if flat else None
     _plans[item_type.name] = plan
     return plan
 
 
 def _coerce_items(value: Any, plan: _FlatInput) -> list[Any]:
-    if not isinstance(value, list):
+    """The items of ``value`` coerced, a column (one field of every item) at a time.
+
+    Each item becomes a copy of itself (it holds only fields of the type, and a field
+    left out stays left out), with the values a scalar's coercion changed put in.
+    """
+    if not isinstance(value, list) or set(map(type, value)) != {dict}:
         raise _NotFast
-    names, fields, out_type = plan.names, plan.fields, plan.out_type
-    coerced_items = []
-    for item in value:
-        if not isinstance(item, dict) or not names.issuperset(item):
+    if not plan.names.issuperset(set().union(*value)):
+        raise _NotFast
+    changed: list[tuple[str, list[Any]]] = []
+    for field in plan.fields:
+        name = field.name
+        column = [item.get(name) for item in value]
+        if field.coerce is None:
+            kinds = set(map(type, column))
+            if not kinds <= (_STRINGS if field.required else _OPTIONAL_STRINGS):
+                raise _NotFast
+            continue
+        nulls = None in column
+        if nulls and field.required:
             raise _NotFast
-        coerced: dict[str, Any] = {}
-        for field in fields:
-            raw = item.get(field.name)
-            if raw is None:
-                if field.required:
-                    raise _NotFast
-                if field.name in item:
-                    coerced[field.key] = None
-                continue
-            if field.coerce is None:
-                if type(raw) is not str:
-                    raise _NotFast
-                coerced[field.key] = raw
-                continue
-            try:
-                coerced[field.key] = field.coerce(raw)
-            except Exception:
-                raise _NotFast from None
-        coerced_items.append(out_type(coerced))
-    return coerced_items
+        coerce = field.coerce
+        try:
+            if nulls:
+                coerced = [_KEEP if raw is None else coerce(raw) for raw in column]
+            elif field.coerce_column is not None:
+                coerced = field.coerce_column(column)
+            else:
+                coerced = list(map(coerce, column))
+        except Exception:
+            raise _NotFast from None
+        if not all(map(operator.is_, coerced, column)):
+            changed.append((name, coerced))
+    items = [item.copy() for item in value]
+    for name, coerced in changed:
+        for item, coerced_value in zip(items, coerced, strict=True):
+            if coerced_value is not _KEEP:
+                item[name] = coerced_value
+    return items if plan.out_type is None else list(map(plan.out_type, items))
 
 
 def _list_plan(schema: GraphQLSchema, definition: VariableDefinitionNode) -> _FlatInput | None:

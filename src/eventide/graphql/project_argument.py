@@ -9,6 +9,7 @@ import strawberry
 
 from eventide.graphql.context import Info
 from eventide.limits import rate
+from eventide.limits.rate import Charge
 from eventide.projects import access
 from eventide.projects.roles import ProjectRole
 
@@ -38,25 +39,20 @@ async def project_of(
     )
     settings = context.engines.settings
     key = f"project:{project}"
+    charges = []
     if project not in context.charged_projects:
         context.charged_projects.add(project)
-        rate.check(
-            await rate.charge(
-                context.engines,
-                bucket="project-query",
-                key=key,
-                amount=context.operation_cost,
-                capacity=settings.rate_limit_project_query_points,
+        charges.append(
+            Charge(
+                "project-query",
+                key,
+                context.operation_cost,
+                settings.rate_limit_project_query_points,
             )
         )
     if events:
-        rate.check(
-            await rate.charge(
-                context.engines,
-                bucket="project-events",
-                key=key,
-                amount=events,
-                capacity=settings.rate_limit_project_events,
-            )
-        )
+        charges.append(Charge("project-events", key, events, settings.rate_limit_project_events))
+    # The events are charged only if the points were: one round trip for both.
+    for throttle in await rate.charge_each(context.engines, charges):
+        rate.check(throttle)
     return project

@@ -6,15 +6,27 @@ Annotate with ``datetime.datetime`` for DateTime and with :data:`BigInt` for Big
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections import deque
 from typing import Any, NewType
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types.scalar import ScalarDefinition
 
-__all__ = ["JSON", "SCALAR_MAP", "BigInt", "format_datetime", "parse_datetime"]
+__all__ = [
+    "JSON",
+    "SCALAR_MAP",
+    "BigInt",
+    "format_datetime",
+    "parse_datetime",
+    "parse_datetimes",
+]
 
 MAX_SAFE_INTEGER = 2**53
+_STRINGS = frozenset({str})
+_TZINFO = operator.attrgetter("tzinfo")
+_IN_UTC = operator.methodcaller("astimezone", dt.UTC)
 
 
 def format_datetime(value: dt.datetime) -> str:
@@ -41,6 +53,22 @@ def parse_datetime(value: Any) -> dt.datetime:
         raise ValueError(
             f"DateTime out of range: {value[:64]!r} falls outside years 1 to 9999 in UTC"
         ) from None
+    return parsed
+
+
+def parse_datetimes(values: list[Any]) -> list[dt.datetime]:
+    """:func:`parse_datetime` of every value, a step at a time over all of them; raises
+    ValueError, without saying which, when any value is refused (or is not exactly a
+    ``str``)."""
+    if not set(map(type, values)) <= _STRINGS:
+        raise ValueError("DateTime must be an RFC 3339 string")
+    parsed = list(map(dt.datetime.fromisoformat, values))
+    if None in map(_TZINFO, parsed):
+        raise ValueError("DateTime needs a UTC offset")
+    try:
+        deque(map(_IN_UTC, parsed), maxlen=0)
+    except OverflowError:
+        raise ValueError("DateTime out of range") from None
     return parsed
 
 

@@ -9,13 +9,14 @@ from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.scalar import ScalarDefinition
 
 from eventide.graphql.accounts import AccountMutation, AccountQuery
 from eventide.graphql.admin import AdminMutation, AdminQuery
 from eventide.graphql.analytics import AnalyticsQuery
 from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
 from eventide.graphql.archive import ArchiveMutation, StorageQuery
-from eventide.graphql.bulk_inputs import BulkInputExecutionContext
+from eventide.graphql.bulk_inputs import BulkInputExecutionContext, coerce_columns_with
 from eventide.graphql.errors import classify
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
@@ -23,7 +24,7 @@ from eventide.graphql.observation import OperationObserver
 from eventide.graphql.operation_choice import OperationChoice
 from eventide.graphql.persisted_queries import PersistedQueryRegistration
 from eventide.graphql.projects import ProjectMutation, ProjectQuery
-from eventide.graphql.scalars import SCALAR_MAP
+from eventide.graphql.scalars import JSON, SCALAR_MAP, parse_datetime, parse_datetimes
 from eventide.graphql.system import SystemQuery
 
 Query = merge_types(
@@ -72,7 +73,17 @@ def build_schema(**options: Any) -> EventideSchema:
         **options,
     )
     take_events_as_coerced(built)
+    # What a batch of events holds is coerced a column at a time: its instants, and its
+    # properties, which the JSON scalar takes as they are.
+    coerce_columns_with(parse_datetime, parse_datetimes)
+    json = built.schema_converter.scalar_registry[JSON]
+    if isinstance(json, ScalarDefinition) and json.parse_value is not None:
+        coerce_columns_with(json.parse_value, _unchanged)
     return built
+
+
+def _unchanged(values: list[Any]) -> list[Any]:
+    return values
 
 
 # The observer comes first so that its timing and outcome cover the others' refusals;

@@ -53,9 +53,10 @@ class BodyDeadline:
             if deadline is None:
                 deadline = now + self.total_seconds
             try:
-                message = await asyncio.wait_for(
-                    receive(), timeout=max(0.0, min(self.idle_seconds, deadline - now))
-                )
+                # A deadline on this task, not a task of its own as wait_for would make
+                # for every part of every body.
+                async with asyncio.timeout(min(self.idle_seconds, deadline - now)):
+                    message = await receive()
             except TimeoutError:
                 raise _BodyTimeout from None
             if message["type"] != "http.request" or not message.get("more_body", False):

@@ -7,13 +7,15 @@ or nothing. The check and the update run in one Lua script, so replicas never ra
 the time is Redis's own clock, so replicas need no synchronised clocks.
 
 A principal is named by a key (:attr:`Principal.key`, or the client's address); the API
-layer charges each operation's cost and each batch's events before running it.
+layer charges each operation's cost and each batch's events before running it, both in
+one round trip (:func:`charge_each`), and likewise the project's budgets.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,27 +29,47 @@ logger = logging.getLogger(__name__)
 
 Bucket = Literal["query", "events", "project-query", "project-events"]
 
-# KEYS[1]: the bucket. ARGV: capacity, refill per second, amount.
-# Returns {allowed (0/1), tokens left after the call, as a string to keep fractions}.
+# KEYS: the buckets, each charged in turn; ARGV: capacity, refill per second and amount of
+# each, three values per bucket. A refused charge ends the script: the buckets after it
+# are neither charged nor touched. Returns, per bucket charged, allowed (0/1) and the
+# tokens left after the call, as a string to keep fractions.
 _BUCKET_SCRIPT = """
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local amount = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or capacity
-local at = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
-local allowed = 0
-if amount <= tokens then
-  tokens = tokens - amount
-  allowed = 1
+local result = {}
+for i, key in ipairs(KEYS) do
+  local capacity = tonumber(ARGV[3 * i - 2])
+  local rate = tonumber(ARGV[3 * i - 1])
+  local amount = tonumber(ARGV[3 * i])
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1]) or capacity
+  local at = tonumber(state[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+  local allowed = 0
+  if amount <= tokens then
+    tokens = tokens - amount
+    allowed = 1
+  end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((capacity - tokens) / rate * 1000) + 1000)
+  result[#result + 1] = allowed
+  result[#result + 1] = tostring(tokens)
+  if allowed == 0 then
+    break
+  end
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / rate * 1000) + 1000)
-return {allowed, tostring(tokens)}
+return result
 """
+
+
+@dataclass(frozen=True)
+class Charge:
+    """``amount`` to take from the bucket of ``key``, which holds ``capacity`` a minute."""
+
+    bucket: Bucket
+    key: str
+    amount: int
+    capacity: int
 
 
 @dataclass(frozen=True)
@@ -102,23 +124,39 @@ async def charge(
     A Redis failure lets the request through (logged): the limits protect capacity,
     and an outage of Redis must not take the whole API down with it.
     """
-    if capacity <= 0 or amount <= 0:
-        return None
+    (throttle,) = await charge_each(engines, [Charge(bucket, key, amount, capacity)])
+    return throttle
+
+
+async def charge_each(engines: Engines, charges: Sequence[Charge]) -> list[Throttle | None]:
+    """Make ``charges`` in order, in one round trip to Redis, each as :func:`charge`
+    would; once one is refused, the ones after it are not made (None)."""
+    throttles: list[Throttle | None] = [None] * len(charges)
+    made = [i for i, c in enumerate(charges) if c.capacity > 0 and c.amount > 0]
+    if not made:
+        return throttles
     try:
-        allowed, left = await script(engines.redis, _BUCKET_SCRIPT)(
-            keys=[engines.redis_key("ratelimit", bucket, key)],
-            args=[capacity, capacity / 60, amount],
+        replies = await script(engines.redis, _BUCKET_SCRIPT)(
+            keys=[engines.redis_key("ratelimit", charges[i].bucket, charges[i].key) for i in made],
+            args=[
+                arg
+                for i in made
+                for arg in (charges[i].capacity, charges[i].capacity / 60, charges[i].amount)
+            ],
         )
     except (RedisError, OSError):
         logger.warning("rate limit not checked: Redis is unavailable", exc_info=True)
-        return None
-    return Throttle(
-        bucket=bucket,
-        allowed=bool(allowed),
-        amount=amount,
-        capacity=capacity,
-        available=float(left),
-    )
+        return throttles
+    # Fewer replies than charges made: the charges after a refused one were not made.
+    for i, allowed, left in zip(made, replies[::2], replies[1::2], strict=False):
+        throttles[i] = Throttle(
+            bucket=charges[i].bucket,
+            allowed=bool(allowed),
+            amount=charges[i].amount,
+            capacity=charges[i].capacity,
+            available=float(left),
+        )
+    return throttles
 
 
 def check(throttle: Throttle | None) -> None:

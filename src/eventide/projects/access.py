@@ -76,10 +76,12 @@ async def _default_project(engines: Engines, principal: Principal) -> int:
 async def _session_access(
     engines: Engines, principal: Principal, project_id: int, *, need: ProjectRole
 ) -> Access:
-    project = await store.live_project(engines.db, project_id=project_id)
-    if project is None:
+    found = await store.live_project_with_role(
+        engines.db, project_id=project_id, user_id=principal.user_id
+    )
+    if found is None:
         raise not_found()
-    role = await store.member_role(engines.db, project_id=project_id, user_id=principal.user_id)
+    project, role = found
     if principal.holds(Role.ADMIN):
         return Access(project=project, role=role)
     _require(role, need)
@@ -93,12 +95,14 @@ async def _token_access(
     assert own is not None, "an API token always acts in a project"
     if project_id is not None and store.parse_project_id(project_id) != own:
         raise not_found()
-    project = await store.live_project(engines.db, project_id=own)
-    if project is None:
+    # Never beyond what the owner may do right now.
+    found = await store.live_project_with_role(
+        engines.db, project_id=own, user_id=principal.user_id
+    )
+    if found is None:
         # Deleted since the token was checked: it no longer acts anywhere.
         raise not_found()
-    # Never beyond what the owner may do right now.
-    role = await store.member_role(engines.db, project_id=own, user_id=principal.user_id)
+    project, role = found
     if principal.role is not Role.ADMIN:
         _require(role, need)
     return Access(project=project, role=role)

@@ -72,11 +72,21 @@ async def insert_project(db: Any, *, name: str, timezone: str) -> ProjectRecord:
     return _project(row)
 
 
-async def live_project(db: Any, *, project_id: int) -> ProjectRecord | None:
+async def live_project_with_role(
+    db: Any, *, project_id: int, user_id: str
+) -> tuple[ProjectRecord, ProjectRole | None] | None:
+    """The live project and ``user_id``'s role in it (None for a non-member), in one
+    query; None when there is no such live project."""
     row = await db.fetchrow(
-        f"SELECT {_COLUMNS} FROM projects p WHERE p.id = $1 AND {_LIVE}", project_id
+        f"""SELECT {_COLUMNS}, m.role FROM projects p
+            LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2
+            WHERE p.id = $1 AND {_LIVE}""",
+        project_id,
+        uuid.UUID(user_id),
     )
-    return _project(row) if row else None
+    if row is None:
+        return None
+    return _project(row), ProjectRole(row["role"]) if row["role"] else None
 
 
 async def lock_live_project(conn: Any, *, project_id: int) -> ProjectRecord | None:

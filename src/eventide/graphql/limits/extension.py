@@ -47,7 +47,7 @@ from eventide.graphql.limits.analysis import Measure, widest_selection
 from eventide.graphql.limits.rules import OperationLimits, operation_limits_rule
 from eventide.ingest.service import batch_size_problem
 from eventide.limits import rate
-from eventide.limits.rate import Throttle
+from eventide.limits.rate import Charge, Throttle
 
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 _TOKEN_LIMIT = re.compile(r"Document contains more than (\d+) tokens")
@@ -148,24 +148,18 @@ class OperationGuard(SchemaExtension):
         self._executed = True
         # Every operation costs at least one point, so cheap ones cannot be flooded.
         context.operation_cost = max(1, self._requested or 0)
-        self._throttle = await rate.charge(
-            context.engines,
-            bucket="query",
-            key=_caller(context),
-            amount=context.operation_cost,
-            capacity=settings.rate_limit_query_points,
-        )
-        _enforce(context, self._throttle)
+        caller = _caller(context)
+        charges = [
+            Charge("query", caller, context.operation_cost, settings.rate_limit_query_points)
+        ]
         events = self._ingested_events(operation)
         # A batch refused whole stores nothing, so it is not charged.
         if batch_size_problem(events, settings=settings) is None:
-            throttle = await rate.charge(
-                context.engines,
-                bucket="events",
-                key=_caller(context),
-                amount=events,
-                capacity=settings.rate_limit_events,
-            )
+            charges.append(Charge("events", caller, events, settings.rate_limit_events))
+        # The events are charged only if the points were: one round trip for both.
+        throttles = await rate.charge_each(context.engines, charges)
+        self._throttle = throttles[0]
+        for throttle in throttles:
             _enforce(context, throttle)
         try:
             async with asyncio.timeout(settings.query_timeout_seconds):
