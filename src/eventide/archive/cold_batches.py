@@ -63,8 +63,8 @@ async def insert_batch(cold: ColdStore, *, batch: Batch, rows: Sequence[asyncpg.
 
 
 async def insert_buckets(cold: ColdStore, *, batch: Batch) -> None:
-    """Count the cold rows of ``batch`` (all of its UTC day) into the cold buckets. Only
-    once per batch: a batch that may hold buckets already is deleted, not bucketed again."""
+    """Count the cold rows of ``batch`` (all of its UTC day) into the cold buckets; once
+    per batch, as nothing removes what an earlier call wrote."""
     start = dt.datetime.combine(batch.day, dt.time(), dt.UTC)
     for statement in bucket_statements(
         project=batch.project,
@@ -98,8 +98,8 @@ async def delete_batches(cold: ColdStore, *, batches: Sequence[Batch]) -> bool:
         groups[batch.table, batch.project, month].append(batch.id)
     left = 0
     # One mutation per table, project and monthly partition, so only that partition's
-    # parts are rewritten. The buckets (current layout only) go first: rows without
-    # buckets never count, so a failure in between leaves nothing wrong to see.
+    # parts are rewritten; the current layout's buckets too. The batches count for no
+    # reader meanwhile, and they are settled only once nothing of them is left anywhere.
     for (table, project, month), ids in sorted(groups.items()):
         scope, params = Scope.of(project), {"month": month, "ids": tuple(ids)}
         tables = (*COLD_BUCKET_TABLES, table) if table == COLD_TABLE else (table,)
@@ -109,9 +109,8 @@ async def delete_batches(cold: ColdStore, *, batches: Sequence[Batch]) -> bool:
                 + " SETTINGS mutations_sync = 1",
                 params,
             )
-        left += sum(
-            [await _left(cold, scope, each, params) for each in tables],
-        )
+        for each in tables:
+            left += await _left(cold, scope, each, params)
     return left == 0
 
 

@@ -160,7 +160,7 @@ async def _delete_cold(conn: asyncpg.Connection, cold: ColdStore, scope: Scope) 
     """Delete every cold row of the project, in each layout; raise if any is left."""
     if not await _cold_rows(cold, scope):
         return
-    # Buckets first: a cold row without its buckets is never counted from them.
+    # Nothing reads a deleted project; its buckets go with its rows.
     for table in (*COLD_BUCKET_TABLES, COLD_TABLE):
         await cold.execute(scope.cold_delete("1", table=table) + " SETTINGS mutations_sync = 1")
     if scope.project == LEGACY_PROJECT and await _has_legacy_table(cold):
