@@ -28,6 +28,7 @@ from eventide.auth.jwt_tokens import issue_access_token
 from eventide.auth.principal import Role, TokenScope
 from eventide.auth.users import UserRecord
 from eventide.config import Settings
+from eventide.ingest import store as ingest_store
 from eventide.projects import purge, store
 from eventide.projects.roles import ProjectRole
 from eventide.storage.embedded import embedded_postgres, embedded_redis
@@ -136,6 +137,18 @@ async def fresh_state(request: pytest.FixtureRequest) -> None:
     # projects (ids start over here).
     await purge.stop_started()
     async with engines.db.acquire() as conn:
+        # Day partitions go (ingestion and the archiver make them again as needed): kept,
+        # they would pile up over the run, and TRUNCATE syncs the files of every one.
+        partitions = await conn.fetch(
+            """SELECT i.inhrelid::regclass::text AS name FROM pg_inherits i
+               WHERE i.inhparent IN ('events'::regclass, 'user_buckets'::regclass)"""
+        )
+        if partitions:
+            # A test may leave thousands (generated dates): longer than a command may take.
+            await conn.execute(
+                f"DROP TABLE {', '.join(p['name'] for p in partitions)}", timeout=600
+            )
+        ingest_store._known_days.clear()  # the hint of the partitions this process has seen
         tables = await conn.fetch(
             """SELECT quote_ident(c.relname) AS name FROM pg_class c
                JOIN pg_namespace n ON n.oid = c.relnamespace
