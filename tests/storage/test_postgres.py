@@ -31,23 +31,3 @@ async def test_daily_partitions_are_created_on_demand(engines: Engines) -> None:
             "SELECT relname FROM pg_class WHERE relname IN ('events_20260329', 'events_20260330')"
         )
     assert len(names) == 2
-
-
-async def test_a_connection_that_held_session_state_is_reset_on_release(
-    engines: Engines,
-) -> None:
-    assert engines.settings.database_url is not None
-    pool = await postgres.create_pool(engines.settings.database_url, size=1)
-    held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
-    try:
-        async with pool.acquire() as conn:
-            postgres.holds_session_state(conn)
-            await conn.execute("SELECT pg_advisory_lock(4242)")
-            await conn.execute("SET application_name = 'somebody else'")
-            pid = conn.get_server_pid()
-        async with pool.acquire() as conn:
-            assert conn.get_server_pid() == pid  # the same session, one user later
-            assert await conn.fetchval(held) == 0
-            assert await conn.fetchval("SHOW application_name") == "eventide"
-    finally:
-        await pool.close()

@@ -31,7 +31,6 @@ from eventide.archive.bucketing import bucket_old_batches
 from eventide.archive.cold_batches import Batch
 from eventide.archive.recovery import recover
 from eventide.archive.runs import ArchiveRun, Trigger
-from eventide.storage import postgres
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import EVENTS, Scope
 
@@ -133,7 +132,6 @@ async def archive_lock(conn: asyncpg.Connection, *, wait: bool) -> AsyncIterator
     process. With ``wait`` a holder is waited for; without, :class:`ArchiveBusy`."""
     # Polled rather than waited for inside one statement: the holder may take longer
     # than the command timeout that bounds every statement.
-    postgres.holds_session_state(conn)
     while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ARCHIVE_LOCK):
         if not wait:
             raise ArchiveBusy("an archive pass is already running")

@@ -18,9 +18,6 @@ _MIGRATION_LOCK = 0x45564E544944
 # A migration may rewrite a large table, and a starter waits for another's migrations:
 # neither is bound by the pool's command timeout.
 _MIGRATION_TIMEOUT = 24 * 3600.0
-# Server process ids of pooled connections that took session-level state: see
-# holds_session_state.
-_holding_session_state: set[int] = set()
 
 
 class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg is untyped
@@ -61,35 +58,12 @@ async def create_pool(
         record_class=asyncpg.Record,
         # JSON columns come back as text; the codecs below make them Python values.
         init=_init_connection,
-        reset=_reset_session,
         timeout=connect_timeout,
         command_timeout=command_timeout,
         server_settings={"timezone": "UTC", "application_name": "eventide"},
     )
     await pool
     return pool
-
-
-def holds_session_state(conn: asyncpg.Connection) -> None:
-    """Have the pool reset the whole session of ``conn`` when it is released: call it
-    before taking state that outlives a transaction (a session-level advisory lock) on a
-    pooled connection, so that none of it reaches the connection's next user."""
-    _holding_session_state.add(conn.get_server_pid())
-
-
-async def _reset_session(conn: asyncpg.Connection) -> None:
-    """What a connection needs before its next user; asyncpg has rolled back an open
-    transaction and dropped its listeners already.
-
-    Everything else Eventide does ends with its transaction, so only connections marked
-    by holds_session_state get asyncpg's reset statement (advisory locks released,
-    settings reset, cursors closed, notifications unlistened): for every other release,
-    that would be a round trip that finds nothing to do.
-    """
-    pid = conn.get_server_pid()
-    if pid in _holding_session_state:
-        await conn.execute(conn.get_reset_query())
-        _holding_session_state.discard(pid)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -105,7 +79,6 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
     A session-level advisory lock serialises concurrent starters, so two replicas
     booting together never apply the same file twice.
     """
-    holds_session_state(conn)
     await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK, timeout=_MIGRATION_TIMEOUT)
     try:
         await conn.execute(
