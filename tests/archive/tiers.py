@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from eventide.analytics.calendar import instant_us
 from eventide.archive.tiers import Tiers as ReaderTiers
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
@@ -91,7 +92,6 @@ async def read_tiers(engines: Engines, project: int | None = None) -> Tiers:
 
 
 BUCKET_US = 900_000_000
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def bucket_of(instant_us: int) -> int:
@@ -103,11 +103,9 @@ async def assert_buckets_count_events(tiers: ReaderTiers) -> None:
     """In ``tiers``' snapshot, the hot buckets count exactly the hot events, and (once
     readers count from them) the visible cold buckets exactly the visible cold events."""
     hot_events = await tiers.hot.fetch(f"SELECT project_id, occurred_at, user_id FROM {EVENTS}")
-    expected = Counter(
-        (p, bucket_of((at - _EPOCH) // dt.timedelta(microseconds=1)), u) for p, at, u in hot_events
-    )
+    expected = Counter((p, bucket_of(instant_us(at)), u) for p, at, u in hot_events)
     counted = {
-        (p, (bucket - _EPOCH) // dt.timedelta(microseconds=1), u): n
+        (p, instant_us(bucket), u): n
         for p, bucket, u, n in await tiers.hot.fetch(
             f"SELECT project_id, bucket, user_id, events FROM {USER_BUCKETS}"
         )
