@@ -25,14 +25,13 @@ class Source:
     table: str
     instant: str
     events: str
-    has_event_type: bool
 
 
-HOT_EVENTS = Source(EVENTS, "occurred_at", "1", has_event_type=True)
-COLD_EVENTS = Source(EVENTS, "occurred_at", "toUInt64(1)", has_event_type=True)
-_HOT_USERS = Source(USER_BUCKETS, "bucket", "events", has_event_type=False)
-_COLD_USERS = Source(USER_BUCKETS, "bucket", "events", has_event_type=False)
-_COLD_TYPES = Source(TYPE_BUCKETS, "bucket", "events", has_event_type=True)
+HOT_EVENTS = Source(EVENTS, "occurred_at", "1")
+COLD_EVENTS = Source(EVENTS, "occurred_at", "toUInt64(1)")
+_HOT_USERS = Source(USER_BUCKETS, "bucket", "events")
+_COLD_USERS = Source(USER_BUCKETS, "bucket", "events")
+_COLD_TYPES = Source(TYPE_BUCKETS, "bucket", "events")
 
 
 def hot_source(window: Window, *, event_types: bool, properties: bool = False) -> Source:

@@ -126,8 +126,8 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     hot_conditions = HotConditions(hot_args)
     params: dict[str, Any] = {}
     cold_conditions = ColdConditions(params, "sel")
-    cohort_sql = cold_conditions.selector(query.cohort)
-    return_sql = cold_conditions.selector(query.returns)
+    cohort_test = cold_conditions.selector(query.cohort)
+    return_test = cold_conditions.selector(query.returns)
     hot_rows = HotRows(
         f"""SELECT user_id, p, bool_or(c_ok)::int AS c_ok, bool_or(r_ok)::int AS r_ok FROM (
                 SELECT user_id, {hot_period} AS p, {hot_conditions.selector(query.cohort)} AS c_ok,
@@ -157,8 +157,8 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
                groupUniqArrayIf(p, r_ok = 1) AS returns
         FROM (
             SELECT user_id, {period_sql} AS p,
-                   toUInt8({cohort_sql}) AS c_ok,
-                   toUInt8({return_sql}) AS r_ok
+                   toUInt8({cohort_test}) AS c_ok,
+                   toUInt8({return_test}) AS r_ok
             FROM {cold.table}
             WHERE {ClickHouse.in_window(cold.instant, window)}
             UNION ALL
@@ -170,7 +170,7 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     else:
         per_user = f"""
             SELECT f.user_id AS user_id, [f.cohort] AS cohorts, r.returns AS returns
-            FROM ({_first_seen(query, hot_firsts, cold, cohort_sql)}) AS f
+            FROM ({_first_seen(query, hot_firsts, cold, cohort_test)}) AS f
             LEFT JOIN ({per_user_periods}) AS r ON f.user_id = r.user_id"""
     rows = await tiers.cold_fetch(
         f"""SELECT ck.1, ck.2, count() FROM ({per_user})
