@@ -182,10 +182,12 @@ def differences(
     ][:10]
 
 
-async def hot_canonicals(tiers: Tiers) -> dict[tuple[str, tuple[str, ...]], str | None]:
+async def hot_canonicals(
+    tiers: Tiers, paths: list[tuple[str, ...]] = PATHS
+) -> dict[tuple[str, tuple[str, ...]], str | None]:
     """Each path's value as hot jsonb text, pushed into ClickHouse and made canonical."""
     found: dict[tuple[str, tuple[str, ...]], str | None] = {}
-    for path in PATHS:
+    for path in paths:
         args: list[Any] = []
         text = HotConditions(args).value_json(path)
         pushed = await tiers.push_hot(
@@ -201,9 +203,11 @@ async def hot_canonicals(tiers: Tiers) -> dict[tuple[str, tuple[str, ...]], str 
     return found
 
 
-async def cold_canonicals(tiers: Tiers) -> dict[tuple[str, tuple[str, ...]], str | None]:
+async def cold_canonicals(
+    tiers: Tiers, paths: list[tuple[str, ...]] = PATHS
+) -> dict[tuple[str, tuple[str, ...]], str | None]:
     found: dict[tuple[str, tuple[str, ...]], str | None] = {}
-    for path in PATHS:
+    for path in paths:
         params: dict[str, Any] = {}
         text = ColdConditions(params, "v").value_json(path)
         rows = await tiers.cold_fetch(
@@ -213,10 +217,12 @@ async def cold_canonicals(tiers: Tiers) -> dict[tuple[str, tuple[str, ...]], str
     return found
 
 
-def expected_canonicals(events: list[Event]) -> dict[tuple[str, tuple[str, ...]], str | None]:
+def expected_canonicals(
+    events: list[Event], paths: list[tuple[str, ...]] = PATHS
+) -> dict[tuple[str, tuple[str, ...]], str | None]:
     found: dict[tuple[str, tuple[str, ...]], str | None] = {}
     for e in events:
-        for path in PATHS:
+        for path in paths:
             present, value = oracle_filters.value_at(e.properties, path)
             found[(e.event_id, path)] = oracle_filters.canonical(value) if present else None
     return found
