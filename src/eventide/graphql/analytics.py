@@ -58,6 +58,8 @@ def _filter_tag(where: listing.EventFilter) -> str:
     def instant(value: dt.datetime | None) -> int | None:
         return None if value is None else calendar.instant_us(value)
 
+    # Left out when there are none, so that cursors given out before conditions existed
+    # keep their tags.
     conditions = [[list(c.path), c.op.value, _tagged(c.value)] for c in where.where]
     text = json.dumps(
         [
