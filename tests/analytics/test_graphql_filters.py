@@ -5,6 +5,7 @@ naming the argument, and a cursor pages through the conditions it was made for o
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,3 +123,12 @@ async def test_listing_conditions_are_named_as_filter_where(
     body = await client.execute(EVENTS, {"where": where}, token=user_token)
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "filter.where[0].value" in body["errors"][0]["message"]
+
+
+@pytest.mark.usefixtures("stored")
+async def test_the_readme_example_runs(client: GraphQLClient, user_token: str) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("### Property filters") :]
+    example = section[section.index("```graphql") + len("```graphql") : section.index("```\n\n")]
+    data = await client.data(example, token=user_token)
+    assert len(data["dau"]) == 7
