@@ -41,6 +41,22 @@ def top_events(
     return [(t, counts[t], len(users[t])) for t in order]
 
 
+def event_types(
+    events: Sequence[Event], first: dt.date, last: dt.date, tz: ZoneInfo
+) -> list[tuple[str, int, int, dt.datetime]]:
+    """(type, events, users, lastSeenAt) by events descending then type."""
+    counts: dict[str, int] = defaultdict(int)
+    users: dict[str, set[str]] = defaultdict(set)
+    latest: dict[str, dt.datetime] = {}
+    for e in events:
+        if first <= _day(e, tz) <= last:
+            counts[e.event_type] += 1
+            users[e.event_type].add(e.user_id)
+            latest[e.event_type] = max(latest.get(e.event_type, e.occurred_at), e.occurred_at)
+    order = sorted(counts, key=lambda t: (-counts[t], t))
+    return [(t, counts[t], len(users[t]), latest[t]) for t in order]
+
+
 def period_start(day: dt.date, period: str) -> dt.date:
     if period == "DAY":
         return day

@@ -53,6 +53,7 @@ RANGE_QUERIES = {
         "query($r: DateRange!) { retention(range: $r, periods: 0) { size } }",
         MAX_RANGE_DAYS,
     ),
+    "eventTypes": ("query($r: DateRange!) { eventTypes(range: $r) { users } }", MAX_RANGE_DAYS),
 }
 
 
