@@ -38,6 +38,10 @@ QUERIES: dict[tuple[str, str], str] = {
         'query($n: Int!) { topEvents(range: {from: "2026-01-01", to: "2026-01-01"}, '
         "limit: $n) { eventType } }"
     ),
+    ("eventProperties", "limit"): (
+        'query($n: Int!) { eventProperties(range: {from: "2026-01-01", to: "2026-01-01"}, '
+        "limit: $n) { property } }"
+    ),
     ("retention", "periods"): (
         'query($n: Int!) { retention(range: {from: "2026-01-01", to: "2026-01-01"}, '
         "periods: $n) { size } }"
@@ -54,6 +58,10 @@ RANGE_QUERIES = {
         MAX_RANGE_DAYS,
     ),
     "eventTypes": ("query($r: DateRange!) { eventTypes(range: $r) { users } }", MAX_RANGE_DAYS),
+    "eventProperties": (
+        "query($r: DateRange!) { eventProperties(range: $r, limit: 1) { events } }",
+        1,
+    ),
 }
 
 
