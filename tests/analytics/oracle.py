@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from eventide.analytics.filters import PropertyFilter
 from eventide.analytics.listing import Event, EventFilter
-from tests.analytics.oracle_filters import matches
+from tests.analytics.oracle_filters import canonical, matches
 
 Where = Sequence[PropertyFilter]
 
@@ -57,6 +57,66 @@ def top_events(
             users[e.event_type].add(e.user_id)
     order = sorted(counts, key=lambda t: (-counts[t], t))[:limit]
     return [(t, counts[t], len(users[t])) for t in order]
+
+
+def event_types(
+    events: Sequence[Event], first: dt.date, last: dt.date, tz: ZoneInfo
+) -> list[tuple[str, int, int, dt.datetime]]:
+    """(type, events, users, lastSeenAt) by events descending then type."""
+    counts: dict[str, int] = defaultdict(int)
+    users: dict[str, set[str]] = defaultdict(set)
+    latest: dict[str, dt.datetime] = {}
+    for e in events:
+        if first <= _day(e, tz) <= last:
+            counts[e.event_type] += 1
+            users[e.event_type].add(e.user_id)
+            latest[e.event_type] = max(latest.get(e.event_type, e.occurred_at), e.occurred_at)
+    order = sorted(counts, key=lambda t: (-counts[t], t))
+    return [(t, counts[t], len(users[t]), latest[t]) for t in order]
+
+
+def json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def event_properties(
+    events: Sequence[Event],
+    first: dt.date,
+    last: dt.date,
+    tz: ZoneInfo,
+    event_type: str | None,
+    limit: int,
+) -> list[tuple[str, list[str], int, list[str]]]:
+    """(key, types, events, canonical texts of the top values), by events then key."""
+    carrying: dict[str, int] = defaultdict(int)
+    types: dict[str, set[str]] = defaultdict(set)
+    values: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for e in events:
+        if not first <= _day(e, tz) <= last or event_type not in (None, e.event_type):
+            continue
+        for key, value in (e.properties or {}).items():
+            carrying[key] += 1
+            types[key].add(json_type(value))
+            if json_type(value) in ("string", "number", "boolean"):
+                values[key][canonical(value)] += 1
+    order = sorted(carrying, key=lambda k: (-carrying[k], k))[:limit]
+    return [
+        (
+            key,
+            sorted(types[key]),
+            carrying[key],
+            sorted(values[key], key=lambda v: (-values[key][v], v))[:10],
+        )
+        for key in order
+    ]
 
 
 def period_start(day: dt.date, period: str) -> dt.date:

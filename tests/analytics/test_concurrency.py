@@ -11,12 +11,15 @@ import pytest
 
 from eventide.analytics.calendar import Period
 from eventide.analytics.dau import daily_active_users
+from eventide.analytics.event_properties import event_properties
+from eventide.analytics.event_types import event_types
 from eventide.analytics.listing import Event, EventFilter, list_events
 from eventide.analytics.retention import CohortKind, retention
 from eventide.analytics.top_events import top_events
 from eventide.archive.archiver import archive_pass
 from eventide.storage.engines import Engines
 from tests.analytics import oracle
+from tests.analytics.oracle_filters import canonical
 from tests.analytics.stores import put_hot
 
 START = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
@@ -51,6 +54,8 @@ async def test_paging_and_queries_are_exact_while_events_move(engines: Engines) 
     expected_listing = oracle.listing(events, EventFilter())
     expected_dau = oracle.dau(events, FIRST, LAST, tz, None)
     expected_top = oracle.top_events(events, FIRST, LAST, tz, 10)
+    expected_types = oracle.event_types(events, FIRST, LAST, tz)
+    expected_properties = oracle.event_properties(events, FIRST, LAST, tz, None, 10)
     expected_retention = oracle.retention(
         events,
         FIRST,
@@ -95,6 +100,16 @@ async def test_paging_and_queries_are_exact_while_events_move(engines: Engines) 
                 engines, project=1, first=FIRST, last=LAST, timezone=TZ, limit=10
             )
             assert [(r.event_type, r.events, r.users) for r in top] == expected_top
+            types = await event_types(engines, project=1, first=FIRST, last=LAST, timezone=TZ)
+            assert [
+                (r.event_type, r.events, r.users, r.last_seen_at) for r in types
+            ] == expected_types
+            keys = await event_properties(
+                engines, project=1, first=FIRST, last=LAST, timezone=TZ, limit=10
+            )
+            assert [
+                (r.property, r.types, r.events, [canonical(v) for v in r.top_values]) for r in keys
+            ] == expected_properties
             cohorts = await retention(
                 engines,
                 project=1,

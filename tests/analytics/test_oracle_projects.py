@@ -14,11 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventide.analytics.dau import daily_active_users
+from eventide.analytics.event_properties import event_properties
+from eventide.analytics.event_types import event_types
 from eventide.analytics.listing import Event, EventFilter
 from eventide.analytics.top_events import top_events
 from eventide.archive.archiver import archive_pass
 from eventide.storage.engines import Engines
 from tests.analytics import oracle
+from tests.analytics.oracle_filters import canonical
 from tests.analytics.stores import clear, put_hot
 from tests.analytics.test_oracle import (
     ORACLE_SETTINGS,
@@ -144,7 +147,7 @@ async def test_history_mixes_projects_in_batches(engines: Engines) -> None:
     where=filters(),
     page_size=st.integers(1, 40),
 )
-async def test_dau_top_events_and_listing_per_project(
+async def test_dau_top_events_catalog_and_listing_per_project(
     engines: Engines,
     history: list[Wave],
     tz_name: str,
@@ -168,6 +171,18 @@ async def test_dau_top_events_and_listing_per_project(
         assert [(r.event_type, r.events, r.users) for r in top] == oracle.top_events(
             events, first, last, tz, limit
         )
+        types = await event_types(
+            engines, project=project, first=first, last=last, timezone=tz_name
+        )
+        assert [(r.event_type, r.events, r.users, r.last_seen_at) for r in types] == (
+            oracle.event_types(events, first, last, tz)
+        )
+        keys = await event_properties(
+            engines, project=project, first=first, last=last, timezone=tz_name, limit=limit
+        )
+        assert [
+            (r.property, r.types, r.events, [canonical(v) for v in r.top_values]) for r in keys
+        ] == oracle.event_properties(events, first, last, tz, None, limit)
         assert await listed(engines, project, where, page_size) == oracle.listing(events, where)
         assert await listed(engines, project, EventFilter(), 1000) == oracle.listing(
             events, EventFilter()

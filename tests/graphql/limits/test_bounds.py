@@ -38,6 +38,10 @@ QUERIES: dict[tuple[str, str], str] = {
         'query($n: Int!) { topEvents(range: {from: "2026-01-01", to: "2026-01-01"}, '
         "limit: $n) { eventType } }"
     ),
+    ("eventProperties", "limit"): (
+        'query($n: Int!) { eventProperties(range: {from: "2026-01-01", to: "2026-01-01"}, '
+        "limit: $n) { property } }"
+    ),
     ("retention", "periods"): (
         'query($n: Int!) { retention(range: {from: "2026-01-01", to: "2026-01-01"}, '
         "periods: $n) { size } }"
@@ -52,6 +56,11 @@ RANGE_QUERIES = {
     "retention": (
         "query($r: DateRange!) { retention(range: $r, periods: 0) { size } }",
         MAX_RANGE_DAYS,
+    ),
+    "eventTypes": ("query($r: DateRange!) { eventTypes(range: $r) { users } }", MAX_RANGE_DAYS),
+    "eventProperties": (
+        "query($r: DateRange!) { eventProperties(range: $r, limit: 1) { events } }",
+        1,
     ),
 }
 

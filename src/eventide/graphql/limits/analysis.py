@@ -6,7 +6,9 @@ Cost formula (points):
 - a field of object type costs ``size * (1 + cost of its selection)``, where ``size`` is
   the number of items its arguments ask for: ``first`` or ``limit`` when given;
   otherwise the number of days of a ``range`` (of weeks or months for ``period: WEEK``
-  or ``MONTH``); times ``periods + 1``. A field without such arguments has size 1;
+  or ``MONTH``); times ``periods + 1``. A field without such arguments has size 1.
+  So ``eventTypes`` (a range, no limit: its work grows with the range's events) is
+  sized by its days, and ``eventProperties`` by its ``limit``;
 - every root field of a mutation adds 10.
 
 Argument values come from literals, variables or schema defaults. A value outside what
@@ -58,9 +60,9 @@ from graphql.type import (
     TypeNameMetaFieldDef,
 )
 
+from eventide.analytics import event_properties, top_events
 from eventide.analytics.calendar import MAX_RANGE_DAYS
 from eventide.analytics.retention import MAX_PERIODS
-from eventide.analytics.top_events import MAX_LIMIT
 from eventide.graphql.pagination import MAX_PAGE_SIZE
 
 MUTATION_FIELD_COST = 10
@@ -68,7 +70,11 @@ INTROSPECTION_MAX_DEPTH = 20
 # The most items each size argument may ask for. These are the bounds the resolvers
 # enforce, imported from where they are defined: a bound raised there is raised here,
 # so a value the API accepts is never priced as 1 point.
-SIZE_BOUNDS = {"first": MAX_PAGE_SIZE, "limit": MAX_LIMIT}
+# ``limit`` sizes topEvents and eventProperties: priced up to the larger of their bounds.
+SIZE_BOUNDS = {
+    "first": MAX_PAGE_SIZE,
+    "limit": max(top_events.MAX_LIMIT, event_properties.MAX_LIMIT),
+}
 # Every argument whose value a measure reads.
 MEASURED_ARGUMENTS = frozenset((*SIZE_BOUNDS, "range", "period", "periods"))
 _PERIOD_DAYS = {"DAY": 1, "WEEK": 7, "MONTH": 28}
