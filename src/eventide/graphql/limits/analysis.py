@@ -59,8 +59,10 @@ from graphql.type import (
 )
 
 from eventide.analytics.calendar import MAX_RANGE_DAYS
+from eventide.analytics.intervals import MAX_HOUR_RANGE_DAYS
 from eventide.analytics.retention import MAX_PERIODS
 from eventide.analytics.top_events import MAX_LIMIT
+from eventide.analytics.trends import MAX_BREAKDOWN_LIMIT, MAX_SERIES
 from eventide.graphql.pagination import MAX_PAGE_SIZE
 
 MUTATION_FIELD_COST = 10
@@ -70,8 +72,20 @@ INTROSPECTION_MAX_DEPTH = 20
 # so a value the API accepts is never priced as 1 point.
 SIZE_BOUNDS = {"first": MAX_PAGE_SIZE, "limit": MAX_LIMIT}
 # Every argument whose value a measure reads.
-MEASURED_ARGUMENTS = frozenset((*SIZE_BOUNDS, "range", "period", "periods"))
+MEASURED_ARGUMENTS = frozenset(
+    (
+        *SIZE_BOUNDS,
+        "range",
+        "period",
+        "periods",
+        "interval",
+        "series",
+        "breakdown",
+        "breakdownLimit",
+    )
+)
 _PERIOD_DAYS = {"DAY": 1, "WEEK": 7, "MONTH": 28}
+_HOURS_A_DAY = 25
 _INTROSPECTION_ROOTS = ("__schema", "__type")
 
 
@@ -198,6 +212,8 @@ class DocumentAnalysis:
 
     def _size(self, node: FieldNode, definition: GraphQLField) -> int:
         values = self._arguments(node, definition)
+        if "series" in values and "interval" in values:
+            return _trend_size(values)
         size = 1
         for name, maximum in SIZE_BOUNDS.items():
             size *= _bounded(values.get(name), maximum)
@@ -302,9 +318,27 @@ def _range_units(value: Any, period: Any) -> int:
     if start is None or end is None or not 0 <= (end - start).days < MAX_RANGE_DAYS:
         return 1
     days = (end - start).days + 1
-    period_days = _PERIOD_DAYS.get(str(getattr(period, "name", period)), 1)
+    period_days = _PERIOD_DAYS.get(_name(period), 1)
     # A range may touch one more week or month than its length suggests.
     return days if period_days == 1 else min(days, days // period_days + 2)
+
+
+def _trend_size(values: Mapping[str, Any]) -> int:
+    series, interval = values["series"], _name(values["interval"])
+    size = len(series) if isinstance(series, list) and 1 <= len(series) <= MAX_SERIES else 1
+    if interval == "HOUR":
+        days = _range_units(values.get("range"), "DAY")
+        size *= days * _HOURS_A_DAY if days <= MAX_HOUR_RANGE_DAYS else 1
+    else:
+        size *= _range_units(values.get("range"), interval)
+    if values.get("breakdown") is not None:
+        size *= _bounded(values.get("breakdownLimit"), MAX_BREAKDOWN_LIMIT) + 1
+    return size
+
+
+def _name(value: Any) -> str:
+    """An enum value's name, whether a literal, a variable or a coerced default."""
+    return str(getattr(value, "name", value))
 
 
 def _date(value: Any) -> dt.date | None:
