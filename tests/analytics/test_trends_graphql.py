@@ -21,7 +21,7 @@ TRENDS = """query($range: DateRange!, $tz: String! = "UTC", $interval: Interval!
          breakdown: $breakdown, breakdownLimit: $limit) {
     label breakdownValue other total points { start value } } }"""
 RANGE = {"from": "2026-03-01", "to": "2026-03-02"}
-ALL = [{"event": {}}]
+ALL: list[dict[str, Any]] = [{"event": {}}]
 
 
 @pytest.fixture
