@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from eventide.analytics.filters import EventSelector
 from eventide.analytics.listing import Event
+from tests.analytics.oracle_filters import canonical, matches, value_at
 
 _STEP = dt.timedelta(minutes=15)
 # The breakdown value of an event: its canonical JSON text.
@@ -24,7 +26,7 @@ Value = Callable[[Event], str]
 
 @dataclass(frozen=True)
 class Series:
-    event_type: str | None
+    selector: EventSelector
     users: bool
     label: str | None = None
 
@@ -71,8 +73,13 @@ def trends(
     in_range = [e for e in events if first <= e.occurred_at.astimezone(tz).date() <= last]
     answer = []
     for s in series:
-        label = s.label if s.label is not None else s.event_type or "all events"
-        matching = [e for e in in_range if s.event_type is None or e.event_type == s.event_type]
+        event_type, where = s.selector.event_type, s.selector.where
+        label = s.label if s.label is not None else event_type or "all events"
+        matching = [
+            e
+            for e in in_range
+            if (event_type is None or e.event_type == event_type) and matches(e.properties, where)
+        ]
         by_value: dict[str, list[Event]] = defaultdict(list)
         for e in matching:
             by_value[breakdown(e) if breakdown else ""].append(e)
@@ -98,4 +105,14 @@ def _total(events: Sequence[Event], users: bool) -> int:
 
 
 def event_type_value(event: Event) -> str:
-    return json.dumps(event.event_type, ensure_ascii=False)
+    return canonical(event.event_type)
+
+
+def property_value(path: tuple[str, ...]) -> Value:
+    """The value at ``path``; absent and JSON null alike are the null value."""
+
+    def value(event: Event) -> str:
+        found, stored = value_at(event.properties, path)
+        return canonical(stored) if found else "null"
+
+    return value

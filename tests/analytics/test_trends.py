@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from eventide.analytics.filters import EventSelector, FilterOp, PropertyFilter
 from eventide.analytics.intervals import Interval
 from eventide.analytics.listing import Event
 from eventide.analytics.trends import Breakdown, Measure, SeriesSpec, trends
@@ -83,7 +84,7 @@ async def test_the_other_series_counts_distinct_users_across_its_values(engines:
         timezone="UTC",
         interval=Interval.DAY,
         series=[SeriesSpec(measure=Measure.USERS, label="who")],
-        breakdown=Breakdown.of(True),
+        breakdown=Breakdown.of(None, True),
         breakdown_limit=1,
     )
     assert [(s.label, s.breakdown_value, s.other, s.total) for s in got] == [
@@ -102,7 +103,7 @@ async def test_an_interval_is_the_part_of_it_within_the_range(engines: Engines) 
         last=dt.date(2026, 4, 2),
         timezone="Asia/Kathmandu",
         interval=Interval.WEEK,
-        series=[SeriesSpec(event_type="view")],
+        series=[SeriesSpec(EventSelector("view"))],
     )
     assert (series.label, series.total) == ("view", 0)
     assert series.points[0].start == dt.datetime(2026, 3, 3, 18, 15, tzinfo=UTC)
@@ -134,3 +135,90 @@ async def test_bad_arguments_are_refused_by_name(
     }
     with pytest.raises(InvalidInput, match=named):
         await trends(engines, project=1, **given)  # type: ignore[arg-type]
+
+
+async def test_events_without_the_property_are_the_null_value_ranked_like_any(
+    engines: Engines,
+) -> None:
+    await clear(engines)
+    day = dt.datetime(2026, 3, 2, 12, tzinfo=UTC)
+    cold = [
+        event(1, "a", "view", day, plan={"tier": 1}),
+        event(2, "b", "view", day, plan={"tier": "1"}),
+        event(3, "c", "view", day),
+    ]
+    await put_hot(engines, cold)
+    await archive_pass(engines, trigger="cli", now=dt.datetime(2026, 3, 20, tzinfo=UTC))
+    later = day + dt.timedelta(days=1)
+    await put_hot(
+        engines,
+        [
+            event(4, "a", "view", later, plan={"tier": 1.0}),  # equal to 1 in the cold tier
+            event(5, "d", "view", later, plan={"tier": None}),  # null: as if absent
+            event(6, "e", "view", later, plan="flat"),  # no object to look into
+            event(7, "f", "buy", later, plan={"tier": "1"}),
+            event(8, "g", "buy", later, plan={"tier": 5}),
+        ],
+    )
+    got = await trends(
+        engines,
+        project=1,
+        first=dt.date(2026, 3, 2),
+        last=dt.date(2026, 3, 3),
+        timezone="UTC",
+        interval=Interval.DAY,
+        series=[SeriesSpec(measure=Measure.USERS)],
+        breakdown=Breakdown.of("plan.tier", None),
+        breakdown_limit=3,
+    )
+    # null: c, d, e (3 users); "1": b, f (2); 1: a (1, in both tiers); 5: g (1, by its
+    # JSON text after 1).
+    assert [(s.breakdown_value, s.other, s.total, [p.value for p in s.points]) for s in got] == [
+        (None, False, 3, [1, 2]),
+        ("1", False, 2, [1, 1]),
+        (1, False, 1, [1, 1]),
+        (None, True, 1, [0, 1]),
+    ]
+
+
+async def test_ties_rank_by_json_text_and_where_selects_events(engines: Engines) -> None:
+    await clear(engines)
+    day = dt.datetime(2026, 3, 2, 12, tzinfo=UTC)
+    await put_hot(
+        engines,
+        [
+            event(1, "a", "view", day, k=2, ok=True),
+            event(2, "a", "view", day, k="b", ok=True),
+            event(3, "a", "view", day, k="a", ok=True),
+            event(4, "a", "view", day, k="a"),
+        ],
+    )
+    got = await trends(
+        engines,
+        project=1,
+        first=dt.date(2026, 3, 2),
+        last=dt.date(2026, 3, 2),
+        timezone="UTC",
+        interval=Interval.DAY,
+        series=[SeriesSpec(EventSelector(where=(PropertyFilter(("ok",), FilterOp.EQ, True),)))],
+        breakdown=Breakdown.of("k", None),
+    )
+    # '"a"' < '"b"' < '2' as JSON text; the event without ok is not selected.
+    assert [(s.breakdown_value, s.total) for s in got] == [("a", 1), ("b", 1), (2, 1)]
+
+
+@pytest.mark.parametrize(
+    ("path", "by_event_type", "named"),
+    [
+        (None, None, "breakdown"),
+        (None, False, "breakdown"),
+        ("plan", True, "breakdown"),
+        ("plan..tier", None, "breakdown.property"),
+        ("", False, "breakdown.property"),
+    ],
+)
+def test_a_breakdown_is_one_property_or_the_event_type(
+    path: str | None, by_event_type: bool | None, named: str
+) -> None:
+    with pytest.raises(InvalidInput, match=named):
+        Breakdown.of(path, by_event_type)

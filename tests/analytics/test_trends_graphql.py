@@ -27,13 +27,16 @@ ALL: list[dict[str, Any]] = [{"event": {}}]
 @pytest.fixture
 async def stored(engines: Engines) -> None:
     # alice views on 1 March (cold) and 2 March (hot); bob buys on 2 March.
-    await put_hot(engines, [event("c1", "alice", "view", dt.datetime(2026, 3, 1, 10, tzinfo=UTC))])
+    await put_hot(
+        engines,
+        [event("c1", "alice", "view", dt.datetime(2026, 3, 1, 10, tzinfo=UTC), plan="pro")],
+    )
     await archive_pass(engines, trigger="cli", now=dt.datetime(2026, 3, 10, tzinfo=UTC))
     await put_hot(
         engines,
         [
-            event("h1", "alice", "view", dt.datetime(2026, 3, 2, 11, tzinfo=UTC)),
-            event("h2", "bob", "buy", dt.datetime(2026, 3, 2, 12, tzinfo=UTC)),
+            event("h1", "alice", "view", dt.datetime(2026, 3, 2, 11, tzinfo=UTC), plan="pro"),
+            event("h2", "bob", "buy", dt.datetime(2026, 3, 2, 12, tzinfo=UTC), plan={"x": 1}),
         ],
     )
 
@@ -68,6 +71,18 @@ async def test_series_with_and_without_a_breakdown(client: GraphQLClient, user_t
         ("view", False, 2),
         (None, True, 1),
     ]
+    by_plan = await client.data(
+        TRENDS,
+        {"range": RANGE, "series": ALL, "breakdown": {"property": "plan"}},
+        token=user_token,
+    )
+    assert [(s["breakdownValue"], s["total"]) for s in by_plan["trends"]] == [
+        ("pro", 2),
+        ({"x": 1}, 1),
+    ]
+    pro = [{"event": {"where": [{"property": "plan", "op": "EQ", "value": "pro"}]}}]
+    selected = await client.data(TRENDS, {"range": RANGE, "series": pro}, token=user_token)
+    assert [(s["label"], s["total"]) for s in selected["trends"]] == [("all events", 2)]
 
 
 async def test_read_tokens_may_ask_other_tokens_may_not(
@@ -90,6 +105,12 @@ async def test_read_tokens_may_ask_other_tokens_may_not(
         ({"limit": 51}, "breakdownLimit"),
         ({"breakdown": {}}, "breakdown"),
         ({"breakdown": {"byEventType": False}}, "breakdown"),
+        ({"breakdown": {"property": "plan", "byEventType": True}}, "breakdown"),
+        ({"breakdown": {"property": "a..b"}}, "breakdown.property"),
+        (
+            {"series": [*ALL, {"event": {"where": [{"property": "n", "op": "GT", "value": "1"}]}}]},
+            "series[1].event.where[0].value",
+        ),
         ({"interval": "HOUR", "range": {"from": "2026-03-01", "to": "2026-04-01"}}, "range"),
         ({"range": {"from": "2026-03-02", "to": "2026-03-01"}}, "range"),
         ({"tz": "Mars/Olympus_Mons"}, "time zone"),

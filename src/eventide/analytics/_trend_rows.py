@@ -2,9 +2,11 @@
 that counts them.
 
 Every series reads its rows as ``(s, key, v, user_id, events)``: the series' number, the
-interval's key (``intervals``), the breakdown value's JSON text (``''`` without a
-breakdown, or when the event has no such property), the user (``''`` for an EVENTS
-series, which counts no users) and how many events the row stands for. PostgreSQL
+interval's key (``intervals``), the breakdown value's JSON text as its store writes it
+(``''`` without a breakdown, or when the event has no such property; ClickHouse turns
+either store's text into the canonical one, :func:`filters.canonical_json`), the user
+(``''`` for an EVENTS series, which counts no users) and how many events the row stands
+for. PostgreSQL
 reduces the hot rows to one row per distinct ``(s, key, v, user_id)``, and they are
 shipped into the ClickHouse query, which takes their union with the visible cold rows:
 a user with events in both tiers is then one user, for every interval, value and total.
@@ -18,9 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventide.analytics._sources import Source, cold_source, hot_source
+from eventide.analytics._sources import (
+    COLD_EVENTS,
+    HOT_EVENTS,
+    Source,
+    cold_source,
+    hot_source,
+)
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics.calendar import Window
+from eventide.analytics.filters import ColdConditions, EventSelector, HotConditions, canonical_json
 from eventide.analytics.intervals import Interval
 from eventide.archive.tiers import Tiers
 
@@ -29,24 +38,26 @@ PUSHED_STRUCTURE = "s UInt8, key Int64, v String, user_id String, events UInt64"
 
 @dataclass(frozen=True)
 class SeriesRows:
-    """What one series counts: events of ``event_type`` (any when None), and whether it
-    counts distinct users."""
+    """What one series counts: events of ``selector``, and whether distinct users."""
 
-    event_type: str | None
+    selector: EventSelector
     users: bool
 
 
 @dataclass(frozen=True)
 class TrendQuery:
+    """``path`` (a property's) or ``by_event_type``: what the series are broken down by."""
+
     window: Window
     interval: Interval
     series: Sequence[SeriesRows]
-    by_event_type: bool
     limit: int
+    path: tuple[str, ...] | None = None
+    by_event_type: bool = False
 
     @property
     def broken_down(self) -> bool:
-        return self.by_event_type
+        return self.by_event_type or self.path is not None
 
 
 @dataclass(frozen=True)
@@ -109,8 +120,11 @@ def _ranked(query: TrendQuery) -> str:
 
 
 def _sources(tiers: Tiers, query: TrendQuery, series: SeriesRows) -> tuple[Source, Source]:
-    """Buckets where they count exactly what the series' events would count."""
-    typed = series.event_type is not None or query.by_event_type
+    """Buckets where they count exactly what the series' events would count: buckets
+    hold no properties."""
+    if series.selector.where or query.path is not None:
+        return HOT_EVENTS, COLD_EVENTS
+    typed = series.selector.event_type is not None or query.by_event_type
     return (
         hot_source(query.window, event_types=typed),
         cold_source(tiers, query.window, event_types=typed),
@@ -121,11 +135,11 @@ def _hot_rows(
     query: TrendQuery, number: int, series: SeriesRows, source: Source, args: list[Any]
 ) -> str:
     window = query.window
-    conditions = [Postgres.in_window(source.instant, window)]
-    if series.event_type is not None:
-        args.append(series.event_type)
-        conditions.append(f"event_type = ${len(args)}")
+    sql = HotConditions(args)
+    conditions = [Postgres.in_window(source.instant, window), sql.selector(series.selector)]
     value = "event_type" if query.by_event_type else "''"
+    if query.path is not None:
+        value = f"coalesce({sql.value_json(query.path)}, '')"
     user = "user_id" if series.users else "''"
     return (
         f"SELECT {number} AS s,"
@@ -139,11 +153,11 @@ def _cold_rows(
     query: TrendQuery, number: int, series: SeriesRows, source: Source, params: dict[str, Any]
 ) -> str:
     window = query.window
-    conditions = [ClickHouse.in_window(source.instant, window)]
-    if series.event_type is not None:
-        params[f"event_type_{number}"] = series.event_type
-        conditions.append(f"event_type = %(event_type_{number})s")
+    sql = ColdConditions(params, prefix=f"s{number}")
+    conditions = [ClickHouse.in_window(source.instant, window), sql.selector(series.selector)]
     value = "toString(event_type)" if query.by_event_type else "''"
+    if query.path is not None:
+        value = f"coalesce({sql.value_json(query.path)}, '')"
     user = "user_id" if series.users else "''"
     return (
         f"SELECT toUInt8({number}) AS s,"
@@ -155,7 +169,11 @@ def _cold_rows(
 
 
 def _canonical(query: TrendQuery, column: str) -> str:
-    """The breakdown value's canonical JSON text, the same whichever store it came from."""
+    """The breakdown value's canonical JSON text, the same whichever store it came from;
+    ``null`` for events without the property (and with a JSON null there)."""
     if query.by_event_type:
-        return f"replaceAll(toJSONString({column}), '\\\\/', '/')"
+        return canonical_json(f"toJSONString({column})")
+    if query.path is not None:
+        present = f"nullIf({column}, '')"
+        return f"coalesce({canonical_json(present)}, 'null')"
     return column

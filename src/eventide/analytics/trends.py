@@ -1,5 +1,5 @@
 """Trends: events or distinct users per local interval of a range, for up to 10 series,
-optionally broken down by event type.
+optionally broken down by a property or by event type.
 
 Each series is counted over the union of both tiers in one ClickHouse query
 (``_trend_rows``), whose intervals are the ones :func:`intervals.intervals` lists from
@@ -12,15 +12,15 @@ import datetime as dt
 import enum
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventide.analytics import calendar
 from eventide.analytics._trend_rows import Count, SeriesRows, TrendQuery, trend_counts
+from eventide.analytics.filters import EventSelector, property_path
 from eventide.analytics.intervals import MAX_HOUR_RANGE_DAYS, Interval, intervals
 from eventide.archive.tiers import tier_snapshot
 from eventide.errors import InvalidInput
-from eventide.storable import checked_text
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import Scope
 
@@ -36,24 +36,28 @@ class Measure(enum.Enum):
 
 @dataclass(frozen=True)
 class SeriesSpec:
-    """One input series: events of ``event_type`` (any when None)."""
+    """One input series: the events of ``selector`` (validated, see filters)."""
 
-    event_type: str | None = None
+    selector: EventSelector = field(default_factory=EventSelector)
     measure: Measure = Measure.EVENTS
     label: str | None = None
 
 
 @dataclass(frozen=True)
 class Breakdown:
-    """What the series are broken down by: the event type."""
+    """What the series are broken down by: the value at a property path, or the event type."""
 
+    path: tuple[str, ...] | None = None
     by_event_type: bool = False
 
     @classmethod
-    def of(cls, by_event_type: bool | None) -> Breakdown:
-        if not by_event_type:
-            raise InvalidInput("breakdown must set byEventType: true")
-        return cls(by_event_type=True)
+    def of(cls, path: str | None, by_event_type: bool | None) -> Breakdown:
+        """Exactly one of a property's dotted ``path`` and ``by_event_type: true``."""
+        if (path is None) == (not by_event_type):
+            raise InvalidInput("breakdown takes exactly one of property and byEventType: true")
+        if path is None:
+            return cls(by_event_type=True)
+        return cls(path=property_path(path, argument="breakdown.property"))
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,6 @@ async def trends(
     """One series per input series (and per breakdown value, then ``other``), in order."""
     if not 1 <= len(series) <= MAX_SERIES:
         raise InvalidInput(f"series must hold 1 to {MAX_SERIES} series")
-    for number, spec in enumerate(series):
-        checked_text(f"series[{number}].event.eventType", spec.event_type)
     if not 1 <= breakdown_limit <= MAX_BREAKDOWN_LIMIT:
         raise InvalidInput(f"breakdownLimit must be between 1 and {MAX_BREAKDOWN_LIMIT}")
     days = calendar.DayRange.of(first, last)
@@ -97,9 +99,10 @@ async def trends(
     query = TrendQuery(
         window=window,
         interval=interval,
-        series=[SeriesRows(s.event_type, s.measure is Measure.USERS) for s in series],
-        by_event_type=breakdown is not None and breakdown.by_event_type,
+        series=[SeriesRows(s.selector, s.measure is Measure.USERS) for s in series],
         limit=breakdown_limit,
+        path=breakdown.path if breakdown is not None else None,
+        by_event_type=breakdown is not None and breakdown.by_event_type,
     )
     counts: list[Count] = []
     if not window.empty:
@@ -118,7 +121,8 @@ def _answer(
         groups.setdefault((count.s, count.other, count.value), {})[count.key] = measured
     answer = []
     for number, spec in enumerate(specs):
-        label = spec.label if spec.label is not None else spec.event_type or ALL_EVENTS_LABEL
+        default = spec.selector.event_type or ALL_EVENTS_LABEL
+        label = spec.label if spec.label is not None else default
         found = [(o, v, g) for (s, o, v), g in groups.items() if s == number]
         if not query.broken_down and not found:
             found = [(False, "", {})]

@@ -45,7 +45,7 @@ class TrendsQuery:
             last=range_.to,
             timezone=timezone,
             interval=interval,
-            series=[s.to_domain() for s in series],
+            series=[s.to_domain(argument=f"series[{i}]") for i, s in enumerate(series)],
             breakdown=breakdown.to_domain() if breakdown is not None else None,
             breakdown_limit=breakdown_limit,
         )

@@ -9,15 +9,11 @@ import strawberry
 from eventide.analytics import trends
 from eventide.analytics.intervals import Interval
 from eventide.analytics.trends import Measure
+from eventide.graphql.filters import EventSelector
 from eventide.graphql.scalars import JSON, BigInt
 
 strawberry.enum(Interval, name="Interval", description="Intervals of the timezone's calendar.")
 strawberry.enum(Measure, name="Measure", description="What a series counts.")
-
-
-@strawberry.input(description="Events of one type (null: of any type).")
-class EventSelector:
-    event_type: str | None = None
 
 
 @strawberry.input
@@ -29,9 +25,12 @@ class TrendSeriesInput:
         description='Shown as the series label; default: the event type, or "all events".',
     )
 
-    def to_domain(self) -> trends.SeriesSpec:
+    def to_domain(self, *, argument: str) -> trends.SeriesSpec:
+        """This series, validated; ``argument`` names it in errors (``series[1]``)."""
         return trends.SeriesSpec(
-            event_type=self.event.event_type, measure=self.measure, label=self.label
+            selector=self.event.to_domain(argument=f"{argument}.event"),
+            measure=self.measure,
+            label=self.label,
         )
 
 
@@ -41,7 +40,7 @@ class BreakdownInput:
     by_event_type: bool | None = None
 
     def to_domain(self) -> trends.Breakdown:
-        return trends.Breakdown.of(self.by_event_type)
+        return trends.Breakdown.of(self.property, self.by_event_type)
 
 
 @strawberry.type
