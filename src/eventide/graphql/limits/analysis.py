@@ -23,7 +23,6 @@ never an alias, operation or fragment name.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,11 +57,9 @@ from graphql.type import (
     TypeNameMetaFieldDef,
 )
 
-from eventide.analytics.calendar import MAX_RANGE_DAYS
-from eventide.analytics.intervals import MAX_HOUR_RANGE_DAYS
 from eventide.analytics.retention import MAX_PERIODS
 from eventide.analytics.top_events import MAX_LIMIT
-from eventide.analytics.trends import MAX_BREAKDOWN_LIMIT, MAX_SERIES
+from eventide.graphql.limits.argument_sizes import bounded, is_int, range_units, trend_size
 from eventide.graphql.pagination import MAX_PAGE_SIZE
 
 MUTATION_FIELD_COST = 10
@@ -84,8 +81,6 @@ MEASURED_ARGUMENTS = frozenset(
         "breakdownLimit",
     )
 )
-_PERIOD_DAYS = {"DAY": 1, "WEEK": 7, "MONTH": 28}
-_HOURS_A_DAY = 25
 _INTROSPECTION_ROOTS = ("__schema", "__type")
 
 
@@ -213,16 +208,16 @@ class DocumentAnalysis:
     def _size(self, node: FieldNode, definition: GraphQLField) -> int:
         values = self._arguments(node, definition)
         if "series" in values and "interval" in values:
-            return _trend_size(values)
+            return trend_size(values)
         size = 1
         for name, maximum in SIZE_BOUNDS.items():
-            size *= _bounded(values.get(name), maximum)
+            size *= bounded(values.get(name), maximum)
         if "range" in values and not any(name in values for name in SIZE_BOUNDS):
             # A limit bounds the list whatever the range; without one, the range does.
-            size *= _range_units(values["range"], values.get("period"))
+            size *= range_units(values["range"], values.get("period"))
         if "periods" in values:
             periods = values["periods"]
-            if _is_int(periods) and 0 <= periods <= MAX_PERIODS:
+            if is_int(periods) and 0 <= periods <= MAX_PERIODS:
                 size *= periods + 1
         return size
 
@@ -301,54 +296,3 @@ def _default(argument: GraphQLArgument) -> Any:
     if default.value is not Undefined:
         return default.value
     return value_from_ast_untyped(default.literal) if default.literal else Undefined
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _bounded(value: Any, maximum: int) -> int:
-    return value if _is_int(value) and 1 <= value <= maximum else 1
-
-
-def _range_units(value: Any, period: Any) -> int:
-    if not isinstance(value, Mapping):
-        return 1
-    start, end = _date(value.get("from")), _date(value.get("to"))
-    if start is None or end is None or not 0 <= (end - start).days < MAX_RANGE_DAYS:
-        return 1
-    days = (end - start).days + 1
-    period_days = _PERIOD_DAYS.get(_name(period), 1)
-    # A range may touch one more week or month than its length suggests.
-    return days if period_days == 1 else min(days, days // period_days + 2)
-
-
-def _trend_size(values: Mapping[str, Any]) -> int:
-    series, interval = values["series"], _name(values["interval"])
-    size = len(series) if isinstance(series, list) and 1 <= len(series) <= MAX_SERIES else 1
-    if interval == "HOUR":
-        days = _range_units(values.get("range"), "DAY")
-        size *= days * _HOURS_A_DAY if days <= MAX_HOUR_RANGE_DAYS else 1
-    else:
-        size *= _range_units(values.get("range"), interval)
-    if values.get("breakdown") is not None:
-        size *= _bounded(values.get("breakdownLimit"), MAX_BREAKDOWN_LIMIT) + 1
-    return size
-
-
-def _name(value: Any) -> str:
-    """An enum value's name, whether a literal, a variable or a coerced default."""
-    return str(getattr(value, "name", value))
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
