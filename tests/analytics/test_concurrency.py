@@ -13,12 +13,15 @@ from eventide.analytics.calendar import Period
 from eventide.analytics.dau import daily_active_users
 from eventide.analytics.event_properties import event_properties
 from eventide.analytics.event_types import event_types
+from eventide.analytics.filters import EventSelector
+from eventide.analytics.intervals import Interval
 from eventide.analytics.listing import Event, EventFilter, list_events
 from eventide.analytics.retention import CohortKind, retention
 from eventide.analytics.top_events import top_events
+from eventide.analytics.trends import Breakdown, Measure, SeriesSpec, trends
 from eventide.archive.archiver import archive_pass
 from eventide.storage.engines import Engines
-from tests.analytics import oracle
+from tests.analytics import oracle, oracle_trends
 from tests.analytics.oracle_filters import canonical
 from tests.analytics.stores import put_hot
 
@@ -66,6 +69,17 @@ async def test_paging_and_queries_are_exact_while_events_move(engines: Engines) 
         kind="FIRST_SEEN",
         cohort_type=None,
         return_type=None,
+    )
+    # Hourly distinct users by event type, the last past the limit in the other series.
+    expected_trends = oracle_trends.trends(
+        events,
+        FIRST,
+        LAST,
+        tz,
+        interval="HOUR",
+        series=[oracle_trends.Series(EventSelector(), users=True)],
+        breakdown=oracle_trends.event_type_value,
+        limit=2,
     )
     finished = asyncio.Event()
     passes = 0
@@ -121,6 +135,27 @@ async def test_paging_and_queries_are_exact_while_events_move(engines: Engines) 
                 timezone=TZ,
             )
             assert [(c.cohort, c.size, c.retained) for c in cohorts] == expected_retention
+            hourly = await trends(
+                engines,
+                project=1,
+                first=FIRST,
+                last=LAST,
+                timezone=TZ,
+                interval=Interval.HOUR,
+                series=[SeriesSpec(measure=Measure.USERS)],
+                breakdown=Breakdown.of(None, True),
+                breakdown_limit=2,
+            )
+            assert [
+                (
+                    s.label,
+                    s.breakdown_value,
+                    s.other,
+                    s.total,
+                    [(p.start, p.value) for p in s.points],
+                )
+                for s in hourly
+            ] == expected_trends
             rounds += 1
         return rounds
 

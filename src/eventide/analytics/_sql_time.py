@@ -5,11 +5,20 @@ Every number inlined here comes from Python integers, never from caller text.
 
 from __future__ import annotations
 
-from eventide.analytics.calendar import DAY_US, Offsets, Period, Window, from_instant_us
+from eventide.analytics.calendar import (
+    DAY_US,
+    SECOND_US,
+    Offsets,
+    Period,
+    Window,
+    from_instant_us,
+)
+from eventide.analytics.intervals import HOUR_US, OFFSET_BIAS, OFFSET_SLOTS, Interval
 
 # Added before integer divisions so that they floor for instants before 1970 too.
 _BASE_DAYS = 100_000
 _BASE_WEEKS = 20_000
+_BASE_HOURS = _BASE_DAYS * 24
 
 
 class _Dialect:
@@ -20,6 +29,21 @@ class _Dialect:
     @staticmethod
     def local_day(column: str, offsets: Offsets) -> str:
         raise NotImplementedError
+
+    @staticmethod
+    def period_key(period: Period, day: str) -> str:
+        raise NotImplementedError
+
+    @staticmethod
+    def local_hour(column: str, offsets: Offsets) -> str:
+        raise NotImplementedError
+
+    @classmethod
+    def interval_key(cls, interval: Interval, column: str, offsets: Offsets) -> str:
+        """The key of ``column``'s interval, as :func:`intervals.key_of` computes it."""
+        if interval.period is None:
+            return cls.local_hour(column, offsets)
+        return cls.period_key(interval.period, cls.local_day(column, offsets))
 
     @classmethod
     def in_window(cls, column: str, window: Window) -> str:
@@ -56,6 +80,23 @@ class Postgres(_Dialect):
         return f"((({column} + {shift}) AT TIME ZONE 'UTC')::date - DATE '1970-01-01')"
 
     @staticmethod
+    def local_hour(column: str, offsets: Offsets) -> str:
+        """:func:`intervals.hour_key` of the timestamptz ``column``."""
+        micros = f"(EXTRACT(EPOCH FROM {column}) * {SECOND_US})::bigint"
+        shift = str(offsets.initial)
+        if offsets.steps:
+            cases = []
+            previous = offsets.initial
+            for start, value in offsets.steps:
+                cases.append(f"WHEN {column} < {Postgres.instant(start)} THEN {previous}")
+                previous = value
+            shift = f"CASE {' '.join(cases)} ELSE {previous} END"
+        shift = f"({shift})::bigint"
+        hour = f"(({micros} + {shift} + {_BASE_HOURS * HOUR_US}) / {HOUR_US} - {_BASE_HOURS})"
+        # Offsets are whole seconds: the division is exact.
+        return f"({hour} * {OFFSET_SLOTS} + {shift} / {SECOND_US} + {OFFSET_BIAS})"
+
+    @staticmethod
     def period_key(period: Period, day: str) -> str:
         if period is Period.DAY:
             return day
@@ -86,6 +127,21 @@ class ClickHouse(_Dialect):
         return (
             f"toInt64(intDiv({micros} + {shift} + {_BASE_DAYS * DAY_US}, {DAY_US}) - {_BASE_DAYS})"
         )
+
+    @staticmethod
+    def local_hour(column: str, offsets: Offsets) -> str:
+        """:func:`intervals.hour_key` of the DateTime64 ``column``."""
+        micros = f"toUnixTimestamp64Micro({column})"
+        shift = f"toInt64({offsets.initial})"
+        if offsets.steps:
+            branches = []
+            previous = offsets.initial
+            for start, value in offsets.steps:
+                branches.append(f"{micros} < {start}, {previous}")
+                previous = value
+            shift = f"toInt64(multiIf({', '.join(branches)}, {previous}))"
+        hour = f"(intDiv({micros} + {shift} + {_BASE_HOURS * HOUR_US}, {HOUR_US}) - {_BASE_HOURS})"
+        return f"toInt64({hour} * {OFFSET_SLOTS} + intDiv({shift}, {SECOND_US}) + {OFFSET_BIAS})"
 
     @staticmethod
     def period_key(period: Period, day: str) -> str:

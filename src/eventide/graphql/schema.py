@@ -27,6 +27,7 @@ from eventide.graphql.persisted_queries import PersistedQueryRegistration
 from eventide.graphql.projects import ProjectMutation, ProjectQuery
 from eventide.graphql.scalars import JSON, SCALAR_MAP, parse_datetime, parse_datetimes
 from eventide.graphql.system import SystemQuery
+from eventide.graphql.trends import TrendsQuery
 
 Query = merge_types(
     "Query",
@@ -39,6 +40,7 @@ Query = merge_types(
         StorageQuery,
         AnalyticsQuery,
         EventCatalogQuery,
+        TrendsQuery,
     ),
 )
 Mutation = merge_types(

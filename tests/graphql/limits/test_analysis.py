@@ -28,6 +28,12 @@ SCHEMA = build_schema(
     type Cohort { size: Int!, retained: [Int!]! }
     type Count { eventType: String! }
     type IngestResult { accepted: Int! }
+    enum Interval { HOUR DAY WEEK MONTH }
+    input Selector { eventType: String }
+    input Series { event: Selector! }
+    input Breakdown { byEventType: Boolean }
+    type Point { value: Int! }
+    type Trend { total: Int!, points: [Point!]! }
     type Query {
       me: User!
       version: String!
@@ -36,6 +42,10 @@ SCHEMA = build_schema(
       dau(range: DateRange!): [Daily!]!
       topEvents(range: DateRange!, limit: Int! = 10): [Count!]!
       retention(range: DateRange!, period: RetentionPeriod! = DAY, periods: Int! = 7): [Cohort!]!
+      trends(
+        range: DateRange!, interval: Interval! = DAY, series: [Series!]!,
+        breakdown: Breakdown, breakdownLimit: Int! = 10
+      ): [Trend!]!
     }
     type Mutation { ingestEvents(events: [String!]!): IngestResult!, logout: Boolean! }
     """
@@ -107,6 +117,28 @@ def test_range_fields_cost_their_days_and_periods() -> None:
     assert measure(f"{{ retention(range: {january}) {{ size }} }}").cost == 31 * 8
     weekly = f"{{ retention(range: {january}, period: WEEK, periods: 3) {{ size }} }}"
     assert measure(weekly).cost == (31 // 7 + 2) * 4
+
+
+def test_trends_cost_points_times_series_times_breakdown_values() -> None:
+    january = '{from: "2026-01-01", to: "2026-01-31"}'
+    two = '[{event: {}}, {event: {eventType: "buy"}}]'
+    selection = "{ total points { value } }"  # 1 + points (1 + 0) per series
+    assert measure(f"{{ trends(range: {january}, series: {two}) {selection} }}").cost == 31 * 2 * 2
+    hourly = f"{{ trends(range: {january}, interval: HOUR, series: {two}) {selection} }}"
+    assert measure(hourly).cost == 31 * 25 * 2 * 2
+    broken = (
+        f"query($i: Interval!) {{ trends(range: {january}, interval: $i, series: {two},"
+        f" breakdown: {{byEventType: true}}, breakdownLimit: 3) {selection} }}"
+    )
+    assert measure(broken, {"i": "MONTH"}).cost == (31 // 28 + 2) * 2 * 4 * 2
+    # Refused by the resolver, so priced as one: 32 days of hours, 11 series.
+    too_long = '{from: "2026-01-01", to: "2026-02-01"}'
+    assert (
+        measure(f"{{ trends(range: {too_long}, interval: HOUR, series: {two}) {selection} }}").cost
+        == 2 * 2
+    )
+    eleven = "[" + ", ".join(["{event: {}}"] * 11) + "]"
+    assert measure(f"{{ trends(range: {january}, series: {eleven}) {selection} }}").cost == 31 * 2
 
 
 def test_range_from_variables() -> None:

@@ -18,6 +18,7 @@ from graphql import (
 
 from eventide.analytics.calendar import MAX_RANGE_DAYS
 from eventide.analytics.retention import MAX_PERIODS
+from eventide.analytics.trends import MAX_BREAKDOWN_LIMIT
 from eventide.graphql.limits.analysis import MEASURED_ARGUMENTS, SIZE_BOUNDS
 from eventide.graphql.schema import schema
 from tests.graphql_client import GraphQLClient
@@ -46,8 +47,12 @@ QUERIES: dict[tuple[str, str], str] = {
         'query($n: Int!) { retention(range: {from: "2026-01-01", to: "2026-01-01"}, '
         "periods: $n) { size } }"
     ),
+    ("trends", "breakdownLimit"): (
+        'query($n: Int!) { trends(range: {from: "2026-01-01", to: "2026-01-01"}, '
+        "series: [{event: {}}], breakdown: {byEventType: true}, breakdownLimit: $n) { total } }"
+    ),
 }
-BOUNDS = {**SIZE_BOUNDS, "periods": MAX_PERIODS}
+BOUNDS = {**SIZE_BOUNDS, "periods": MAX_PERIODS, "breakdownLimit": MAX_BREAKDOWN_LIMIT}
 # With the least cost each must be priced at over the longest range: a day counts a
 # point, except where a limit sizes the answer instead.
 RANGE_QUERIES = {
@@ -61,6 +66,10 @@ RANGE_QUERIES = {
     "eventProperties": (
         "query($r: DateRange!) { eventProperties(range: $r, limit: 1) { events } }",
         1,
+    ),
+    "trends": (
+        "query($r: DateRange!) { trends(range: $r, series: [{event: {}}]) { total } }",
+        MAX_RANGE_DAYS,
     ),
 }
 

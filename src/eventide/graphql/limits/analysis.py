@@ -25,7 +25,6 @@ never an alias, operation or fragment name.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +60,8 @@ from graphql.type import (
 )
 
 from eventide.analytics import event_properties, top_events
-from eventide.analytics.calendar import MAX_RANGE_DAYS
 from eventide.analytics.retention import MAX_PERIODS
+from eventide.graphql.limits.argument_sizes import bounded, is_int, range_units, trend_size
 from eventide.graphql.pagination import MAX_PAGE_SIZE
 
 MUTATION_FIELD_COST = 10
@@ -76,8 +75,18 @@ SIZE_BOUNDS = {
     "limit": max(top_events.MAX_LIMIT, event_properties.MAX_LIMIT),
 }
 # Every argument whose value a measure reads.
-MEASURED_ARGUMENTS = frozenset((*SIZE_BOUNDS, "range", "period", "periods"))
-_PERIOD_DAYS = {"DAY": 1, "WEEK": 7, "MONTH": 28}
+MEASURED_ARGUMENTS = frozenset(
+    (
+        *SIZE_BOUNDS,
+        "range",
+        "period",
+        "periods",
+        "interval",
+        "series",
+        "breakdown",
+        "breakdownLimit",
+    )
+)
 _INTROSPECTION_ROOTS = ("__schema", "__type")
 
 
@@ -204,15 +213,17 @@ class DocumentAnalysis:
 
     def _size(self, node: FieldNode, definition: GraphQLField) -> int:
         values = self._arguments(node, definition)
+        if "series" in values and "interval" in values:
+            return trend_size(values)
         size = 1
         for name, maximum in SIZE_BOUNDS.items():
-            size *= _bounded(values.get(name), maximum)
+            size *= bounded(values.get(name), maximum)
         if "range" in values and not any(name in values for name in SIZE_BOUNDS):
             # A limit bounds the list whatever the range; without one, the range does.
-            size *= _range_units(values["range"], values.get("period"))
+            size *= range_units(values["range"], values.get("period"))
         if "periods" in values:
             periods = values["periods"]
-            if _is_int(periods) and 0 <= periods <= MAX_PERIODS:
+            if is_int(periods) and 0 <= periods <= MAX_PERIODS:
                 size *= periods + 1
         return size
 
@@ -291,36 +302,3 @@ def _default(argument: GraphQLArgument) -> Any:
     if default.value is not Undefined:
         return default.value
     return value_from_ast_untyped(default.literal) if default.literal else Undefined
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _bounded(value: Any, maximum: int) -> int:
-    return value if _is_int(value) and 1 <= value <= maximum else 1
-
-
-def _range_units(value: Any, period: Any) -> int:
-    if not isinstance(value, Mapping):
-        return 1
-    start, end = _date(value.get("from")), _date(value.get("to"))
-    if start is None or end is None or not 0 <= (end - start).days < MAX_RANGE_DAYS:
-        return 1
-    days = (end - start).days + 1
-    period_days = _PERIOD_DAYS.get(str(getattr(period, "name", period)), 1)
-    # A range may touch one more week or month than its length suggests.
-    return days if period_days == 1 else min(days, days // period_days + 2)
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
