@@ -28,8 +28,18 @@ from eventide.storage.tenant_sql import Scope
 
 MIN_STEPS, MAX_STEPS = 2, 10
 MAX_WINDOW_SECONDS = 90 * 86_400
+MAX_BREAKDOWN_LIMIT = 50
 
-__all__ = ["FunnelOrder", "FunnelResult", "FunnelStep", "funnel"]
+__all__ = ["Breakdown", "FunnelOrder", "FunnelResult", "FunnelStep", "funnel"]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Group users by the value of ``property`` (a dotted path) on their path's entry
+    event; ``by_event_type`` is refused (an entry's type is step 0's)."""
+
+    property: str | None = None
+    by_event_type: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,8 +67,17 @@ async def funnel(
     steps: Sequence[str | None],
     window_seconds: int,
     order: FunnelOrder,
+    breakdown: Breakdown | None = None,
+    breakdown_limit: int = 10,
 ) -> list[FunnelResult]:
     """The users of each step (of each breakdown group)."""
+    if not 1 <= breakdown_limit <= MAX_BREAKDOWN_LIMIT:
+        raise InvalidInput(f"breakdownLimit must be between 1 and {MAX_BREAKDOWN_LIMIT}")
+    if breakdown is not None:
+        if (breakdown.property is None) == (not breakdown.by_event_type):
+            raise InvalidInput("breakdown takes exactly one of property and byEventType")
+        if breakdown.by_event_type:
+            raise InvalidInput("breakdown.byEventType is not available for funnel")
     if not MIN_STEPS <= len(steps) <= MAX_STEPS:
         raise InvalidInput(f"steps must hold between {MIN_STEPS} and {MAX_STEPS} steps")
     if not 1 <= window_seconds <= MAX_WINDOW_SECONDS:

@@ -18,6 +18,7 @@ from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
 from eventide.graphql.archive import ArchiveMutation, StorageQuery
 from eventide.graphql.bulk_inputs import BulkInputExecutionContext, coerce_columns_with
 from eventide.graphql.errors import classify
+from eventide.graphql.funnel import FunnelQuery
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
 from eventide.graphql.observation import OperationObserver
@@ -37,6 +38,7 @@ Query = merge_types(
         AdminQuery,
         StorageQuery,
         AnalyticsQuery,
+        FunnelQuery,
     ),
 )
 Mutation = merge_types(

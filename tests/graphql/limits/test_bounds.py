@@ -17,6 +17,7 @@ from graphql import (
 )
 
 from eventide.analytics.calendar import MAX_RANGE_DAYS
+from eventide.analytics.funnel import MAX_BREAKDOWN_LIMIT
 from eventide.analytics.retention import MAX_PERIODS
 from eventide.graphql.limits.analysis import MEASURED_ARGUMENTS, SIZE_BOUNDS
 from eventide.graphql.schema import schema
@@ -42,8 +43,15 @@ QUERIES: dict[tuple[str, str], str] = {
         'query($n: Int!) { retention(range: {from: "2026-01-01", to: "2026-01-01"}, '
         "periods: $n) { size } }"
     ),
+    ("funnel", "breakdownLimit"): (
+        'query($n: Int!) { funnel(range: {from: "2026-01-01", to: "2026-01-01"}, '
+        'steps: [{eventType: "a"}, {eventType: "b"}], breakdown: {property: "plan"}, '
+        "breakdownLimit: $n) { other } }"
+    ),
 }
-BOUNDS = {**SIZE_BOUNDS, "periods": MAX_PERIODS}
+# Int arguments of list fields that do not size the list.
+NOT_SIZING = {("funnel", "windowSeconds")}
+BOUNDS = {**SIZE_BOUNDS, "periods": MAX_PERIODS, "breakdownLimit": MAX_BREAKDOWN_LIMIT}
 # With the least cost each must be priced at over the longest range: a day counts a
 # point, except where a limit sizes the answer instead.
 RANGE_QUERIES = {
@@ -52,6 +60,10 @@ RANGE_QUERIES = {
     "retention": (
         "query($r: DateRange!) { retention(range: $r, periods: 0) { size } }",
         MAX_RANGE_DAYS,
+    ),
+    "funnel": (
+        'query($r: DateRange!) { funnel(range: $r, steps: [{eventType: "a"}, {}]) { other } }',
+        1,
     ),
 }
 
@@ -76,7 +88,11 @@ def _schema_arguments() -> tuple[set[tuple[str, str]], set[str]]:
                 kind = get_named_type(argument.type)
                 if isinstance(kind, GraphQLInputObjectType) and kind.name == "DateRange":
                     ranged.add(name)
-                elif kind.name == "Int" and _sizes_its_answer(field):
+                elif (
+                    kind.name == "Int"
+                    and _sizes_its_answer(field)
+                    and (name, argument_name) not in NOT_SIZING
+                ):
                     sized.add((name, argument_name))
     return sized, ranged
 

@@ -7,6 +7,9 @@ Cost formula (points):
   the number of items its arguments ask for: ``first`` or ``limit`` when given;
   otherwise the number of days of a ``range`` (of weeks or months for ``period: WEEK``
   or ``MONTH``); times ``periods + 1``. A field without such arguments has size 1;
+- except ``funnel``, whose size is the results it may return (``breakdownLimit + 1``
+  with a ``breakdown``, else 1) times its number of ``steps``: each result lists every
+  step. Its range does not size it: like a limit, the results bound the answer;
 - every root field of a mutation adds 10.
 
 Argument values come from literals, variables or schema defaults. A value outside what
@@ -59,6 +62,7 @@ from graphql.type import (
 )
 
 from eventide.analytics.calendar import MAX_RANGE_DAYS
+from eventide.analytics.funnel import MAX_BREAKDOWN_LIMIT, MAX_STEPS, MIN_STEPS
 from eventide.analytics.retention import MAX_PERIODS
 from eventide.analytics.top_events import MAX_LIMIT
 from eventide.graphql.pagination import MAX_PAGE_SIZE
@@ -70,7 +74,9 @@ INTROSPECTION_MAX_DEPTH = 20
 # so a value the API accepts is never priced as 1 point.
 SIZE_BOUNDS = {"first": MAX_PAGE_SIZE, "limit": MAX_LIMIT}
 # Every argument whose value a measure reads.
-MEASURED_ARGUMENTS = frozenset((*SIZE_BOUNDS, "range", "period", "periods"))
+MEASURED_ARGUMENTS = frozenset(
+    (*SIZE_BOUNDS, "range", "period", "periods", "steps", "breakdown", "breakdownLimit")
+)
 _PERIOD_DAYS = {"DAY": 1, "WEEK": 7, "MONTH": 28}
 _INTROSPECTION_ROOTS = ("__schema", "__type")
 
@@ -198,6 +204,8 @@ class DocumentAnalysis:
 
     def _size(self, node: FieldNode, definition: GraphQLField) -> int:
         values = self._arguments(node, definition)
+        if node.name.value == "funnel":
+            return _funnel_size(values)
         size = 1
         for name, maximum in SIZE_BOUNDS.items():
             size *= _bounded(values.get(name), maximum)
@@ -293,6 +301,14 @@ def _is_int(value: Any) -> bool:
 
 def _bounded(value: Any, maximum: int) -> int:
     return value if _is_int(value) and 1 <= value <= maximum else 1
+
+
+def _funnel_size(values: Mapping[str, Any]) -> int:
+    steps = values.get("steps")
+    size = len(steps) if isinstance(steps, list) and MIN_STEPS <= len(steps) <= MAX_STEPS else 1
+    if values.get("breakdown") is not None:
+        size *= _bounded(values.get("breakdownLimit"), MAX_BREAKDOWN_LIMIT) + 1
+    return size
 
 
 def _range_units(value: Any, period: Any) -> int:
