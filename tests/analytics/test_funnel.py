@@ -163,3 +163,13 @@ async def test_invalid_arguments(
 ) -> None:
     with pytest.raises(InvalidInput, match=message.replace("[", r"\[")):
         await ask(engines, steps, window_seconds=window_seconds)
+
+
+async def test_another_projects_events_never_count(engines: Engines) -> None:
+    # Project 2 holds the same user's missing step, with the same event ids, in both tiers.
+    await put_hot(engines, [at(0, "view")])
+    await put_hot(engines, [at(0, "view"), at(5, "cart")], project=2)
+    await archive_pass(engines, trigger="cli", now=ARCHIVE_AT)
+    await put_hot(engines, [at(9, "buy")], project=2)
+    assert users(await ask(engines, ["view", "cart"])) == [1, 0]
+    assert users(await ask(engines, ["view", None], order=STRICT)) == [1, 0]
