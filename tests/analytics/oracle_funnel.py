@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from eventide.analytics.filters import EventSelector
 from eventide.analytics.listing import Event
+from tests.analytics import oracle_filters
+from tests.analytics.oracle_filters import canonical, value_at
 
-Step = str | None  # an event type, or any
+Step = EventSelector
 Result = tuple[object, bool, list[tuple[int, float, float | None]]]
 
 
 def matches(step: Step, event: Event) -> bool:
-    return step is None or event.event_type == step
+    type_ok = step.event_type is None or event.event_type == step.event_type
+    return type_ok and oracle_filters.matches(event.properties, step.where)
 
 
 def _us(instant: dt.datetime) -> int:
@@ -92,11 +97,14 @@ def funnel(
     *,
     window_seconds: int,
     strict: bool,
+    breakdown: tuple[str, ...] | None = None,
+    limit: int = 10,
 ) -> list[Result]:
     by_user: dict[str, list[Event]] = defaultdict(list)
     for e in events:
         by_user[e.user_id].append(e)
-    paths: list[list[int]] = []  # each path's instants
+    # Each user's path (its instants), by the canonical text of its entry's value.
+    groups: dict[str, list[list[int]]] = defaultdict(list)
     for user_events in by_user.values():
         ordered = sorted(user_events, key=lambda e: (e.occurred_at, e.event_id, e.received_at))
         entries = [
@@ -105,9 +113,23 @@ def funnel(
             if matches(steps[0], e) and first <= e.occurred_at.astimezone(tz).date() <= last
         ]
         path = user_path(ordered, steps, window_seconds * 1_000_000, strict, entries)
-        if path is not None:
-            paths.append([_us(ordered[i].occurred_at) for i in path])
-    return [(None, False, _steps(paths, len(steps)))]
+        if path is None:
+            continue
+        key = "null"
+        if breakdown is not None:
+            found, value = value_at(ordered[path[0]].properties, breakdown)
+            key = canonical(value) if found else "null"
+        groups[key].append([_us(ordered[i].occurred_at) for i in path])
+    if breakdown is None:
+        return [(None, False, _steps(groups["null"], len(steps)))]
+    ranked = sorted(groups, key=lambda k: (-len(groups[k]), k.encode()))
+    results: list[Result] = [
+        (json.loads(key), False, _steps(groups[key], len(steps))) for key in ranked[:limit]
+    ]
+    if len(ranked) > limit:
+        rest = [path for key in ranked[limit:] for path in groups[key]]
+        results.append((None, True, _steps(rest, len(steps))))
+    return results
 
 
 def _steps(paths: list[list[int]], steps: int) -> list[tuple[int, float, float | None]]:

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from eventide.analytics.funnel import FunnelOrder, FunnelResult, funnel
+from eventide.analytics.filters import EventSelector, FilterOp, property_filters
+from eventide.analytics.funnel import Breakdown, FunnelOrder, FunnelResult, funnel
 from eventide.analytics.listing import Event
 from eventide.archive.archiver import archive_pass
 from eventide.errors import InvalidInput
@@ -22,7 +23,14 @@ ARCHIVE_AT = dt.datetime(2026, 3, 11, 7, tzinfo=UTC)
 ORDERED, STRICT = FunnelOrder.ORDERED, FunnelOrder.STRICT
 
 
-def at(seconds: float, event_type: str, *, user: str = "u", event_id: str | None = None) -> Event:
+def at(
+    seconds: float,
+    event_type: str,
+    *,
+    user: str = "u",
+    event_id: str | None = None,
+    properties: dict[str, object] | None = None,
+) -> Event:
     occurred = NOON + dt.timedelta(seconds=seconds)
     return Event(
         event_id=event_id or f"{user}-{event_type}-{seconds}",
@@ -30,7 +38,7 @@ def at(seconds: float, event_type: str, *, user: str = "u", event_id: str | None
         event_type=event_type,
         occurred_at=occurred,
         received_at=occurred,
-        properties=None,
+        properties=properties,
     )
 
 
@@ -43,12 +51,14 @@ async def stored(engines: Engines, cold: Sequence[Event], hot: Sequence[Event] =
 
 async def ask(
     engines: Engines,
-    steps: Sequence[str | None],
+    steps: Sequence[str | EventSelector | None],
     *,
     order: FunnelOrder = ORDERED,
     window_seconds: int = 3600,
     first: dt.date = DAY,
     last: dt.date = DAY,
+    breakdown: Breakdown | None = None,
+    breakdown_limit: int = 10,
 ) -> list[FunnelResult]:
     return await funnel(
         engines,
@@ -56,9 +66,11 @@ async def ask(
         first=first,
         last=last,
         timezone="UTC",
-        steps=steps,
+        steps=[s if isinstance(s, EventSelector) else EventSelector(event_type=s) for s in steps],
         window_seconds=window_seconds,
         order=order,
+        breakdown=breakdown,
+        breakdown_limit=breakdown_limit,
     )
 
 
@@ -155,13 +167,12 @@ async def test_empty_answer_and_conversion(engines: Engines) -> None:
         (["view"] * 11, 60, "steps"),
         (["view", "buy"], 0, "windowSeconds"),
         (["view", "buy"], 90 * 86_400 + 1, "windowSeconds"),
-        (["view", "bu\x00y"], 60, "steps[1].eventType"),
     ],
 )
 async def test_invalid_arguments(
     engines: Engines, steps: list[str], window_seconds: int, message: str
 ) -> None:
-    with pytest.raises(InvalidInput, match=message.replace("[", r"\[")):
+    with pytest.raises(InvalidInput, match=message):
         await ask(engines, steps, window_seconds=window_seconds)
 
 
@@ -173,3 +184,59 @@ async def test_another_projects_events_never_count(engines: Engines) -> None:
     await put_hot(engines, [at(9, "buy")], project=2)
     assert users(await ask(engines, ["view", "cart"])) == [1, 0]
     assert users(await ask(engines, ["view", None], order=STRICT)) == [1, 0]
+
+
+def plan(value: object) -> dict[str, object]:
+    return {"plan": value}
+
+
+async def test_breakdown_past_the_limit_gathers_the_rest_in_other(engines: Engines) -> None:
+    # Entries by plan: "pro" x3 (1 buys), 1 and 1.0 are one value x2, none x2, "free" x1.
+    entries = [
+        ("a", plan("pro")), ("b", plan("pro")), ("c", plan("pro")), ("d", plan(1)),
+        ("e", plan(1.0)), ("f", None), ("g", plan(None)), ("h", plan("free")),
+    ]  # fmt: skip
+    await stored(engines, cold=[at(0, "view", user=u, properties=p) for u, p in entries[:4]])
+    await put_hot(engines, [at(0, "view", user=u, properties=p) for u, p in entries[4:]])
+    await put_hot(engines, [at(60, "buy", user=u) for u in ("a", "d", "h")])
+    # A later entry's value does not count: the path starts at the first entry.
+    await put_hot(engines, [at(5, "view", user="a", properties=plan("free"))])
+    by_plan = Breakdown(property="plan")
+    got = await ask(engines, ["view", "buy"], breakdown=by_plan, breakdown_limit=2)
+    assert [(r.breakdown_value, r.other, [s.users for s in r.steps]) for r in got] == [
+        ("pro", False, [3, 1]),
+        (1, False, [2, 1]),  # ties by JSON text: "1" before "null"
+        (None, True, [3, 1]),  # null (absent or JSON null) x2 and "free" x1
+    ]
+    assert got[2].steps[1].conversion == 1 / 3
+    everyone = await ask(engines, ["view", "buy"], breakdown=by_plan, breakdown_limit=50)
+    assert [(r.breakdown_value, r.other) for r in everyone] == [
+        ("pro", False),
+        (1, False),
+        (None, False),
+        ("free", False),
+    ]
+    assert await ask(engines, ["nothing", "buy"], breakdown=by_plan) == []
+
+
+async def test_steps_select_by_properties(engines: Engines) -> None:
+    cheap = EventSelector("buy", property_filters([("price", FilterOp.LT, 10)], argument="w"))
+    await stored(engines, cold=[at(0, "view"), at(1, "buy", properties={"price": 50})])
+    await put_hot(engines, [at(2, "buy", properties={"price": 5})])
+    result = await ask(engines, ["view", cheap])
+    assert users(result) == [1, 1]
+    assert medians(result) == [None, 2.0]
+    assert users(await ask(engines, ["view", cheap], order=STRICT)) == [1, 0]
+
+
+@pytest.mark.parametrize(
+    ("breakdown", "message"),
+    [
+        (Breakdown(by_event_type=True), "byEventType"),
+        (Breakdown(), "exactly one"),
+        (Breakdown(property="a..b"), "breakdown.property"),
+    ],
+)
+async def test_invalid_breakdowns(engines: Engines, breakdown: Breakdown, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        await ask(engines, ["view", "buy"], breakdown=breakdown)

@@ -31,8 +31,8 @@ async def stored(engines: Engines) -> None:
     await put_hot(
         engines,
         [
-            event("a1", "alice", "view", at),
-            event("b1", "bob", "view", at),
+            event("a1", "alice", "view", at, plan="pro"),
+            event("b1", "bob", "view", at, plan="free"),
             event("b2", "bob", "click", at + dt.timedelta(seconds=1)),
         ],
     )
@@ -65,11 +65,34 @@ async def test_funnel_across_tiers(client: GraphQLClient, user_token: str) -> No
     assert [s["users"] for s in strict["funnel"][0]["steps"]] == [2, 1]
 
 
+@pytest.mark.usefixtures("stored")
+async def test_where_in_steps_and_a_breakdown(client: GraphQLClient, user_token: str) -> None:
+    pro = [{"eventType": "view", "where": [{"property": "plan", "op": "EQ", "value": "pro"}]}]
+    data = await client.data(FUNNEL, {"range": RANGE, "steps": [*pro, STEPS[1]]}, token=user_token)
+    assert [s["users"] for s in data["funnel"][0]["steps"]] == [1, 1]
+    data = await client.data(
+        FUNNEL,
+        {"range": RANGE, "steps": STEPS, "breakdown": {"property": "plan"}, "limit": 1},
+        token=user_token,
+    )
+    assert [(r["breakdownValue"], r["other"]) for r in data["funnel"]] == [
+        ("free", False),  # one user each: by JSON text, "free" before "pro"
+        (None, True),
+    ]
+    assert data["funnel"][1]["steps"][1]["medianSecondsFromPrevious"] == 90.0
+
+
 @pytest.mark.parametrize(
     ("variables", "named"),
     [
         ({"steps": STEPS[:1]}, "steps"),
         ({"steps": STEPS * 6}, "steps"),
+        ({"steps": [STEPS[0], {"eventType": "bu\x00y"}]}, "steps[1].eventType"),
+        (
+            {"steps": [STEPS[0], {"where": [{"property": "a..b", "op": "IS_SET"}]}]},
+            "steps[1].where[0].property",
+        ),
+        ({"breakdown": {"property": ""}}, "breakdown.property"),
         ({"window": 0}, "windowSeconds"),
         ({"window": 90 * 86_400 + 1}, "windowSeconds"),
         ({"breakdown": {"byEventType": True}}, "byEventType"),

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventide.analytics.funnel import FunnelOrder, FunnelResult, funnel
+from eventide.analytics.filters import EventSelector, FilterOp, property_filters
+from eventide.analytics.funnel import Breakdown, FunnelOrder, FunnelResult, funnel
 from eventide.analytics.listing import Event
 from eventide.storage.engines import Engines
 from tests.analytics import oracle_funnel
@@ -22,6 +23,16 @@ pytestmark = pytest.mark.slow
 
 USERS = ["o'brien", "100%", "ü", *(f"user-{i}" for i in range(5))]
 TYPES = ["view", "cart", "buy"]
+# Values equal as JSON in different spellings, JSON null, an object, and no properties.
+PROPERTIES = [
+    None,
+    {"plan": "pro", "n": 1},
+    {"plan": "free", "n": 2},
+    {"plan": 1, "n": 1.0},
+    {"plan": 1.0},
+    {"plan": None, "n": 3},
+    {"plan": {"tier": "x"}, "n": 2},
+]
 
 
 def session_events(rng: random.Random, sessions: int) -> list[Event]:
@@ -41,7 +52,7 @@ def session_events(rng: random.Random, sessions: int) -> list[Event]:
                     event_type=rng.choice(TYPES),
                     occurred_at=instant,
                     received_at=instant,
-                    properties=None,
+                    properties=rng.choice(PROPERTIES),
                 )
             )
     return events
@@ -65,6 +76,24 @@ def histories(draw: st.DrawFn) -> list[Wave]:
     ]
 
 
+@st.composite
+def selectors(draw: st.DrawFn) -> EventSelector:
+    """An event type or any, maybe with a condition: selectors often overlap."""
+    where: list[tuple[str, FilterOp, object]] = draw(
+        st.sampled_from(
+            [
+                [],
+                [],
+                [("n", FilterOp.GTE, 2)],
+                [("plan", FilterOp.IS_SET, None)],
+                [("plan", FilterOp.NEQ, "pro")],
+            ]
+        )
+    )
+    event_type = draw(st.sampled_from([None, *TYPES]))
+    return EventSelector(event_type, property_filters(where, argument="where"))
+
+
 def observed(results: list[FunnelResult]) -> list[oracle_funnel.Result]:
     return [
         (
@@ -82,8 +111,10 @@ def observed(results: list[FunnelResult]) -> list[oracle_funnel.Result]:
     tz_name=st.sampled_from(TIMEZONES),
     start=st.integers(-2, 20),
     length=st.integers(0, 20),
-    steps=st.lists(st.sampled_from([None, *TYPES]), min_size=2, max_size=4),
+    steps=st.lists(selectors(), min_size=2, max_size=4),
     window_seconds=st.sampled_from([60, 3600, 86_400, 7 * 86_400]),
+    breakdown=st.one_of(st.none(), st.sampled_from([("plan",), ("plan", "tier"), ("n",)])),
+    limit=st.integers(1, 3),
 )
 async def test_funnel_equals_the_oracle(
     engines: Engines,
@@ -91,8 +122,10 @@ async def test_funnel_equals_the_oracle(
     tz_name: str,
     start: int,
     length: int,
-    steps: list[str | None],
+    steps: list[EventSelector],
     window_seconds: int,
+    breakdown: tuple[str, ...] | None,
+    limit: int,
 ) -> None:
     events = await store(engines, history)
     first = START.date() + dt.timedelta(days=start)
@@ -107,6 +140,8 @@ async def test_funnel_equals_the_oracle(
             steps=steps,
             window_seconds=window_seconds,
             order=order,
+            breakdown=None if breakdown is None else Breakdown(property=".".join(breakdown)),
+            breakdown_limit=limit,
         )
         expected = oracle_funnel.funnel(
             events,
@@ -116,5 +151,7 @@ async def test_funnel_equals_the_oracle(
             steps,
             window_seconds=window_seconds,
             strict=order is FunnelOrder.STRICT,
+            breakdown=breakdown,
+            limit=limit,
         )
         assert observed(got) == expected, order

@@ -15,12 +15,14 @@ from hypothesis import strategies as st
 
 from eventide.analytics.calendar import Period
 from eventide.analytics.dau import daily_active_users
+from eventide.analytics.filters import PropertyFilter
 from eventide.analytics.listing import Event, EventFilter, list_events
 from eventide.analytics.retention import CohortKind, retention
 from eventide.analytics.top_events import top_events
 from eventide.archive.archiver import archive_pass
 from eventide.storage.engines import Engines
 from tests.analytics import oracle
+from tests.analytics.random_properties import random_properties, wheres
 from tests.analytics.stores import clear, put_hot
 
 UTC = dt.UTC
@@ -79,7 +81,7 @@ def random_events(rng: random.Random, count: int) -> list[Event]:
                 event_type=rng.choice(TYPES),
                 occurred_at=occurred,
                 received_at=occurred + dt.timedelta(seconds=rng.randrange(10**6)),
-                properties=rng.choice([None, {"n": i}]),
+                properties=random_properties(rng),
             )
         )
     return events
@@ -153,6 +155,7 @@ ORACLE_SETTINGS = settings(
     span=ranges(),
     event_type=st.one_of(st.none(), st.sampled_from(TYPES)),
     limit=st.integers(1, 5),
+    where=wheres(),
 )
 async def test_dau_and_top_events(
     engines: Engines,
@@ -161,18 +164,27 @@ async def test_dau_and_top_events(
     span: tuple[dt.date, dt.date],
     event_type: str | None,
     limit: int,
+    where: tuple[PropertyFilter, ...],
 ) -> None:
     events = await store(engines, history)
     tz, (first, last) = ZoneInfo(tz_name), span
     got = await daily_active_users(
-        engines, project=1, first=first, last=last, timezone=tz_name, event_type=event_type
+        engines,
+        project=1,
+        first=first,
+        last=last,
+        timezone=tz_name,
+        event_type=event_type,
+        where=where,
     )
-    assert [(r.date, r.users) for r in got] == oracle.dau(events, first, last, tz, event_type)
+    assert [(r.date, r.users) for r in got] == oracle.dau(
+        events, first, last, tz, event_type, where
+    )
     top = await top_events(
-        engines, project=1, first=first, last=last, timezone=tz_name, limit=limit
+        engines, project=1, first=first, last=last, timezone=tz_name, limit=limit, where=where
     )
     assert [(r.event_type, r.events, r.users) for r in top] == oracle.top_events(
-        events, first, last, tz, limit
+        events, first, last, tz, limit, where
     )
 
 
@@ -184,6 +196,8 @@ async def test_dau_and_top_events(
     periods=st.integers(0, 10),
     cohort_type=st.one_of(st.none(), st.sampled_from(TYPES)),
     return_type=st.one_of(st.none(), st.sampled_from(TYPES)),
+    cohort_where=wheres(),
+    return_where=wheres(),
 )
 async def test_retention(
     engines: Engines,
@@ -193,10 +207,19 @@ async def test_retention(
     periods: int,
     cohort_type: str | None,
     return_type: str | None,
+    cohort_where: tuple[PropertyFilter, ...],
+    return_where: tuple[PropertyFilter, ...],
 ) -> None:
     events = await store(engines, history)
     await assert_retention(
-        engines, 1, events, span, tz_name, periods=periods, types=(cohort_type, return_type)
+        engines,
+        1,
+        events,
+        span,
+        tz_name,
+        periods=periods,
+        types=(cohort_type, return_type),
+        wheres=(cohort_where, return_where),
     )
 
 
@@ -209,12 +232,17 @@ async def assert_retention(
     *,
     periods: int,
     types: tuple[str | None, str | None],
+    wheres: tuple[tuple[PropertyFilter, ...], tuple[PropertyFilter, ...]] = ((), ()),
 ) -> None:
-    """Every period and kind of cohort, with and without event types, equals the oracle."""
+    """Every period and kind of cohort, with and without event types and property
+    conditions, equals the oracle."""
     first, last = span
     for period in Period:
         for kind in CohortKind:
-            for cohort_type, return_type in ((None, None), types):
+            for (cohort_type, return_type), (cohort_where, return_where) in (
+                ((None, None), ((), ())),
+                (types, wheres),
+            ):
                 got = await retention(
                     engines,
                     project=project,
@@ -226,6 +254,8 @@ async def assert_retention(
                     timezone=tz_name,
                     cohort_event_type=cohort_type,
                     return_event_type=return_type,
+                    cohort_where=cohort_where,
+                    return_where=return_where,
                 )
                 expected = oracle.retention(
                     events,
@@ -237,6 +267,8 @@ async def assert_retention(
                     kind=kind.value,
                     cohort_type=cohort_type,
                     return_type=return_type,
+                    cohort_where=cohort_where,
+                    return_where=return_where,
                 )
                 assert [(r.cohort, r.size, r.retained) for r in got] == expected, (
                     project,
@@ -252,6 +284,7 @@ def filters(draw: st.DrawFn) -> EventFilter:
         event_type=draw(st.one_of(st.none(), st.sampled_from(TYPES))),
         occurred_from=draw(st.one_of(st.none(), instants())),
         occurred_to=draw(st.one_of(st.none(), instants())),
+        where=draw(wheres()),
     )
 
 

@@ -13,6 +13,8 @@ is followed to the deepest step it reaches:
   within the same deadline (the entry's instant plus the window). So the greedy walk
   reaches the entry's depth, and it is the path SEMANTICS chooses from that entry. An
   event is used for one step at most, since each step takes a strictly later event.
+  Each step is one jump, through per-step arrays of "the next match at or after each
+  position", so a user's walks cost steps x entries, not entries x events.
 - STRICT: the entry's next events, one per step, while each matches its step.
 
 The user's depth is the longest walk; the path is that of the earliest entry reaching
@@ -32,43 +34,79 @@ class FunnelOrder(enum.Enum):
     STRICT = "STRICT"
 
 
-def _walk(order: FunnelOrder, steps: int, window_us: int) -> str:
-    """A lambda body: the instants of the walk from the entry at index ``i`` of ``ts``."""
-    deadline = f"ts[i] + {window_us}"
-    if order is FunnelOrder.ORDERED:
-        # Only the events up to the deadline: ts is sorted, so they are a prefix of the rest.
-        within = f"arrayCount(x -> x <= {deadline}, arraySlice(ts, i + 1))"
-        later = f"arraySlice(arrayEnumerate(ts), i + 1, {within})"
-        return (
-            f"arrayFold((acc, j) -> if(length(acc) < {steps} AND bitTest(masks[j], length(acc)),"
-            f" arrayPushBack(acc, ts[j]), acc), {later}, [ts[i]])"
+def _layer(inner: str, *columns: str) -> str:
+    """``inner`` with more columns. Each layer is a subquery of its own because ClickHouse
+    substitutes an alias's expression where it is used: a per-user array used inside a
+    lambda over the entries would be computed again for every entry."""
+    return f"SELECT *, {', '.join(columns)} FROM ({inner})"
+
+
+def _nexts(steps: int) -> str:
+    """At ``k * length(ts) + p``: the position of the first event at or after position p
+    that matches step k (0: none), found in one backward fill per step."""
+    at = "arrayMap((m, j) -> if(bitTest(m, k), j, 0), masks, arrayEnumerate(masks))"
+    return f"arrayFlatten(arrayMap(k -> arrayReverseFill(x -> x != 0, {at}), range({steps})))"
+
+
+def _walks(users: str, order: FunnelOrder, steps: int, window_us: int) -> str:
+    """``users`` with ``paths``: per entry (a position in ``ts``), the instants of its walk."""
+    if order is FunnelOrder.STRICT:
+        # The first of the next events that does not fill its step ends the walk (0: none).
+        broken = (
+            f"arrayFirstIndex(k -> NOT (i + k <= length(ts) AND bitTest(masks[i + k], k)"
+            f" AND ts[i + k] <= ts[i] + {window_us}), range(1, {steps}))"
         )
-    # The first of the next events that does not fill its step ends the walk (0: none).
-    broken = (
-        f"arrayFirstIndex(k -> NOT (i + k <= length(ts) AND bitTest(masks[i + k], k)"
-        f" AND ts[i + k] <= {deadline}), range(1, {steps}))"
+        walk = f"arraySlice(ts, i, if({broken} = 0, {steps}, {broken}))"
+        return _layer(users, f"arrayMap(i -> {walk}, entries) AS paths")
+    # Step k of every entry's walk at once: one jump from its step k - 1 to the first
+    # later event of step k (0: none, or past the entry's deadline, and from then on).
+    layers = _layer(users, f"{_nexts(steps)} AS nexts")
+    previous = "entries"
+    for k in range(1, steps):
+        jump = f"nexts[{k} * length(ts) + p + 1]"
+        layers = _layer(
+            layers,
+            f"arrayMap((p, e) -> if(p = 0 OR p >= length(ts) OR {jump} = 0"
+            f" OR ts[{jump}] > ts[e] + {window_us}, 0, {jump}), {previous}, entries) AS step_{k}",
+        )
+        previous = f"step_{k}"
+    # Each step's instants, then each walk as arrays of lambda arguments only: a per-user
+    # array read in a lambda nested in another is copied for every outer element.
+    layers = _layer(
+        layers,
+        "arrayMap(p -> ts[p], entries) AS time_0",
+        *(f"arrayMap(p -> if(p = 0, 0, ts[p]), step_{k}) AS time_{k}" for k in range(1, steps)),
     )
-    return f"arraySlice(ts, i, if({broken} = 0, {steps}, {broken}))"
+    lanes = [f"p{k}" for k in range(1, steps)]
+    times = [f"t{k}" for k in range(steps)]
+    depth = " + ".join(f"({p} != 0)" for p in lanes)
+    arrays = [f"step_{k}" for k in range(1, steps)] + [f"time_{k}" for k in range(steps)]
+    walk = f"arraySlice([{', '.join(times)}], 1, 1 + {depth})"
+    return _layer(
+        layers, f"arrayMap(({', '.join(lanes + times)}) -> {walk}, {', '.join(arrays)}) AS paths"
+    )
 
 
 def user_paths(rows: str, *, order: FunnelOrder, steps: int, window_us: int) -> str:
     """A subquery of (user_id, b, path) per user with an entry: ``path`` holds the
     instants of the path's events (depth + 1 of them), ``b`` the entry's ``b``."""
-    return f"""
-        SELECT user_id, paths[chosen] AS path, ev[entries[chosen]].6 AS b FROM (
-            SELECT user_id, ev,
-                   arrayMap(e -> e.1, ev) AS ts,
-                   arrayMap(e -> e.4, ev) AS masks,
-                   arrayFilter(i -> ev[i].5 = 1, arrayEnumerate(ev)) AS entries,
-                   arrayMap(i -> {_walk(order, steps, window_us)}, entries) AS paths,
-                   arrayFirstIndex(
-                       p -> length(p) = arrayMax(arrayMap(q -> length(q), paths)), paths
-                   ) AS chosen
-            FROM (
-                SELECT user_id, arraySort(groupArray((t, id, r, mask, entry, b))) AS ev
-                FROM ({rows}) GROUP BY user_id HAVING max(entry) = 1
-            )
+    users = f"""
+        SELECT user_id,
+               arrayMap(e -> e.1, ev) AS ts,
+               arrayMap(e -> e.4, ev) AS masks,
+               arrayMap(e -> e.6, ev) AS values,
+               arrayFilter(i -> ev[i].5 = 1, arrayEnumerate(ev)) AS entries
+        FROM (
+            SELECT user_id, arraySort(groupArray((t, id, r, mask, entry, b))) AS ev
+            FROM ({rows}) GROUP BY user_id HAVING max(entry) = 1
         )"""
+    walked = _walks(users, order, steps, window_us)
+    # The earliest entry reaching the deepest step: entries are in event order.
+    chosen = _layer(
+        _layer(walked, "arrayMap(q -> length(q), paths) AS lengths"),
+        "indexOf(lengths, arrayMax(lengths)) AS chosen",
+    )
+    return f"SELECT user_id, paths[chosen] AS path, values[entries[chosen]] AS b FROM ({chosen})"
 
 
 def grouped(paths: str, *, key: str | None, limit: int) -> str:

@@ -16,18 +16,21 @@ from typing import Any
 from eventide.analytics._funnel_paths import ROW_STRUCTURE, FunnelOrder
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics.calendar import MAX_INSTANT_US, Window
+from eventide.analytics.filters import ColdConditions, EventSelector, HotConditions
 from eventide.archive.tiers import Tiers
 from eventide.storage.tenant_sql import EVENTS
 
 
 @dataclass(frozen=True)
 class FunnelQuestion:
-    """A validated funnel: each step's event type (None: any), in order."""
+    """A validated funnel: its steps in order, and the path of the property its users
+    are broken down by (on entries only: the path's entry event gives the value)."""
 
-    steps: tuple[str | None, ...]
+    steps: tuple[EventSelector, ...]
     window: Window
     window_us: int
     order: FunnelOrder
+    breakdown: tuple[str, ...] | None = None
 
     @property
     def read_end_us(self) -> int:
@@ -45,15 +48,13 @@ async def funnel_rows(tiers: Tiers, question: FunnelQuestion) -> tuple[str, dict
 
 def _hot_rows(question: FunnelQuestion) -> tuple[str, list[Any]]:
     args: list[Any] = []
-    matches = []
-    for event_type in question.steps:
-        if event_type is None:
-            matches.append("true")
-        else:
-            args.append(event_type)
-            matches.append(f"event_type = ${len(args)}")
+    conditions = HotConditions(args)
+    matches = [conditions.selector(step) for step in question.steps]
     mask = " + ".join(f"(CASE WHEN {m} THEN {1 << k} ELSE 0 END)" for k, m in enumerate(matches))
-    entry = f"{matches[0]} AND {Postgres.in_window('occurred_at', question.window)}"
+    entry = f"({matches[0]}) AND {Postgres.in_window('occurred_at', question.window)}"
+    value = "''"
+    if question.breakdown is not None:
+        value = f"coalesce({conditions.value_json(question.breakdown)}, '')"
     start = Postgres.instant(question.window.start_us)
     end = Postgres.instant(question.read_end_us)
     sql = f"""
@@ -64,7 +65,7 @@ def _hot_rows(question: FunnelQuestion) -> tuple[str, list[Any]]:
                    (EXTRACT(EPOCH FROM received_at) * 1000000)::bigint AS r,
                    {mask} AS mask,
                    (CASE WHEN {entry} THEN 1 ELSE 0 END) AS entry,
-                   '' AS b
+                   (CASE WHEN {entry} THEN {value} ELSE '' END) AS b
             FROM {EVENTS} WHERE occurred_at >= {start} AND occurred_at < {end}
         ) events_read{_relevant(question)}"""
     return sql, args
@@ -72,15 +73,13 @@ def _hot_rows(question: FunnelQuestion) -> tuple[str, list[Any]]:
 
 def _cold_rows(question: FunnelQuestion) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {}
-    matches = []
-    for k, event_type in enumerate(question.steps):
-        if event_type is None:
-            matches.append("1")
-        else:
-            params[f"step_{k}"] = event_type
-            matches.append(f"event_type = %(step_{k})s")
+    conditions = ColdConditions(params, "funnel")
+    matches = [conditions.selector(step) for step in question.steps]
     mask = " + ".join(f"if({m}, {1 << k}, 0)" for k, m in enumerate(matches))
     entry = f"({matches[0]}) AND {ClickHouse.in_window('occurred_at', question.window)}"
+    value = "''"
+    if question.breakdown is not None:
+        value = f"coalesce({conditions.value_json(question.breakdown)}, '')"
     start = ClickHouse.instant(question.window.start_us)
     end = ClickHouse.instant(question.read_end_us)
     sql = f"""
@@ -91,7 +90,7 @@ def _cold_rows(question: FunnelQuestion) -> tuple[str, dict[str, Any]]:
                    toUnixTimestamp64Micro(received_at) AS r,
                    toUInt16({mask}) AS mask,
                    toUInt8({entry}) AS entry,
-                   '' AS b
+                   if(entry = 1, {value}, '') AS b
             FROM {EVENTS} WHERE occurred_at >= {start} AND occurred_at < {end}
         ){_relevant(question)}"""
     return sql, params

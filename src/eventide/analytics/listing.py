@@ -17,6 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventide.analytics import calendar
+from eventide.analytics.filters import (
+    ColdConditions,
+    EventSelector,
+    HotConditions,
+    PropertyFilter,
+)
 from eventide.archive.tiers import Tiers, tier_snapshot
 from eventide.storable import checked_text
 from eventide.storage.engines import Engines
@@ -50,6 +56,7 @@ class EventFilter:
     event_type: str | None = None
     occurred_from: dt.datetime | None = None  # inclusive
     occurred_to: dt.datetime | None = None  # exclusive
+    where: tuple[PropertyFilter, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,8 @@ async def _hot_page(tiers: Tiers, where: EventFilter, below: Key | None, limit: 
         conditions.append(f"occurred_at >= {arg(where.occurred_from)}")
     if where.occurred_to is not None:
         conditions.append(f"occurred_at < {arg(where.occurred_to)}")
+    if where.where:
+        conditions.append(HotConditions(args).selector(EventSelector(where=where.where)))
     if below is not None:
         at, event_id = arg(calendar.from_instant_us(below[0])), arg(below[1])
         received = arg(calendar.from_instant_us(below[2]))
@@ -131,6 +140,10 @@ async def _cold_page(
     if where.occurred_to is not None:
         conditions.append("occurred_at < fromUnixTimestamp64Micro(%(to)s)")
         params["to"] = calendar.instant_us(where.occurred_to)
+    if where.where:
+        conditions.append(
+            ColdConditions(params, "where").selector(EventSelector(where=where.where))
+        )
     if since is not None:
         conditions.append("occurred_at >= fromUnixTimestamp64Micro(%(since)s)")
         params["since"] = calendar.instant_us(since)

@@ -19,6 +19,12 @@ from eventide.analytics import calendar
 from eventide.analytics._sources import Source, cold_source, hot_source
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics.calendar import Period
+from eventide.analytics.filters import (
+    ColdConditions,
+    EventSelector,
+    HotConditions,
+    PropertyFilter,
+)
 from eventide.archive.tiers import HotRows, Tiers, tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storable import checked_text
@@ -49,8 +55,8 @@ class _Query:
     first_key: int
     last_key: int
     window: calendar.Window
-    cohort_event_type: str | None
-    return_event_type: str | None
+    cohort: EventSelector
+    returns: EventSelector
 
 
 async def retention(
@@ -65,8 +71,12 @@ async def retention(
     timezone: str,
     cohort_event_type: str | None = None,
     return_event_type: str | None = None,
+    cohort_where: tuple[PropertyFilter, ...] = (),
+    return_where: tuple[PropertyFilter, ...] = (),
 ) -> list[RetentionCohort]:
-    """One cohort per period holding a day of ``first..last``, ascending, empty ones too."""
+    """One cohort per period holding a day of ``first..last``, ascending, empty ones too;
+    cohorts count events of ``cohort_event_type`` matching ``cohort_where``, returns those
+    of ``return_event_type`` matching ``return_where``."""
     if not 0 <= periods <= MAX_PERIODS:
         raise InvalidInput(f"periods must be between 0 and {MAX_PERIODS}")
     days = calendar.DayRange.of(first, last)
@@ -84,8 +94,8 @@ async def retention(
         first_key=first_key,
         last_key=last_key,
         window=calendar.window(tz, window_first, window_last),
-        cohort_event_type=checked_text("cohortEventType", cohort_event_type),
-        return_event_type=checked_text("returnEventType", return_event_type),
+        cohort=EventSelector(checked_text("cohortEventType", cohort_event_type), cohort_where),
+        returns=EventSelector(checked_text("returnEventType", return_event_type), return_where),
     )
     counts: dict[tuple[int, int], int] = {}
     if not query.window.empty:
@@ -104,22 +114,27 @@ async def retention(
 async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     """(cohort period, k) -> users of that cohort with a return event k periods later."""
     window = query.window
+    selectors = (query.cohort, query.returns)
     # The hot store's buckets have no event types: only a question without them reads them.
-    typed = query.cohort_event_type is not None or query.return_event_type is not None
-    hot = hot_source(window, event_types=typed)
-    cold = cold_source(tiers, window, event_types=typed)
+    typed = any(selector.event_type is not None for selector in selectors)
+    conditioned = any(selector.where for selector in selectors)
+    hot = hot_source(window, event_types=typed, properties=conditioned)
+    cold = cold_source(tiers, window, event_types=typed, properties=conditioned)
     hot_period = Postgres.period_key(query.period, Postgres.local_day(hot.instant, window.offsets))
-    params: dict[str, Any] = {
-        "cohort_type": query.cohort_event_type,
-        "return_type": query.return_event_type,
-    }
+    # Bucket rows are read only for selectors of every event (whose SQL is "true").
+    hot_args: list[Any] = []
+    hot_conditions = HotConditions(hot_args)
+    params: dict[str, Any] = {}
+    cold_conditions = ColdConditions(params, "sel")
+    cohort_test = cold_conditions.selector(query.cohort)
+    return_test = cold_conditions.selector(query.returns)
     hot_rows = HotRows(
         f"""SELECT user_id, p, bool_or(c_ok)::int AS c_ok, bool_or(r_ok)::int AS r_ok FROM (
-                SELECT user_id, {hot_period} AS p, {_matches(hot, "$1", cast="::text")} AS c_ok,
-                       {_matches(hot, "$2", cast="::text")} AS r_ok
+                SELECT user_id, {hot_period} AS p, {hot_conditions.selector(query.cohort)} AS c_ok,
+                       {hot_conditions.selector(query.returns)} AS r_ok
                 FROM {hot.table} WHERE {Postgres.in_window(hot.instant, window)}
             ) r GROUP BY user_id, p""",
-        (query.cohort_event_type, query.return_event_type) if hot.has_event_type else (),
+        tuple(hot_args),
         "user_id String, p Int64, c_ok UInt8, r_ok UInt8",
     )
     hot_firsts: str | None = None
@@ -142,8 +157,8 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
                groupUniqArrayIf(p, r_ok = 1) AS returns
         FROM (
             SELECT user_id, {period_sql} AS p,
-                   toUInt8({_matches(cold, "%(cohort_type)s")}) AS c_ok,
-                   toUInt8({_matches(cold, "%(return_type)s")}) AS r_ok
+                   toUInt8({cohort_test}) AS c_ok,
+                   toUInt8({return_test}) AS r_ok
             FROM {cold.table}
             WHERE {ClickHouse.in_window(cold.instant, window)}
             UNION ALL
@@ -155,7 +170,7 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
     else:
         per_user = f"""
             SELECT f.user_id AS user_id, [f.cohort] AS cohorts, r.returns AS returns
-            FROM ({_first_seen(query, hot_firsts, cold)}) AS f
+            FROM ({_first_seen(query, hot_firsts, cold, cohort_test)}) AS f
             LEFT JOIN ({per_user_periods}) AS r ON f.user_id = r.user_id"""
     rows = await tiers.cold_fetch(
         f"""SELECT ck.1, ck.2, count() FROM ({per_user})
@@ -172,29 +187,23 @@ async def _counts(tiers: Tiers, query: _Query) -> dict[tuple[int, int], int]:
 
 
 def _hot_firsts(query: _Query, window: calendar.Window, hot: Source) -> HotRows:
-    """The first instant of each hot user (of the cohort event type) before the window
-    ends (a bucket's start, from buckets: on the same day, inside the window or not)."""
+    """The first instant of each hot user (with a cohort event) before the window ends
+    (a bucket's start, from buckets: on the same day, inside the window or not)."""
     first = f"min({hot.instant})"
+    args: list[Any] = []
     return HotRows(
         f"""SELECT user_id, (EXTRACT(EPOCH FROM {first}) * 1000000)::bigint AS t_us
-            FROM {hot.table} WHERE {_matches(hot, "$1", cast="::text")}
+            FROM {hot.table} WHERE {HotConditions(args).selector(query.cohort)}
             GROUP BY user_id HAVING {first} < {Postgres.instant(window.end_us)}""",
-        (query.cohort_event_type,) if hot.has_event_type else (),
+        tuple(args),
         "user_id String, t_us Int64",
     )
 
 
-def _matches(source: Source, argument: str, *, cast: str = "") -> str:
-    """Whether a row of ``source`` is of the event type ``argument`` (any when NULL)."""
-    if not source.has_event_type:
-        return "true"  # read only when no event type is asked for
-    return f"({argument}{cast} IS NULL OR event_type = {argument})"
-
-
-def _first_seen(query: _Query, hot_firsts: str, cold: Source) -> str:
-    """A ClickHouse subquery (user_id, cohort): users whose first event ever (of the cohort
-    event type) lies in a cohort period, with the number of that period; ``hot_firsts``
-    holds the rows of :func:`_hot_firsts`."""
+def _first_seen(query: _Query, hot_firsts: str, cold: Source, cohort_test: str) -> str:
+    """A ClickHouse subquery (user_id, cohort): users whose first event ever (a cohort
+    event: ``cohort_test``) lies in a cohort period, with the number of that period;
+    ``hot_firsts`` holds the rows of :func:`_hot_firsts`."""
     window = query.window
     cohort_sql = ClickHouse.period_key(
         query.period, ClickHouse.local_day("first_at", window.offsets)
@@ -203,7 +212,7 @@ def _first_seen(query: _Query, hot_firsts: str, cold: Source) -> str:
         SELECT user_id, {cohort_sql} AS cohort FROM (
             SELECT user_id, min(t) AS first_at FROM (
                 SELECT user_id, min({cold.instant}) AS t FROM {cold.table}
-                WHERE {_matches(cold, "%(cohort_type)s")}
+                WHERE {cohort_test}
                 GROUP BY user_id
                 UNION ALL
                 SELECT user_id, fromUnixTimestamp64Micro(t_us, 'UTC')

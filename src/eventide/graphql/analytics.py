@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from eventide.analytics import calendar, dau, listing, retention, top_events
 from eventide.analytics.calendar import Period
+from eventide.analytics.filters import as_double, is_number
 from eventide.analytics.retention import CohortKind
 from eventide.auth.principal import TokenScope
 from eventide.errors import InvalidInput
@@ -29,6 +30,7 @@ from eventide.graphql.analytics_types import (
     RetentionCohort,
 )
 from eventide.graphql.context import Info
+from eventide.graphql.filters import PropertyFilter, where_to_domain
 from eventide.graphql.pagination import PageInfo, check_page_size, decode_cursor, encode_cursor
 from eventide.graphql.permissions import scoped
 from eventide.graphql.project_argument import ProjectIdArgument, project_of
@@ -40,6 +42,10 @@ RangeArgument = Annotated[
     DateRange, strawberry.argument(name="range", description="Inclusive range of days.")
 ]
 TimezoneArgument = Annotated[str, strawberry.argument(description=_TIMEZONE)]
+WhereArgument = Annotated[
+    list[PropertyFilter] | None,
+    strawberry.argument(description="Conditions on the events' properties; every one must hold."),
+]
 
 
 def _cursor(event: listing.Event, where: listing.EventFilter) -> str:
@@ -52,10 +58,26 @@ def _filter_tag(where: listing.EventFilter) -> str:
     def instant(value: dt.datetime | None) -> int | None:
         return None if value is None else calendar.instant_us(value)
 
+    # Left out when there are none, so that cursors given out before conditions existed
+    # keep their tags.
+    conditions = [[list(c.path), c.op.value, _tagged(c.value)] for c in where.where]
     text = json.dumps(
-        [where.user_id, where.event_type, instant(where.occurred_from), instant(where.occurred_to)]
+        [
+            where.user_id,
+            where.event_type,
+            instant(where.occurred_from),
+            instant(where.occurred_to),
+            *([conditions] if conditions else []),
+        ]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _tagged(value: Any) -> Any:
+    """A condition's value for the filter tag: numbers as the doubles they compare as."""
+    if isinstance(value, tuple):
+        return [_tagged(item) for item in value]
+    return as_double(value) if is_number(value) else value
 
 
 def _position(cursor: str, where: listing.EventFilter) -> listing.Key:
@@ -81,8 +103,10 @@ class AnalyticsQuery:
         range_: RangeArgument,
         timezone: TimezoneArgument = "UTC",
         event_type: str | None = None,
+        where: WhereArgument = None,
         project_id: ProjectIdArgument = None,
     ) -> list[DailyActiveUsers]:
+        conditions = where_to_domain(where, argument="where")
         rows = await dau.daily_active_users(
             info.context.engines,
             project=await project_of(info, project_id, need=READS),
@@ -90,6 +114,7 @@ class AnalyticsQuery:
             last=range_.to,
             timezone=timezone,
             event_type=event_type,
+            where=conditions,
         )
         return [DailyActiveUsers(date=r.date, users=r.users) for r in rows]
 
@@ -104,8 +129,10 @@ class AnalyticsQuery:
         range_: RangeArgument,
         timezone: TimezoneArgument = "UTC",
         limit: int = 10,
+        where: WhereArgument = None,
         project_id: ProjectIdArgument = None,
     ) -> list[EventTypeCount]:
+        conditions = where_to_domain(where, argument="where")
         rows = await top_events.top_events(
             info.context.engines,
             project=await project_of(info, project_id, need=READS),
@@ -113,6 +140,7 @@ class AnalyticsQuery:
             last=range_.to,
             timezone=timezone,
             limit=limit,
+            where=conditions,
         )
         return [EventTypeCount.of(r) for r in rows]
 
@@ -130,9 +158,13 @@ class AnalyticsQuery:
         cohort: CohortKind = CohortKind.FIRST_SEEN,
         cohort_event_type: str | None = None,
         return_event_type: str | None = None,
+        cohort_where: WhereArgument = None,
+        return_where: WhereArgument = None,
         timezone: TimezoneArgument = "UTC",
         project_id: ProjectIdArgument = None,
     ) -> list[RetentionCohort]:
+        cohort_conditions = where_to_domain(cohort_where, argument="cohortWhere")
+        return_conditions = where_to_domain(return_where, argument="returnWhere")
         rows = await retention.retention(
             info.context.engines,
             project=await project_of(info, project_id, need=READS),
@@ -144,6 +176,8 @@ class AnalyticsQuery:
             timezone=timezone,
             cohort_event_type=cohort_event_type,
             return_event_type=return_event_type,
+            cohort_where=cohort_conditions,
+            return_where=return_conditions,
         )
         return [RetentionCohort(cohort=r.cohort, size=r.size, retained=r.retained) for r in rows]
 

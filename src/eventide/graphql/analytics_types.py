@@ -10,6 +10,7 @@ import strawberry
 from eventide.analytics import listing, top_events
 from eventide.analytics.calendar import Period
 from eventide.analytics.retention import CohortKind
+from eventide.graphql.filters import PropertyFilter, where_to_domain
 from eventide.graphql.node_ids import event_node_id
 from eventide.graphql.pagination import PageInfo
 from eventide.graphql.scalars import JSON, BigInt
@@ -35,6 +36,9 @@ class EventFilter:
     to: datetime.datetime | None = strawberry.field(
         default=None, description="Exclusive upper bound on occurredAt."
     )
+    where: list[PropertyFilter] | None = strawberry.field(
+        default=None, description="Every condition must hold (AND)."
+    )
 
     def to_domain(self) -> listing.EventFilter:
         return listing.EventFilter(
@@ -42,6 +46,7 @@ class EventFilter:
             event_type=self.event_type,
             occurred_from=self.from_,
             occurred_to=self.to,
+            where=where_to_domain(self.where, argument="filter.where"),
         )
 
 

@@ -15,6 +15,7 @@ from eventide.analytics.funnel import FunnelOrder
 from eventide.auth.principal import TokenScope
 from eventide.graphql.analytics import RangeArgument, TimezoneArgument
 from eventide.graphql.context import Info
+from eventide.graphql.filters import EventSelector
 from eventide.graphql.permissions import scoped
 from eventide.graphql.project_argument import ProjectIdArgument, project_of
 from eventide.graphql.scalars import JSON
@@ -28,16 +29,6 @@ _ORDER_DESCRIPTIONS = {
 # The service's enum knows nothing of GraphQL: its values get their descriptions here.
 for _value in FunnelOrder.__strawberry_definition__.values:  # type: ignore[attr-defined]
     _value.description = _ORDER_DESCRIPTIONS[FunnelOrder(_value.value)]
-
-
-@strawberry.input(
-    description="Events of one type (null: of any type) whose properties match every condition."
-)
-class EventSelector:
-    event_type: str | None = None
-
-    def to_domain(self) -> str | None:
-        return self.event_type
 
 
 @strawberry.input(description="Exactly one of property and byEventType.")
@@ -115,7 +106,7 @@ class FunnelQuery:
             first=range_.from_,
             last=range_.to,
             timezone=timezone,
-            steps=[s.to_domain() for s in steps],
+            steps=[s.to_domain(argument=f"steps[{k}]") for k, s in enumerate(steps)],
             window_seconds=window_seconds,
             order=order,
             breakdown=breakdown.to_domain() if breakdown else None,
