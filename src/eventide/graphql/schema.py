@@ -19,6 +19,7 @@ from eventide.graphql.archive import ArchiveMutation, StorageQuery
 from eventide.graphql.bulk_inputs import BulkInputExecutionContext, coerce_columns_with
 from eventide.graphql.errors import classify
 from eventide.graphql.event_catalog import EventCatalogQuery
+from eventide.graphql.funnel import FunnelQuery
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
 from eventide.graphql.observation import OperationObserver
@@ -41,6 +42,7 @@ Query = merge_types(
         AnalyticsQuery,
         EventCatalogQuery,
         TrendsQuery,
+        FunnelQuery,
     ),
 )
 Mutation = merge_types(

@@ -51,7 +51,14 @@ QUERIES: dict[tuple[str, str], str] = {
         'query($n: Int!) { trends(range: {from: "2026-01-01", to: "2026-01-01"}, '
         "series: [{event: {}}], breakdown: {byEventType: true}, breakdownLimit: $n) { total } }"
     ),
+    ("funnel", "breakdownLimit"): (
+        'query($n: Int!) { funnel(range: {from: "2026-01-01", to: "2026-01-01"}, '
+        'steps: [{eventType: "a"}, {eventType: "b"}], breakdown: {property: "plan"}, '
+        "breakdownLimit: $n) { other } }"
+    ),
 }
+# Int arguments of list fields that do not size the list.
+NOT_SIZING = {("funnel", "windowSeconds")}
 BOUNDS = {**SIZE_BOUNDS, "periods": MAX_PERIODS, "breakdownLimit": MAX_BREAKDOWN_LIMIT}
 # With the least cost each must be priced at over the longest range: a day counts a
 # point, except where a limit sizes the answer instead.
@@ -70,6 +77,10 @@ RANGE_QUERIES = {
     "trends": (
         "query($r: DateRange!) { trends(range: $r, series: [{event: {}}]) { total } }",
         MAX_RANGE_DAYS,
+    ),
+    "funnel": (
+        'query($r: DateRange!) { funnel(range: $r, steps: [{eventType: "a"}, {}]) { other } }',
+        1,
     ),
 }
 
@@ -94,7 +105,11 @@ def _schema_arguments() -> tuple[set[tuple[str, str]], set[str]]:
                 kind = get_named_type(argument.type)
                 if isinstance(kind, GraphQLInputObjectType) and kind.name == "DateRange":
                     ranged.add(name)
-                elif kind.name == "Int" and _sizes_its_answer(field):
+                elif (
+                    kind.name == "Int"
+                    and _sizes_its_answer(field)
+                    and (name, argument_name) not in NOT_SIZING
+                ):
                     sized.add((name, argument_name))
     return sized, ranged
 

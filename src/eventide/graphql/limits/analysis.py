@@ -9,6 +9,9 @@ Cost formula (points):
   or ``MONTH``); times ``periods + 1``. A field without such arguments has size 1.
   So ``eventTypes`` (a range, no limit: its work grows with the range's events) is
   sized by its days, and ``eventProperties`` by its ``limit``;
+- except ``funnel``, whose size is the results it may return (``breakdownLimit + 1``
+  with a ``breakdown``, else 1) times its number of ``steps``: each result lists every
+  step. Its range does not size it: like a limit, the results bound the answer;
 - every root field of a mutation adds 10.
 
 Argument values come from literals, variables or schema defaults. A value outside what
@@ -60,6 +63,7 @@ from graphql.type import (
 )
 
 from eventide.analytics import event_properties, top_events
+from eventide.analytics.funnel import MAX_BREAKDOWN_LIMIT, MAX_STEPS, MIN_STEPS
 from eventide.analytics.retention import MAX_PERIODS
 from eventide.graphql.limits.argument_sizes import bounded, is_int, range_units, trend_size
 from eventide.graphql.pagination import MAX_PAGE_SIZE
@@ -81,6 +85,7 @@ MEASURED_ARGUMENTS = frozenset(
         "range",
         "period",
         "periods",
+        "steps",
         "interval",
         "series",
         "breakdown",
@@ -213,6 +218,8 @@ class DocumentAnalysis:
 
     def _size(self, node: FieldNode, definition: GraphQLField) -> int:
         values = self._arguments(node, definition)
+        if node.name.value == "funnel":
+            return _funnel_size(values)
         if "series" in values and "interval" in values:
             return trend_size(values)
         size = 1
@@ -302,3 +309,11 @@ def _default(argument: GraphQLArgument) -> Any:
     if default.value is not Undefined:
         return default.value
     return value_from_ast_untyped(default.literal) if default.literal else Undefined
+
+
+def _funnel_size(values: Mapping[str, Any]) -> int:
+    steps = values.get("steps")
+    size = len(steps) if isinstance(steps, list) and MIN_STEPS <= len(steps) <= MAX_STEPS else 1
+    if values.get("breakdown") is not None:
+        size *= bounded(values.get("breakdownLimit"), MAX_BREAKDOWN_LIMIT) + 1
+    return size
