@@ -61,8 +61,8 @@ test: install
 # Style, then the import contracts of pyproject.toml: layers point down, and services
 # and storage know nothing of GraphQL.
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks sdks/python
+	$(BIN)/ruff format --check src tests benchmarks sdks/python
 	@# Every imported package is declared: the server's in `dependencies` or `embedded`;
 	@# tests and benchmarks may also use the `dev` extra.
 	$(BIN)/deptry src
