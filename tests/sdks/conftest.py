@@ -7,13 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.sdks.server import EventideProcess, Tenant, running_server
+from tests.sdks.server import EventideProcess, Tenant, free_port, running_server
 
 # The strict server: 600 events a minute per token (10 a second, so a 10-event batch
 # waits about 1 s for room), and bodies of at most 4 KiB.
 STRICT_EVENTS_PER_MINUTE = 600
 STRICT_MAX_BATCH = 10
 STRICT_BODY_BYTES = 4096
+# The origin of the browser tests' page (tests/sdks/test_js_sdk.py): cross-origin to the
+# server, which lists it in EVENTIDE_CORS_ORIGINS, and on loopback like it (Chromium
+# refuses requests from other address spaces to loopback).
+APP_ORIGIN = f"http://localhost:{free_port()}"
 
 
 @pytest.fixture(scope="package")
@@ -22,7 +26,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EventideProcess
         tmp_path_factory.mktemp("sdk-server"),
         rate_limit_events="0",
         rate_limit_query_points="0",
-        cors_origins="http://127.0.0.1",
+        cors_origins=APP_ORIGIN,
     ) as live:
         yield live
 

@@ -38,7 +38,7 @@ class EventideProcess:
 
     def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base}/graphql"
         self.log = data_dir / "server.log"
@@ -187,7 +187,7 @@ def _environment(database_url: str | None, settings: dict[str, str]) -> dict[str
     return env
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -214,3 +214,8 @@ def _database() -> Iterator[str | None]:
         yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
     finally:
         asyncio.run(_admin_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def closed_port_url() -> str:
+    """A GraphQL URL on a loopback port where nothing listens."""
+    return f"http://127.0.0.1:{free_port()}/graphql"

@@ -86,7 +86,8 @@ def test_a_server_killed_mid_batch_and_restarted_stores_every_event_once(
     client.close()
     stats = client.stats
     assert stats.retries > 0
-    assert (stats.accepted + stats.duplicates, stats.dropped, stats.refused) == (1500, 0, 0)
+    assert (stats.dropped, stats.refused) == (0, 0)
+    assert stats.accepted + stats.duplicates == 1500
     stored = Counter(tenant.stored_ids())
     assert stored == Counter(ids)  # each tracked event, once
     assert set(stored.values()) == {1}
