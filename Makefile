@@ -15,11 +15,17 @@ EXTRAS := --extra embedded --extra dev
 .PHONY: install lock upgrade upgrade-uv run test lint typecheck schema schema-check contract bench-ingest \
 	bench-query bench-archive bench-auth bench-limits clean
 
-install: $(BIN)/eventide node_modules/.package-lock.json
+install: $(BIN)/eventide node_modules/.package-lock.json sdks/js/dist/index.js
 
 # GraphiQL's browser assets, served by Eventide itself at /graphiql/assets.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+# The JavaScript SDK, compiled by the TypeScript its package-lock.json pins.
+sdks/js/dist/index.js: sdks/js/package.json sdks/js/package-lock.json sdks/js/tsconfig.json \
+		$(wildcard sdks/js/src/*.ts)
+	cd sdks/js && npm ci --no-audit --no-fund --ignore-scripts && npm run --silent build
 	@touch $@
 
 $(UV): requirements-uv.txt
@@ -61,8 +67,8 @@ test: install
 # Style, then the import contracts of pyproject.toml: layers point down, and services
 # and storage know nothing of GraphQL.
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks sdks/python
+	$(BIN)/ruff format --check src tests benchmarks sdks/python
 	@# Every imported package is declared: the server's in `dependencies` or `embedded`;
 	@# tests and benchmarks may also use the `dev` extra.
 	$(BIN)/deptry src
@@ -108,4 +114,5 @@ bench-limits: install
 	$(BIN)/python benchmarks/limits.py
 
 clean:
-	rm -rf $(VENV) $(UV_ENV) .eventide .pytest_cache .mypy_cache .ruff_cache node_modules
+	rm -rf $(VENV) $(UV_ENV) .eventide .pytest_cache .mypy_cache .ruff_cache node_modules \
+		sdks/js/node_modules sdks/js/dist
