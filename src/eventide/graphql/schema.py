@@ -20,6 +20,7 @@ from eventide.graphql.bulk_inputs import BulkInputExecutionContext, coerce_colum
 from eventide.graphql.errors import classify
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
+from eventide.graphql.live import LiveSubscription
 from eventide.graphql.observation import OperationObserver
 from eventide.graphql.operation_choice import OperationChoice
 from eventide.graphql.persisted_queries import PersistedQueryRegistration
@@ -39,6 +40,7 @@ Query = merge_types(
         AnalyticsQuery,
     ),
 )
+Subscription = merge_types("Subscription", (LiveSubscription,))
 Mutation = merge_types(
     "Mutation",
     (
@@ -67,6 +69,7 @@ def build_schema(**options: Any) -> EventideSchema:
     built = EventideSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         # Coerces batch variables such as ingestEvents' events in one tight loop.
         execution_context_class=BulkInputExecutionContext,
