@@ -10,7 +10,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from eventide.archive.schedule import scheduled_archiving
 from eventide.auth.bootstrap import bootstrap_admin
@@ -22,6 +23,7 @@ from eventide.graphql.view import GraphQLView
 from eventide.http.errors import error_response
 from eventide.http.middleware import http_middleware
 from eventide.ingest.pruning import ledger_pruning
+from eventide.live.broker import live_events
 from eventide.observability.metrics import metrics_endpoint
 from eventide.projects.purge import project_purging
 from eventide.storage.engines import Engines, open_engines
@@ -60,10 +62,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ledger_pruning(engines),
             scheduled_archiving(engines),
             project_purging(engines),
+            live_events(engines) as live,
         ):
             await bootstrap_admin(engines)
             async with token_purging(engines):
                 app.state.engines = engines
+                app.state.live = live
                 # What startup built lives as long as the process; frozen, it is no longer
                 # rescanned by every full collection (milliseconds per large request).
                 gc.freeze()
@@ -75,12 +79,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
 
     # The IDE is served at /graphiql from local assets; strawberry's loads from a CDN.
-    graphql = GraphQLView(schema, graphql_ide=None)
+    # Subscriptions are served over WebSocket with graphql-transport-ws only (the older
+    # subscriptions-transport-ws protocol is unmaintained).
+    graphql = GraphQLView(
+        schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+    )
     return Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *graphiql_routes(settings.graphiql_assets_dir),
         ],

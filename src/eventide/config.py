@@ -86,6 +86,11 @@ class Settings:
     rate_limit_project_query_points: int = 600_000
     rate_limit_project_events: int = 1_200_000
     cors_origins: tuple[str, ...] = ()
+    # Live events (see README "Live events"): concurrent liveEvents subscriptions per
+    # principal across every replica, and the events one subscriber may have waiting
+    # unsent before it is disconnected as too slow.
+    live_max_subscriptions: int = 10
+    live_queue_events: int = 10_000
     # Where `npm ci` put GraphiQL's assets; None: node_modules at the project root.
     graphiql_assets_dir: Path | None = None
 
@@ -233,6 +238,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "rate_limit_project_query_points": ("EVENTIDE_RATE_LIMIT_PROJECT_QUERY_POINTS", _int(0)),
         "rate_limit_project_events": ("EVENTIDE_RATE_LIMIT_PROJECT_EVENTS", _int(0)),
         "cors_origins": ("EVENTIDE_CORS_ORIGINS", _origins),
+        "live_max_subscriptions": ("EVENTIDE_LIVE_MAX_SUBSCRIPTIONS", _int(1, 100_000)),
+        "live_queue_events": ("EVENTIDE_LIVE_QUEUE_EVENTS", _int(1, 10_000_000)),
     }
     values: dict[str, object] = {}
     for attr, (name, parse) in specs.items():

@@ -86,6 +86,7 @@ class IngestMutation:
         project_id: ProjectIdArgument = None,
     ) -> IngestResult:
         engines = info.context.engines
+        live = info.context.live
         # A batch refused whole stores nothing, so it is not charged.
         charged = 0 if batch_size_problem(len(events), settings=engines.settings) else len(events)
         outcome = await ingest(
@@ -94,6 +95,7 @@ class IngestMutation:
             project=await project_of(info, project_id, need=INGESTS, events=charged),
             settings=engines.settings,
             sent_at=sent_at,
+            publish=None if live is None else live.publisher.offer,
         )
         EVENTS.labels(outcome="accepted").inc(outcome.accepted)
         EVENTS.labels(outcome="duplicate").inc(outcome.duplicates)

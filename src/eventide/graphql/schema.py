@@ -22,6 +22,7 @@ from eventide.graphql.event_catalog import EventCatalogQuery
 from eventide.graphql.funnel import FunnelQuery
 from eventide.graphql.ingest import IngestMutation, take_events_as_coerced
 from eventide.graphql.limits.extension import OperationGuard
+from eventide.graphql.live import LiveSubscription
 from eventide.graphql.observation import OperationObserver
 from eventide.graphql.operation_choice import OperationChoice
 from eventide.graphql.persisted_queries import PersistedQueryRegistration
@@ -45,6 +46,7 @@ Query = merge_types(
         FunnelQuery,
     ),
 )
+Subscription = merge_types("Subscription", (LiveSubscription,))
 Mutation = merge_types(
     "Mutation",
     (
@@ -73,6 +75,7 @@ def build_schema(**options: Any) -> EventideSchema:
     built = EventideSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(auto_camel_case=True, scalar_map=SCALAR_MAP),
         # Coerces batch variables such as ingestEvents' events in one tight loop.
         execution_context_class=BulkInputExecutionContext,

@@ -1,19 +1,23 @@
-"""The ``/graphql`` endpoint: Strawberry's ASGI view with Eventide's context."""
+"""The ``/graphql`` endpoint: Strawberry's ASGI view with Eventide's context, over HTTP
+and over WebSocket (``graphql-transport-ws``, for subscriptions)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+from typing import cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.types import QueryParams
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from eventide.auth.authenticate import Authentication, authenticate
 from eventide.graphql import persisted_queries
@@ -97,22 +101,51 @@ class GraphQLView(ConventionalGraphQL):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        # Eventide serves no subscriptions, so these are never websockets.
-        assert isinstance(request, Request)
-        assert isinstance(response, Response)
         engines: Engines = request.app.state.engines
-        try:
-            auth = await authenticate(engines, request.headers.get("authorization"))
-        except Exception as error:
-            # An engine down while checking credentials: the credentials stay refused
-            # (guarded fields answer with this error) and public fields keep answering.
-            auth = Authentication(error=client_error(error, where="authentication"))
+        live = getattr(request.app.state, "live", None)
+        if isinstance(request, WebSocket):
+            # Credentials come with connection_init: see on_ws_connect.
+            return Context(
+                request=request,
+                response=Response(),
+                engines=engines,
+                live=live,
+                loaders=Loaders(engines),
+            )
+        assert isinstance(response, Response)
+        auth = await _authentication(engines, request.headers.get("authorization"))
         return Context(
             request=request,
             response=response,
             engines=engines,
+            live=live,
             principal=auth.principal,
             credential_error=auth.error,
             access=auth.access,
             loaders=Loaders(engines),
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket connection's credentials, ``{"authorization": "Bearer ..."}`` in
+        the connection_init payload, checked as the Authorization header is; refused
+        ones close the connection with 4403 Forbidden, as graphql-transport-ws says.
+        Without credentials the connection is anonymous."""
+        authorization = (context.connection_params or {}).get("authorization")
+        if not isinstance(authorization, str | None):
+            raise ConnectionRejectionError()
+        auth = await _authentication(context.engines, authorization)
+        if auth.error is not None:
+            raise ConnectionRejectionError()
+        context.principal = auth.principal
+        context.access = auth.access
+        # Unset: connection_ack without a payload.
+        return cast(UnsetType, UNSET)
+
+
+async def _authentication(engines: Engines, authorization: str | None) -> Authentication:
+    try:
+        return await authenticate(engines, authorization)
+    except Exception as error:
+        # An engine down while checking credentials: the credentials stay refused
+        # (guarded fields answer with this error) and public fields keep answering.
+        return Authentication(error=client_error(error, where="authentication"))

@@ -1,19 +1,23 @@
-"""Ingest one call's batch: validate, deduplicate, store, and count the outcome."""
+"""Ingest one call's batch: validate, deduplicate, store, count the outcome, and hand
+what was stored to live subscribers."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
 from eventide.config import Settings
 from eventide.errors import InvalidInput, Unavailable
 from eventide.ingest.store import store_events
-from eventide.ingest.validation import Rejection, validate_batch
+from eventide.ingest.validation import Rejection, ValidatedBatch, validate_batch
+from eventide.live.wire import AcceptedEvents
 from eventide.storage.outages import POSTGRESQL, unavailable_engine
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +44,11 @@ async def ingest(
     settings: Settings,
     sent_at: dt.datetime | None = None,
     received_at: dt.datetime | None = None,
+    publish: Callable[[AcceptedEvents], None] | None = None,
 ) -> IngestOutcome:
     """Validate and store one call's events in ``project``; accepted + duplicates +
-    rejected == sent."""
+    rejected == sent. ``publish`` is given the events stored, once they are committed;
+    it must neither wait nor fail (see :mod:`eventide.live.publisher`)."""
     if problem := batch_size_problem(len(events), settings=settings):
         raise InvalidInput(problem)
     received_at = received_at or dt.datetime.now(dt.UTC)
@@ -61,8 +67,33 @@ async def ingest(
             raise
         # Nothing of the call is stored.
         raise Unavailable("the event store is unavailable; retry the same batch") from error
+    if publish is not None and accepted:
+        publish(_accepted_events(batch, accepted, project=project, received_at=received_at))
     return IngestOutcome(
-        accepted=accepted,
-        duplicates=batch.repeats + len(batch) - accepted,
+        accepted=len(accepted),
+        duplicates=batch.repeats + len(batch) - len(accepted),
         rejected=batch.rejected,
     )
+
+
+def _accepted_events(
+    batch: ValidatedBatch, accepted: list[str], *, project: int, received_at: dt.datetime
+) -> AcceptedEvents:
+    """The events of ``batch`` whose ids are ``accepted``: duplicates are left out."""
+    kept: list[int] | None = None
+    if len(accepted) < len(batch):
+        stored = set(accepted)
+        kept = [i for i, event_id in enumerate(batch.event_ids) if event_id in stored]
+    return AcceptedEvents(
+        project=project,
+        event_ids=_pick(batch.event_ids, kept),
+        user_ids=_pick(batch.user_ids, kept),
+        event_types=_pick(batch.event_types, kept),
+        occurred_at=_pick(batch.occurred_at, kept),
+        properties=_pick(batch.properties, kept),
+        received_at=received_at,
+    )
+
+
+def _pick(column: list[_T], kept: list[int] | None) -> list[_T]:
+    return column if kept is None else [column[i] for i in kept]

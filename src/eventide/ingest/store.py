@@ -4,7 +4,8 @@ One call is one SQL statement, hence one transaction and one round trip: the led
 insert (``event_ids``, keyed by project and event id) returns the ids that are new in
 the project, and only those
 reach ``events``. A crash or a lost connection at any instant leaves either both or
-neither, so a retried batch stores every event exactly once. The statement's triggers
+neither, so a retried batch stores every event exactly once; the statement returns the
+ids it stored, which live subscribers are then sent. The statement's triggers
 count the stored events into the hot buckets (``user_buckets``, migrations/0006), so
 the buckets are part of the same all-or-nothing.
 """
@@ -39,6 +40,7 @@ INSERT INTO events (project_id, event_id, user_id, event_type, occurred_at, rece
                     properties)
 SELECT $8, i.event_id, i.user_id, i.event_type, i.occurred_at, $6, i.properties::jsonb
 FROM incoming AS i JOIN fresh USING (event_id)
+RETURNING event_id
 """
 
 # The received_at test sits on the deleted table itself, so PostgreSQL re-checks it
@@ -63,11 +65,11 @@ async def store_events(
     batch: ValidatedBatch,
     received_at: dt.datetime,
     dedup_since: dt.datetime,
-) -> int:
+) -> list[str]:
     """Store the events of ``batch`` whose id is new in ``project`` since ``dedup_since``;
-    return how many."""
+    return their ids."""
     if not batch.event_ids:
-        return 0
+        return []
     days = {instant.astimezone(dt.UTC).date() for instant in batch.occurred_at}
     args = (
         batch.event_ids,
@@ -95,10 +97,10 @@ async def store_events(
 
 async def _store_once(
     conn: asyncpg.Connection, days: set[dt.date], args: tuple[object, ...]
-) -> int:
+) -> list[str]:
     await _ensure_partitions(conn, days - _known_days)
-    status: str = await conn.execute(STORE_EVENTS_SQL, *args)
-    return int(status.rsplit(" ", 1)[1])
+    rows = await conn.fetch(STORE_EVENTS_SQL, *args)
+    return [row[0] for row in rows]
 
 
 async def _ensure_partitions(conn: asyncpg.Connection, days: Iterable[dt.date]) -> None:
