@@ -33,7 +33,11 @@ export function Chart({ x, series, timeZone, bars, label, height = 260 }: ChartP
       tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), timeZone),
       legend: { show: series.length > 1 },
       cursor: { drag: { x: false, y: false } },
-      scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+      scales: {
+        // Half a day either side, so the first and last bars are whole.
+        ...(bars ? { x: { range: (_u, min, max) => [min - 43_200, max + 43_200] as uPlot.Range.MinMax } } : {}),
+        y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
+      },
       axes: [{}, { size: 56 }],
       series: [
         {},

@@ -56,6 +56,7 @@ export function Layout({
         <label class="inline">
           <span>Project</span>
           <select
+            id="project-switcher"
             value={current?.id ?? ""}
             onChange={(e) => {
               const id = e.currentTarget.value;
@@ -74,7 +75,7 @@ export function Layout({
         {current && timeZone && setTimeZone && (
           <label class="inline">
             <span>Time zone</span>
-            <select value={timeZone} onChange={(e) => setTimeZone(e.currentTarget.value)}>
+            <select id="time-zone" value={timeZone} onChange={(e) => setTimeZone(e.currentTarget.value)}>
               <option value={current.timezone}>{current.timezone} (project)</option>
               {browser !== current.timezone && <option value={browser}>{browser} (this browser)</option>}
               {zones

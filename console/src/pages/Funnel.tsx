@@ -186,8 +186,12 @@ function FunnelChart({ result, steps, brokenDown }: { result: FunnelResult; step
                 {step.index + 1}. {steps[step.index]?.eventType || "any event"}
               </th>
               <td>
-                <span class="bar" style={{ width: `${Math.max(step.conversion * 100, 0.5)}%` }} />
-                <span class="num users">{formatNumber(step.users)}</span>
+                <div class="meter">
+                  <span class="track">
+                    <span class="bar" style={{ width: `${Math.max(step.conversion * 100, 0.5)}%` }} />
+                  </span>
+                  <span class="num users">{formatNumber(step.users)}</span>
+                </div>
               </td>
               <td class="num conversion">{(step.conversion * 100).toFixed(1)}%</td>
               <td class="num">{step.medianSecondsFromPrevious === null ? "–" : duration(step.medianSecondsFromPrevious)}</td>

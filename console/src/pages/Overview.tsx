@@ -83,8 +83,12 @@ export function Overview() {
                         <tr key={row.eventType}>
                           <th scope="row">{row.eventType}</th>
                           <td>
-                            <span class="bar" style={{ width: `${(100 * Number(row.events)) / Number(data.top[0]!.events)}%` }} />
-                            <span class="num">{formatNumber(Number(row.events))}</span>
+                            <div class="meter">
+                              <span class="track">
+                                <span class="bar" style={{ width: `${(100 * Number(row.events)) / Number(data.top[0]!.events)}%` }} />
+                              </span>
+                              <span class="num">{formatNumber(Number(row.events))}</span>
+                            </div>
                           </td>
                           <td class="num">{formatNumber(row.users)}</td>
                         </tr>
