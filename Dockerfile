@@ -5,6 +5,14 @@ WORKDIR /assets
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts --omit=dev
 
+# The web console, built into static files the server serves at /.
+FROM node:20-slim AS console
+WORKDIR /console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY console/ ./
+RUN npm run build
+
 # Eventide and its runtime dependencies, exactly as uv.lock pins them (hashes checked), into
 # a virtual environment at /opt/eventide. No extras: neither embedded engines nor dev tools.
 FROM python:3.11-slim AS build
@@ -41,13 +49,15 @@ COPY --from=build /opt/eventide /opt/eventide
 COPY --from=graphiql /assets/node_modules/graphiql/graphiql.min.js /assets/node_modules/graphiql/graphiql.min.css ./node_modules/graphiql/
 COPY --from=graphiql /assets/node_modules/react/umd/react.production.min.js ./node_modules/react/umd/
 COPY --from=graphiql /assets/node_modules/react-dom/umd/react-dom.production.min.js ./node_modules/react-dom/umd/
+COPY --from=console /console/dist ./console
 
 USER eventide
 ENV EVENTIDE_ENV=production \
     EVENTIDE_HOST=0.0.0.0 \
     EVENTIDE_PORT=8000 \
     EVENTIDE_DATA_DIR=/srv/eventide/data \
-    EVENTIDE_GRAPHIQL_ASSETS_DIR=/srv/eventide/node_modules
+    EVENTIDE_GRAPHIQL_ASSETS_DIR=/srv/eventide/node_modules \
+    EVENTIDE_CONSOLE_ASSETS_DIR=/srv/eventide/console
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=5 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2).status != 200)"

@@ -15,7 +15,8 @@ EXTRAS := --extra embedded --extra dev
 .PHONY: install lock upgrade upgrade-uv run test lint typecheck schema schema-check contract bench-ingest \
 	bench-query bench-archive bench-auth bench-limits clean
 
-install: $(BIN)/eventide node_modules/.package-lock.json sdks/js/dist/index.js
+install: $(BIN)/eventide node_modules/.package-lock.json sdks/js/dist/index.js \
+	console/dist/index.html
 
 # GraphiQL's browser assets, served by Eventide itself at /graphiql/assets.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -27,6 +28,17 @@ sdks/js/dist/index.js: sdks/js/package.json sdks/js/package-lock.json sdks/js/ts
 		$(wildcard sdks/js/src/*.ts)
 	cd sdks/js && npm ci --no-audit --no-fund --ignore-scripts && npm run --silent build
 	@touch $@
+
+# The web console (console/, TypeScript and Vite from the npm registry), built into
+# console/dist, which Eventide serves at /. Rebuilt when any of its sources changes.
+console/node_modules/.package-lock.json: console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+CONSOLE_SOURCES := $(shell find console/src console/public -type f 2>/dev/null) \
+	console/index.html console/vite.config.ts console/tsconfig.json
+console/dist/index.html: console/node_modules/.package-lock.json $(CONSOLE_SOURCES)
+	cd console && npm run --silent build
 
 $(UV): requirements-uv.txt
 	$(PYTHON) -m venv $(UV_ENV)
@@ -77,6 +89,7 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+	cd console && npm run --silent typecheck
 
 schema: install
 	$(BIN)/eventide schema > schema.graphql
@@ -115,4 +128,4 @@ bench-limits: install
 
 clean:
 	rm -rf $(VENV) $(UV_ENV) .eventide .pytest_cache .mypy_cache .ruff_cache node_modules \
-		sdks/js/node_modules sdks/js/dist
+		sdks/js/node_modules sdks/js/dist console/node_modules console/dist

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,6 +17,7 @@ from eventide.archive.schedule import scheduled_archiving
 from eventide.auth.bootstrap import bootstrap_admin
 from eventide.auth.purge import token_purging
 from eventide.config import Settings, load_settings
+from eventide.console import Console, wants_page
 from eventide.graphiql import graphiql_routes
 from eventide.graphql.schema import schema
 from eventide.graphql.view import GraphQLView
@@ -45,11 +46,17 @@ async def ready(request: Request) -> JSONResponse:
     return JSONResponse(status, status_code=200 if all(status.values()) else 503)
 
 
-async def http_error(request: Request, error: Exception) -> Response:
-    """Starlette's own refusals (no such route, a method the route does not take), in the
-    JSON error shape of every other refusal instead of plain text."""
-    assert isinstance(error, HTTPException)
-    return error_response(error.status_code, error.detail, headers=error.headers)
+def http_error_handler(console: Console) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def http_error(request: Request, error: Exception) -> Response:
+        """Starlette's own refusals (no such route, a method the route does not take), in
+        the JSON error shape of every other refusal instead of plain text. A browser
+        opening a path of no route gets the console, whose own router shows that page."""
+        assert isinstance(error, HTTPException)
+        if error.status_code == 404 and wants_page(request):
+            return console.page()
+        return error_response(error.status_code, error.detail, headers=error.headers)
+
+    return http_error
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -84,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     graphql = GraphQLView(
         schema, graphql_ide=None, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,)
     )
+    console = Console(settings.console_assets_dir)
     return Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
@@ -92,8 +100,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *graphiql_routes(settings.graphiql_assets_dir),
+            *console.routes(),
         ],
         middleware=http_middleware(settings),
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error_handler(console)},
         lifespan=lifespan,
     )

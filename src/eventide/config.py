@@ -93,6 +93,8 @@ class Settings:
     live_queue_events: int = 10_000
     # Where `npm ci` put GraphiQL's assets; None: node_modules at the project root.
     graphiql_assets_dir: Path | None = None
+    # The console's build (`npm run build` in console/); None: console/dist in the project.
+    console_assets_dir: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -250,6 +252,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         values["data_dir"] = Path(data_dir)
     if assets := env.get("EVENTIDE_GRAPHIQL_ASSETS_DIR"):
         values["graphiql_assets_dir"] = Path(assets)
+    if console := env.get("EVENTIDE_CONSOLE_ASSETS_DIR"):
+        values["console_assets_dir"] = Path(console)
     settings = Settings(**values)  # type: ignore[arg-type]
 
     if settings.dedup_window_days < settings.hot_window_days:
