@@ -61,8 +61,12 @@ Then, for a small project and for the big one, for each question, BENCH_ROUNDS t
   days by AT TIME ZONE.
 
 Questions, with days in BENCH_TIMEZONE: dau over 90 days, topEvents over 30 days,
-retention over 12 weeks by WEEK (FIRST_SEEN, 7 periods), and the first page (50) of the
-events listing. Prints p50/p95 in milliseconds of each and the API/ch-only ratio, per
+retention over 12 weeks by WEEK (FIRST_SEEN, 7 periods), the first page (50) of the
+events listing, trends over 30 days by DAY (distinct users of page_view, broken down by
+country: 12 values, so the default limit of 10 leaves an other series) and a 3-step
+funnel over 30 days (page_view, view_item, add_to_cart within 7 days; users per step,
+compared with ClickHouse's windowFunnel, which orders ties differently: the generated
+events of a user never share an instant). pg-only has no funnel. Prints p50/p95 in milliseconds of each and the API/ch-only ratio, per
 project. The first answer of each is compared, normalised, with the API's: any
 difference is printed and the run exits non-zero. Last, the peak RSS of this process
 (ClickHouse's memory included, as chdb runs in it; PostgreSQL's not) and the load
@@ -465,10 +469,31 @@ RETENTION = """query($range: DateRange!, $tz: String!, $project: ID) {
 EVENTS = """query($project: ID) { events(first: 50, projectId: $project) {
   edges { cursor node { eventId userId eventType occurredAt receivedAt properties } }
   pageInfo { hasNextPage endCursor } } }"""
-QUESTIONS = ("dau 90 days", "topEvents 30 days", "retention 12 weeks", "events first page")
+TRENDS = """query($range: DateRange!, $tz: String!, $project: ID) {
+  trends(range: $range, timezone: $tz, projectId: $project, interval: DAY,
+         series: [{event: {eventType: "page_view"}, measure: USERS}],
+         breakdown: {property: "country"}) {
+    breakdownValue other total points { start value } } }"""
+FUNNEL = """query($range: DateRange!, $tz: String!, $project: ID) {
+  funnel(range: $range, timezone: $tz, projectId: $project, windowSeconds: 604800,
+         steps: [{eventType: "page_view"}, {eventType: "view_item"}, {eventType: "add_to_cart"}]) {
+    breakdownValue other steps { index users } } }"""
+QUESTIONS = (
+    "dau 90 days",
+    "topEvents 30 days",
+    "retention 12 weeks",
+    "events first page",
+    "trends 30 days",
+    "funnel 30 days",
+)
 TOP_LIMIT = 10  # topEvents' default
 PERIODS = 7
 PAGE = 50
+# trends: distinct users of page_view per day, broken down by country (12 of them, so
+# two fall into the other series past the default limit of 10).
+TREND_EVENT, TREND_PROPERTY, BREAKDOWN_LIMIT = "page_view", "country", 10
+# funnel: three steps within 7 days, entered on a day of the range.
+FUNNEL_STEPS, FUNNEL_WINDOW_S = ("page_view", "view_item", "add_to_cart"), 7 * 86400
 
 
 @dataclass(frozen=True)
@@ -508,6 +533,8 @@ def windows(tz: str) -> dict[str, Days]:
         "dau 90 days": Days(90, tz),
         "topEvents 30 days": Days(30, tz),
         "retention 12 weeks": Days(7 * 11 + TODAY.weekday() + 1, tz),
+        "trends 30 days": Days(30, tz),
+        "funnel 30 days": Days(30, tz),
     }
 
 
@@ -557,6 +584,40 @@ def events_answer(rows: list[Any]) -> tuple[list[tuple[Any, ...]], bool]:
         for event_id, user_id, event_type, occurred, received, p in rows[:PAGE]
     ]
     return page, len(rows) > PAGE
+
+
+Trend = tuple[Any, bool, int, tuple[int, ...]]  # breakdown value, other, total, per day
+
+
+def trends_answer(days: Days, totals: list[Any], rows: list[Any]) -> list[Trend]:
+    """From each breakdown value's (value, total) and (value, day, users) rows, where
+    the value is its JSON text and None stands for the other series' rows."""
+    by_day = {(value, day): users for value, day, users in rows}
+    return [
+        (
+            json.loads(value) if value is not None else None,
+            value is None,
+            total,
+            tuple(by_day.get((value, day), 0) for day in days.dates()),
+        )
+        for value, total in totals
+    ]
+
+
+def ranked(totals: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The breakdown values with their own series (by total descending, then JSON text),
+    and the rest."""
+    order = sorted(totals, key=lambda row: (-row[1], row[0]))
+    return order[:BREAKDOWN_LIMIT], order[BREAKDOWN_LIMIT:]
+
+
+def funnel_answer(levels: list[Any]) -> tuple[int, ...]:
+    """Users per step, from (deepest step reached + 1, users) rows."""
+    deepest = dict(levels)
+    return tuple(
+        sum(users for level, users in deepest.items() if level > step)
+        for step in range(len(FUNNEL_STEPS))
+    )
 
 
 @dataclass(frozen=True)
@@ -721,9 +782,11 @@ async def describe(engines: Engines, project: int, role: str) -> None:
 
 
 Call = Callable[[], Awaitable[Any]]
+# A design without a query of its own for a question (None) sits that question out.
+Calls = dict[str, Call | None]
 
 
-def ch_queries(engines: Engines, project: int, tz: str) -> dict[str, Call]:
+def ch_queries(engines: Engines, project: int, tz: str) -> Calls:
     """ch-only: one SQL per question on the ClickHouse table of every event, days by
     ClickHouse's own time-zone functions."""
     cold, q = engines.cold, windows(tz)
@@ -779,10 +842,55 @@ def ch_queries(engines: Engines, project: int, tz: str) -> dict[str, Call]:
             )
         )
 
-    return dict(zip(QUESTIONS, (dau, top, retention, events), strict=True))
+    async def trends() -> Any:
+        days = q["trends 30 days"]
+        value = (
+            f"if(JSONHas(properties, '{TREND_PROPERTY}'),"
+            f" JSONExtractRaw(properties, '{TREND_PROPERTY}'), 'null')"
+        )
+        where = f"{rows} AND {between(days)} AND event_type = '{TREND_EVENT}'"
+        top, rest = ranked(
+            await cold.fetch(f"SELECT {value} AS v, uniqExact(user_id) FROM {where} GROUP BY v")
+        )
+        named = tuple(v for v, _ in top)
+        by_day = await cold.fetch(
+            f"SELECT if({value} IN %(named)s, {value}, NULL) AS v, toDate(occurred_at, {zone})"
+            f" AS day, uniqExact(user_id) FROM {where} GROUP BY v, day",
+            {"named": named},
+        )
+        if rest:
+            (other,) = await cold.fetch(
+                f"SELECT uniqExact(user_id) FROM {where} AND {value} NOT IN %(named)s",
+                {"named": named},
+            )
+            top.append((None, other[0]))
+        return trends_answer(days, top, by_day)
+
+    async def funnel() -> Any:
+        days = q["funnel 30 days"]
+        entry, *later = (f"event_type = '{step}'" for step in FUNNEL_STEPS)
+        end = f"fromUnixTimestamp64Micro(toInt64({_us(days.end)}))"
+        window_us = FUNNEL_WINDOW_S * 1_000_000
+        return funnel_answer(
+            await cold.fetch(
+                f"""SELECT level, count() FROM (
+                    SELECT windowFunnel({window_us})(
+                        toUInt64(toUnixTimestamp64Micro(occurred_at)),
+                        {entry} AND occurred_at < {end}, {", ".join(later)}) AS level
+                    FROM {rows}
+                      AND occurred_at >= fromUnixTimestamp64Micro(toInt64({_us(days.start)}))
+                      AND occurred_at <= {end} + toIntervalSecond({FUNNEL_WINDOW_S})
+                      AND event_type IN %(steps)s
+                    GROUP BY user_id)
+                WHERE level > 0 GROUP BY level""",
+                {"steps": FUNNEL_STEPS},
+            )
+        )
+
+    return dict(zip(QUESTIONS, (dau, top, retention, events, trends, funnel), strict=True))
 
 
-def pg_queries(engines: Engines, project: int, tz: str) -> dict[str, Call]:
+def pg_queries(engines: Engines, project: int, tz: str) -> Calls:
     """pg-only: one SQL per question on the PostgreSQL table of every event, days by
     AT TIME ZONE."""
     db, q = engines.db, windows(tz)
@@ -842,10 +950,39 @@ def pg_queries(engines: Engines, project: int, tz: str) -> dict[str, Call]:
             )
         )
 
-    return dict(zip(QUESTIONS, (dau, top, retention, events), strict=True))
+    async def trends() -> Any:
+        days = q["trends 30 days"]
+        value = f"coalesce(properties -> '{TREND_PROPERTY}', 'null')::text"
+        where = (
+            f"{rows} AND occurred_at >= $1 AND occurred_at < $2 AND event_type = '{TREND_EVENT}'"
+        )
+        span = days.start, days.end
+        top, rest = ranked(
+            await db.fetch(
+                f"SELECT {value} AS v, count(DISTINCT user_id) FROM {where} GROUP BY v",
+                *span, timeout=LONG,
+            )
+        )  # fmt: skip
+        named = [v for v, _ in top]
+        by_day = await db.fetch(
+            f"SELECT CASE WHEN {value} = ANY($3) THEN {value} END AS v,"
+            " (occurred_at AT TIME ZONE $4)::date AS day, count(DISTINCT user_id)"
+            f" FROM {where} GROUP BY v, day",
+            *span, named, tz, timeout=LONG,
+        )  # fmt: skip
+        if rest:
+            other = await db.fetchval(
+                f"SELECT count(DISTINCT user_id) FROM {where} AND NOT {value} = ANY($3)",
+                *span, named, timeout=LONG,
+            )  # fmt: skip
+            top.append((None, other))
+        return trends_answer(days, top, by_day)
+
+    # No single-statement funnel of PostgreSQL's is worth timing: ch-only is the reference.
+    return dict(zip(QUESTIONS, (dau, top, retention, events, trends, None), strict=True))
 
 
-def api_queries(http: httpx.AsyncClient, token: str, project: int, tz: str) -> dict[str, Call]:
+def api_queries(http: httpx.AsyncClient, token: str, project: int, tz: str) -> Calls:
     """api: each question through POST /graphql, its JSON in the references' form."""
     headers = {"Authorization": f"Bearer {token}"}
     q = windows(tz)
@@ -892,6 +1029,24 @@ def api_queries(http: httpx.AsyncClient, token: str, project: int, tz: str) -> d
             ],
         ),
         "events first page": post(EVENTS, {}, events),
+        "trends 30 days": post(
+            TRENDS,
+            q["trends 30 days"].variables(),
+            lambda data: [
+                (
+                    r["breakdownValue"],
+                    r["other"],
+                    r["total"],
+                    tuple(point["value"] for point in r["points"]),
+                )
+                for r in data
+            ],
+        ),
+        "funnel 30 days": post(
+            FUNNEL,
+            q["funnel 30 days"].variables(),
+            lambda data: tuple(step["users"] for step in data[0]["steps"]),
+        ),
     }
 
 
@@ -1016,7 +1171,8 @@ async def measure(
         for name in QUESTIONS:
             for label, designs in calls.items():
                 answers, ms = await timings(
-                    {who: design[name] for who, design in designs.items()}, rounds
+                    {who: call for who, design in designs.items() if (call := design[name])},
+                    rounds,
                 )
                 unequal = [who for who in answers if answers[who] != answers["api"]]
                 differences += [
@@ -1026,7 +1182,11 @@ async def measure(
                 ]
                 print(
                     f"{name:<20} {label:>7}"
-                    + "".join(f" {p(ms[who], q):12.1f}" for who in ms for q in (50, 95))
+                    + "".join(
+                        f" {p(ms[who], q):12.1f}" if who in ms else f" {'-':>12}"
+                        for who in designs
+                        for q in (50, 95)
+                    )
                     + f" {p(ms['api'], 50) / p(ms['ch-only'], 50):10.2f}x"
                     + f"  {'differ: ' + ', '.join(unequal) if unequal else 'equal'}"
                 )
