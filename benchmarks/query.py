@@ -66,11 +66,11 @@ events listing, trends over 30 days by DAY (distinct users of page_view, broken 
 country: 12 values, so the default limit of 10 leaves an other series) and a 3-step
 funnel over 30 days (page_view, view_item, add_to_cart within 7 days; users per step,
 compared with ClickHouse's windowFunnel, which orders ties differently: the generated
-events of a user never share an instant). pg-only has no funnel. Prints p50/p95 in milliseconds of each and the API/ch-only ratio, per
-project. The first answer of each is compared, normalised, with the API's: any
-difference is printed and the run exits non-zero. Last, the peak RSS of this process
-(ClickHouse's memory included, as chdb runs in it; PostgreSQL's not) and the load
-average at the start and at the end.
+events of a user never share an instant). pg-only has no funnel. Prints p50/p95 in
+milliseconds of each and the API/ch-only ratio, per project. The first answer of each
+is compared, normalised, with the API's: any difference is printed and the run exits
+non-zero. Last, the peak RSS of this process (ClickHouse's memory included, as chdb runs
+in it; PostgreSQL's not) and the load average at the start and at the end.
 
 Environment: BENCH_COLD_EVENTS (default 10,000,000), BENCH_HOT_EVENTS (1,000,000),
 BENCH_COLD_DAYS (180), BENCH_USERS (200,000), BENCH_ROUNDS (20), BENCH_PROJECTS (5),
