@@ -158,8 +158,8 @@ class Tenant:
 @contextlib.contextmanager
 def running_server(data_dir: Path, **settings: str) -> Iterator[EventideProcess]:
     """A server with these EVENTIDE_* settings, on a database of its own."""
-    with _database() as database_url:
-        env = _environment(database_url, settings)
+    with fresh_database() as database_url:
+        env = server_environment(database_url, settings)
         server = EventideProcess(data_dir, env)
         server.start()
         try:
@@ -168,7 +168,7 @@ def running_server(data_dir: Path, **settings: str) -> Iterator[EventideProcess]
             server.stop()
 
 
-def _environment(database_url: str | None, settings: dict[str, str]) -> dict[str, str]:
+def server_environment(database_url: str | None, settings: dict[str, str]) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("EVENTIDE_")}
     env.update(
         EVENTIDE_ENV="development",
@@ -203,7 +203,7 @@ async def _admin_sql(server: str, sql: str) -> None:
 
 
 @contextlib.contextmanager
-def _database() -> Iterator[str | None]:
+def fresh_database() -> Iterator[str | None]:
     server = os.environ.get("EVENTIDE_TEST_DATABASE_URL")
     if not server:
         yield None  # the server's embedded PostgreSQL
