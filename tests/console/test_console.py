@@ -16,6 +16,9 @@ from tests.graphiql.test_browser import browser_page, live_server, pytestmark  #
 from tests.graphql_client import GraphQLClient
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console-overview.png"
+FUNNEL = """query($p: ID, $r: DateRange!) {
+  funnel(projectId: $p, range: $r, steps: [{eventType: "view"}, {eventType: "click"}]) {
+    steps { users conversion } } }"""
 DAU = "query($p: ID!, $r: DateRange!) { dau(projectId: $p, range: $r) { date users } }"
 
 
@@ -134,6 +137,19 @@ async def test_sign_up_create_a_token_and_see_the_api_numbers(engines: Engines) 
         await page.wait_for_selector("#retention-table")
         sizes = await page.locator("#retention-table tbody td.num").all_inner_texts()
         assert len(sizes) == 14
+
+        # The funnel builder shows the API's users and conversion for each step.
+        await page.get_by_role("link", name="Funnel").click()
+        await page.get_by_label("Step 1 event").select_option("view")
+        await page.get_by_label("Step 2 event").select_option("click")
+        await page.get_by_role("button", name="Show funnel").click()
+        await page.wait_for_selector("#funnel-results tr[data-step]")
+        shown = await page.locator("#funnel-results tr[data-step]").evaluate_all(
+            "rows => rows.map(r => [Number(r.dataset.users), Number(r.dataset.conversion)])"
+        )
+        funnel = await api(base_url, token, FUNNEL, {"p": shop_id, "r": month})
+        assert shown == [[s["users"], s["conversion"]] for s in funnel["funnel"][0]["steps"]]
+        assert shown[0][0] > shown[1][0] > 0
 
         # At phone width the overview still fits.
         await page.set_viewport_size({"width": 390, "height": 844})
