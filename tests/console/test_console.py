@@ -3,6 +3,7 @@ live server: what it shows must be what the API answers."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -10,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from eventide.storage.engines import Engines
-from tests.graphiql.test_browser import browser_page, live_server, pytestmark  # noqa: F401
+from tests.graphiql.test_browser import browser_page, pytestmark  # noqa: F401
 from tests.graphql_client import GraphQLClient
+from tests.live.servers import in_loop_server
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "console-overview.png"
 FUNNEL = """query($p: ID, $r: DateRange!) {
@@ -55,7 +58,8 @@ def sample_events() -> list[dict[str, Any]]:
 
 
 async def test_sign_up_create_a_token_and_see_the_api_numbers(engines: Engines) -> None:
-    async with live_server(engines) as base_url, browser_page() as page:
+    async with in_loop_server(engines) as server, browser_page() as page:
+        base_url = server.http_url
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         requests: list[str] = []
@@ -150,6 +154,25 @@ async def test_sign_up_create_a_token_and_see_the_api_numbers(engines: Engines) 
         funnel = await api(base_url, token, FUNNEL, {"p": shop_id, "r": month})
         assert shown == [[s["users"], s["conversion"]] for s in funnel["funnel"][0]["steps"]]
         assert shown[0][0] > shown[1][0] > 0
+
+        # The live tail shows events as they are accepted. Nothing tells when the server's
+        # side of the subscription is listening: send until one arrives, then one more.
+        await page.get_by_role("link", name="Live", exact=True).click()
+        await page.get_by_text("Live: new events appear").wait_for()
+        ingest = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { accepted } }"
+        now = dt.datetime.now(dt.UTC).isoformat()
+        for n in range(40):
+            live = {"eventId": f"live-{n}", "userId": "user-live", "eventType": "view",
+                    "occurredAt": now}  # fmt: skip
+            await api(base_url, token, ingest, {"e": [live]})
+            with contextlib.suppress(PlaywrightTimeout):
+                await page.wait_for_selector(f'#live-table [data-event-id="live-{n}"]', timeout=500)
+                break
+        else:
+            raise AssertionError("the live tail never showed an event")
+        last = {**live, "eventId": "live-last"}
+        await api(base_url, token, ingest, {"e": [last]})
+        await page.wait_for_selector('#live-table [data-event-id="live-last"]')
 
         # At phone width the overview still fits.
         await page.set_viewport_size({"width": 390, "height": 844})
