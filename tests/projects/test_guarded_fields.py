@@ -83,6 +83,28 @@ CASES: dict[str, Guarded | Listing] = {
         f"query($p: ID) {{ retention(projectId: $p, range: {_RANGE}) {{ size }} }}",
         _p,
     ),
+    "Query.trends": Guarded(
+        ProjectRole.VIEWER,
+        f"query($p: ID) {{ trends(projectId: $p, range: {_RANGE}, series: [{{event: {{}}}}])"
+        " { total } }",
+        _p,
+    ),
+    "Query.funnel": Guarded(
+        ProjectRole.VIEWER,
+        f"query($p: ID) {{ funnel(projectId: $p, range: {_RANGE},"
+        ' steps: [{eventType: "a"}, {eventType: "b"}]) { other } }',
+        _p,
+    ),
+    "Query.eventTypes": Guarded(
+        ProjectRole.VIEWER,
+        f"query($p: ID) {{ eventTypes(projectId: $p, range: {_RANGE}) {{ users }} }}",
+        _p,
+    ),
+    "Query.eventProperties": Guarded(
+        ProjectRole.VIEWER,
+        f"query($p: ID) {{ eventProperties(projectId: $p, range: {_RANGE}) {{ events }} }}",
+        _p,
+    ),
     "Query.events": Guarded(
         ProjectRole.VIEWER,
         "query($p: ID) { events(projectId: $p) { edges { node { id eventId } } } }",
@@ -192,8 +214,14 @@ def discovered() -> set[str]:
     }
 
 
+# Subscriptions are not answered over HTTP: tests/live checks liveEvents' project access
+# (NOT_FOUND for an unknown project, FORBIDDEN without READ) and that no other project's
+# event is ever sent, on one server and across two.
+OVER_WEBSOCKET = {"Subscription.liveEvents"}
+
+
 def test_every_field_that_names_or_answers_a_project_is_checked() -> None:
-    found = discovered()
+    found = discovered() - OVER_WEBSOCKET
     assert found - CASES.keys() == set(), "add these fields to CASES"
     assert CASES.keys() - found == set(), "these CASES no longer name a project"
 
