@@ -8,11 +8,9 @@ server's data directory.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,11 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
+
+from tests.processes import free_port, fresh_database
 
 ADMIN_USERNAME = "conformance-admin"
 ADMIN_PASSWORD = "conformance admin password"
@@ -70,35 +68,6 @@ def _credentials(url: str) -> tuple[str, str]:
     return admin_token, api_token
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def _admin_sql(server: str, sql: str) -> None:
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@contextlib.contextmanager
-def _database() -> Iterator[str | None]:
-    server = os.environ.get("EVENTIDE_TEST_DATABASE_URL")
-    if not server:
-        yield None  # the server's embedded PostgreSQL
-        return
-    name = f"eventide_live_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin_sql(server, f'CREATE DATABASE "{name}"'))
-    try:
-        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    finally:
-        asyncio.run(_admin_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def _server_environment(data_dir: Path, port: int, database_url: str | None) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("EVENTIDE_")}
     env.update(
@@ -139,9 +108,9 @@ def _wait_until_up(process: subprocess.Popen[bytes], base: str, log: Path) -> No
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("live-server")
     log = data_dir / "server.log"
-    port = _free_port()
+    port = free_port()
     eventide = Path(sys.executable).with_name("eventide")
-    with _database() as database_url, log.open("wb") as log_file:
+    with fresh_database("eventide_live") as database_url, log.open("wb") as log_file:
         process = subprocess.Popen(
             [str(eventide), "serve"],
             env=_server_environment(data_dir, port, database_url),

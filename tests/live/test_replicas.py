@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.live.clients import events, ingest, live_socket, subscribed
-from tests.sdks.server import EventideProcess, Tenant, fresh_database, server_environment
+from tests.processes import fresh_database
+from tests.sdks.server import EventideProcess, Tenant, server_environment
 
 pytestmark = [
     pytest.mark.slow,  # two server processes
@@ -25,7 +26,7 @@ pytestmark = [
 def test_a_subscriber_on_one_replica_is_sent_every_event_the_other_accepts_once(
     tmp_path: Path,
 ) -> None:
-    with fresh_database() as database_url:
+    with fresh_database("eventide_replicas") as database_url:
         # One environment: the same database, Redis key prefix and settings for both.
         env = server_environment(database_url, {})
         replicas = []

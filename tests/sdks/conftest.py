@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.sdks.server import EventideProcess, Tenant, free_port, running_server
+from tests.processes import free_port
+from tests.sdks.server import EventideProcess, Tenant, running_server
 
 # The strict server: 600 events a minute per token (10 a second, so a 10-event batch
 # waits about 1 s for room), and bodies of at most 4 KiB.

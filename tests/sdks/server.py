@@ -9,11 +9,9 @@ directory, which a restart finds again.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,10 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
+
+from tests.processes import free_port, fresh_database
 
 ADMIN_USERNAME = "sdk-admin"
 ADMIN_PASSWORD = "sdk admin password"
@@ -158,7 +156,7 @@ class Tenant:
 @contextlib.contextmanager
 def running_server(data_dir: Path, **settings: str) -> Iterator[EventideProcess]:
     """A server with these EVENTIDE_* settings, on a database of its own."""
-    with fresh_database() as database_url:
+    with fresh_database("eventide_sdk") as database_url:
         env = server_environment(database_url, settings)
         server = EventideProcess(data_dir, env)
         server.start()
@@ -185,35 +183,6 @@ def server_environment(database_url: str | None, settings: dict[str, str]) -> di
         env["EVENTIDE_REDIS_URL"] = redis_url
         env["EVENTIDE_REDIS_KEY_PREFIX"] = f"eventide-sdk-{uuid.uuid4().hex[:10]}:"
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def _admin_sql(server: str, sql: str) -> None:
-    conn = await asyncpg.connect(server)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@contextlib.contextmanager
-def fresh_database() -> Iterator[str | None]:
-    server = os.environ.get("EVENTIDE_TEST_DATABASE_URL")
-    if not server:
-        yield None  # the server's embedded PostgreSQL
-        return
-    name = f"eventide_sdk_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin_sql(server, f'CREATE DATABASE "{name}"'))
-    try:
-        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    finally:
-        asyncio.run(_admin_sql(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def closed_port_url() -> str:
