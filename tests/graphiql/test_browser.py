@@ -38,11 +38,16 @@ pytestmark = [
 
 
 @contextlib.asynccontextmanager
-async def live_server(engines: Engines, **overrides: Any) -> AsyncIterator[str]:
-    """The app on a real port, in this event loop, on the session's engines."""
+async def live_server(
+    engines: Engines, *, live: Any = None, **overrides: Any
+) -> AsyncIterator[str]:
+    """The app on a real port, in this event loop, on the session's engines (and with
+    ``live``, the live-event hub the app would open in its lifespan)."""
     settings = dataclasses.replace(engines.settings, **overrides)
     app = create_app(settings)
     app.state.engines = dataclasses.replace(engines, settings=settings)
+    if live is not None:
+        app.state.live = live
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None)
     )
