@@ -7,6 +7,7 @@ integer beyond 64 bits as a string) when it re-serialises an object or an array.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from decimal import Decimal
@@ -123,6 +124,19 @@ def canonical(value: Any) -> str:
     if _is_number(value):
         return number_text(as_double(value) + 0.0)
     return _nested(value)
+
+
+def answered(text: str) -> Any:
+    """The value a response carries for canonical ``text``: JSON has no infinities, so
+    numbers past the doubles' range are answered as integers of 999 digits' magnitude."""
+
+    def number(digits: str) -> float | int:
+        parsed = float(digits)
+        if math.isinf(parsed):
+            return 10**999 if parsed > 0 else -(10**999)
+        return parsed
+
+    return json.loads(text, parse_float=number)
 
 
 def _nested(value: Any) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 from eventide.analytics.filters import EventSelector
 from eventide.analytics.listing import Event
 from tests.analytics import oracle_filters
-from tests.analytics.oracle_filters import canonical, value_at
+from tests.analytics.oracle_filters import answered, canonical, value_at
 
 Step = EventSelector
 Result = tuple[object, bool, list[tuple[int, float, float | None]]]
@@ -124,7 +123,7 @@ def funnel(
         return [(None, False, _steps(groups["null"], len(steps)))]
     ranked = sorted(groups, key=lambda k: (-len(groups[k]), k.encode()))
     results: list[Result] = [
-        (json.loads(key), False, _steps(groups[key], len(steps))) for key in ranked[:limit]
+        (answered(key), False, _steps(groups[key], len(steps))) for key in ranked[:limit]
     ]
     if len(ranked) > limit:
         rest = [path for key in ranked[limit:] for path in groups[key]]

@@ -8,7 +8,6 @@ is a whole quarter hour, so each interval starts at one of those instants.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from eventide.analytics.filters import EventSelector
 from eventide.analytics.listing import Event
-from tests.analytics.oracle_filters import canonical, matches, value_at
+from tests.analytics.oracle_filters import answered, canonical, matches, value_at
 
 _STEP = dt.timedelta(minutes=15)
 # The breakdown value of an event: its canonical JSON text.
@@ -87,7 +86,7 @@ def trends(
             groups = [(None, False, matching)]
         else:
             ranked = sorted(by_value, key=lambda v: (-_total(by_value[v], s.users), v))
-            groups = [(json.loads(v), False, by_value[v]) for v in ranked[:limit]]
+            groups = [(answered(v), False, by_value[v]) for v in ranked[:limit]]
             rest = [e for v in ranked[limit:] for e in by_value[v]]
             if rest:
                 groups.append((None, True, rest))

@@ -113,3 +113,13 @@ async def test_invalid_arguments_are_bad_user_input(
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
     assert named in error["message"]
+
+
+async def test_an_entry_value_past_the_doubles_is_answered_as_a_number(
+    engines: Engines, client: GraphQLClient, user_token: str
+) -> None:
+    at = dt.datetime(2026, 3, 1, 10, tzinfo=UTC)
+    await put_hot(engines, [event("v", "carol", "view", at, plan=-(10**400))])
+    variables = {"range": RANGE, "steps": STEPS, "breakdown": {"property": "plan"}}
+    data = await client.data(FUNNEL, variables, token=user_token)
+    assert [group["breakdownValue"] for group in data["funnel"]] == [-(10**999)]

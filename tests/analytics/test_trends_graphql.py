@@ -132,3 +132,18 @@ async def test_the_longest_hourly_range_is_accepted(client: GraphQLClient, user_
     variables = {"range": longest, "series": ALL, "interval": "HOUR", "tz": "Europe/Berlin"}
     data = await client.data(TRENDS, variables, token=user_token)
     assert len(data["trends"][0]["points"]) == 31 * 24 - 1
+
+
+async def test_a_breakdown_value_past_the_doubles_is_answered_as_a_number(
+    engines: Engines, client: GraphQLClient, user_token: str
+) -> None:
+    # Both stores compare such numbers as infinities; JSON has none to answer with.
+    at = dt.datetime(2026, 3, 1, 10, tzinfo=UTC)
+    await put_hot(engines, [event("big", "alice", "view", at, plan=10**400)])
+    await archive_pass(engines, trigger="cli", now=dt.datetime(2026, 3, 10, tzinfo=UTC))
+    await put_hot(engines, [event("small", "bob", "view", at, plan=-(10**500))])
+    breakdown = {"property": "plan"}
+    variables = {"range": RANGE, "series": ALL, "breakdown": breakdown}
+    data = await client.data(TRENDS, variables, token=user_token)
+    values = sorted(series["breakdownValue"] for series in data["trends"])
+    assert values == [-(10**999), 10**999]

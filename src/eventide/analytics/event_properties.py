@@ -12,16 +12,13 @@ keys and their ten top values leave ClickHouse.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
-import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from eventide.analytics import calendar
 from eventide.analytics._sources import COLD_EVENTS, HOT_EVENTS
 from eventide.analytics._sql_time import ClickHouse, Postgres
-from eventide.analytics.filters import canonical_json
+from eventide.analytics.filters import canonical_json, json_value
 from eventide.archive.tiers import Tiers, tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storable import checked_text
@@ -82,21 +79,9 @@ async def event_properties(
     async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
         rows = await _ranked(tiers, window, event_type, limit)
     return [
-        PropertyInfo(key, list(types), events, [_value(text) for text in values])
+        PropertyInfo(key, list(types), events, [json_value(text) for text in values])
         for key, events, types, values in rows
     ]
-
-
-def _value(canonical: str) -> Any:
-    """The JSON value of a canonical text. Numbers beyond the range of doubles are one
-    value of each sign there, ``1e999``: an integer of that size, since no response may
-    carry an infinity."""
-    return json.loads(canonical, parse_float=_finite)
-
-
-def _finite(text: str) -> float | int:
-    number = float(text)
-    return number if math.isfinite(number) else int(decimal.Decimal(text))
 
 
 async def _ranked(

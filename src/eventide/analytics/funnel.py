@@ -14,14 +14,13 @@ union with the visible cold events (``_funnel_rows``, ``_funnel_paths``).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eventide.analytics import calendar
 from eventide.analytics._funnel_paths import FunnelOrder, grouped, user_paths
 from eventide.analytics._funnel_rows import FunnelQuestion, funnel_rows
-from eventide.analytics.filters import EventSelector, canonical_json, property_path
+from eventide.analytics.filters import EventSelector, canonical_json, json_value, property_path
 from eventide.archive.tiers import tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storage.engines import Engines
@@ -107,7 +106,7 @@ async def funnel(
     return [
         FunnelResult(
             steps=_steps(counts, len(steps)),
-            breakdown_value=None if group > breakdown_limit else json.loads(value),
+            breakdown_value=None if group > breakdown_limit else json_value(value),
             other=group > breakdown_limit,
         )
         for group, (value, counts) in sorted(groups.items())

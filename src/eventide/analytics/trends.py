@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from eventide.analytics import calendar
 from eventide.analytics._trend_rows import Count, SeriesRows, TrendQuery, trend_counts
-from eventide.analytics.filters import EventSelector, property_path
+from eventide.analytics.filters import EventSelector, json_value, property_path
 from eventide.analytics.intervals import MAX_HOUR_RANGE_DAYS, Interval, intervals
 from eventide.archive.tiers import tier_snapshot
 from eventide.errors import InvalidInput
@@ -132,7 +131,7 @@ def _answer(
             answer.append(
                 TrendSeries(
                     label=label,
-                    breakdown_value=json.loads(value) if query.broken_down and not other else None,
+                    breakdown_value=json_value(value) if query.broken_down and not other else None,
                     other=other,
                     total=values.get(None, 0),
                     points=[
