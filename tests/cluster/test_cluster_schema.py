@@ -129,6 +129,13 @@ async def test_session_settings_are_clickhouse_settings(engines: Engines) -> Non
         "SELECT name FROM system.settings WHERE name IN %(names)s", {"names": tuple(settings)}
     )
     assert sorted(name for (name,) in rows) == sorted(settings)
+    # Their values are ones ClickHouse takes (for one statement here: nothing is sharded).
+    clause = ", ".join(f"{name} = {value!r}" for name, value in settings.items())
+    applied = await engines.cold.fetch(
+        f"SELECT name, value FROM system.settings WHERE name IN %(names)s SETTINGS {clause}",
+        {"names": tuple(settings)},
+    )
+    assert {name: value for name, value in applied} == {k: str(v) for k, v in settings.items()}
 
 
 def test_the_cluster_is_named_and_needs_a_server() -> None:

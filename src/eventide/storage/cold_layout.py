@@ -113,7 +113,6 @@ class ColdLayout:
             # ... and once every replica of each shard has them: a batch is committed in
             # PostgreSQL right after, and a reader may be served by any replica.
             "insert_quorum": replicas,
-            "insert_quorum_parallel": 1,
             # A block identical to an earlier one must be written again (buckets of a
             # batch rewritten after their deletion), never dropped as a retry.
             "insert_deduplicate": 0,
