@@ -107,6 +107,14 @@ async def test_removals_go_to_every_shard_and_wait_for_every_replica(engines: En
         "TRUNCATE TABLE project_user_buckets": (
             "TRUNCATE TABLE project_user_buckets_local ON CLUSTER events_cluster"
         ),
+        "DELETE FROM project_events WHERE project_id = 3 AND user_id = 'u'": (
+            "DELETE FROM project_events_local ON CLUSTER events_cluster"
+            " WHERE project_id = 3 AND user_id = 'u'"
+        ),
+        "OPTIMIZE TABLE project_type_buckets PARTITION 202603 FINAL": (
+            "OPTIMIZE TABLE project_type_buckets_local ON CLUSTER events_cluster"
+            " PARTITION 202603 FINAL"
+        ),
     }
     for statement, expected in cases.items():
         assert CLUSTER.statement(statement) == expected

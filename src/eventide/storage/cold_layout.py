@@ -3,10 +3,10 @@
 On one server every statement runs as written. In a cluster (``EVENTIDE_CLICKHOUSE_CLUSTER``)
 each events and bucket table is a ReplicatedMergeTree table ``<name>_local`` on every
 node, created ``ON CLUSTER``, behind a Distributed table under the table's own name. Readers
-and inserts keep naming ``<name>`` and stay unchanged; what removes rows (``ALTER``,
-``TRUNCATE``) must name the local tables of every shard, and :meth:`ColdLayout.statement`
-readdresses it, so every builder of such statements (``Scope.cold_delete`` and the
-others) is cluster-aware without knowing it.
+and inserts keep naming ``<name>`` and stay unchanged; what removes or rewrites rows
+(``ALTER``, ``TRUNCATE``, ``DELETE FROM``, ``OPTIMIZE``) must name the local tables of every
+shard, and :meth:`ColdLayout.statement` readdresses it, so every builder of such statements
+(``Scope.cold_delete`` and the others) is cluster-aware without knowing it.
 
 Rows are sharded by ``cityHash64(project_id, user_id)``, buckets by the same key, so each
 user's events of a project and the buckets counted from them live on one shard: the
@@ -29,9 +29,11 @@ _TABLES = "|".join(SHARDED_TABLES)
 # A DDL statement's table: after CREATE TABLE [IF NOT EXISTS] or ALTER TABLE.
 _DDL_TABLE = re.compile(r"^(CREATE TABLE (?:IF NOT EXISTS )?|ALTER TABLE )(\w+)\b")
 _ENGINE = re.compile(r"\bENGINE = (\w*)MergeTree(?:\(([^)]*)\))?")
-# A statement removing rows of a sharded table, not yet addressed to the cluster.
+# A statement removing or rewriting rows of a sharded table, not yet addressed to the
+# cluster: Distributed tables take none of these.
 _REMOVAL = re.compile(
-    rf"^(ALTER TABLE |TRUNCATE TABLE (?:IF EXISTS )?)({_TABLES})\b(?!\s+ON CLUSTER\b)",
+    r"^(ALTER TABLE |TRUNCATE TABLE (?:IF EXISTS )?|DELETE FROM |OPTIMIZE TABLE )"
+    rf"({_TABLES})\b(?!\s+ON CLUSTER\b)",
     re.IGNORECASE,
 )
 # Waiting for a mutation on the replica that ran it only would let a reader on the
