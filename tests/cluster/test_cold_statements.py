@@ -10,9 +10,14 @@ keep the tables' names); removals are readdressed by the layout.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import json
 import re
-from typing import Any
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -22,6 +27,7 @@ from eventide.archive.bucketing import bucket_old_batches
 from eventide.archive.cold_batches import Batch, delete_batches
 from eventide.projects import store
 from eventide.projects.purge import purge_deleted_projects
+from eventide.storage.clickhouse import EmbeddedColdStore
 from eventide.storage.cold_layout import SHARDED_TABLES, ColdLayout
 from eventide.storage.engines import Engines
 from tests.analytics.stores import put_hot
@@ -38,6 +44,12 @@ UTC = dt.UTC
 CLUSTER = ColdLayout("events_cluster")
 RANGE = {"from": "2026-03-01", "to": "2026-03-04"}
 _REMOVAL = re.compile(rf"^(ALTER|TRUNCATE) TABLE ({'|'.join(SHARDED_TABLES)})\b")
+REPLAY = Path(__file__).with_name("_distributed_replay.py")
+
+
+class Sent(NamedTuple):
+    sql: str
+    answer: list[str] | None  # a fetch's rows, as sorted reprs
 
 
 def _events(prefix: str) -> list[Event]:
@@ -56,14 +68,21 @@ def _events(prefix: str) -> list[Event]:
 
 
 @pytest.fixture
-def sent(engines: Engines, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The statements the cold store runs from now on, as its transport receives them."""
-    statements: list[str] = []
-    run = engines.cold._run  # type: ignore[attr-defined]
+def sent(engines: Engines, monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
+    """The statements the embedded engine runs from now on, each with its answer."""
+    if not isinstance(engines.cold, EmbeddedColdStore):
+        pytest.skip("the statements are taken from the embedded engine")
+    statements: list[Sent] = []
+    run = engines.cold._run
 
-    async def recording(sql: str, *args: Any) -> Any:
-        statements.append(sql)
-        return await run(sql, *args)
+    async def recording(sql: str, fmt: str) -> Any:
+        result = await run(sql, fmt)
+        answer = None
+        if fmt == "ArrowTable":
+            rows = zip(*(column.to_pylist() for column in result.columns), strict=True)
+            answer = sorted(repr(row) for row in rows)
+        statements.append(Sent(sql, answer))
+        return result
 
     monkeypatch.setattr(engines.cold, "_run", recording)
     return statements
@@ -103,9 +122,11 @@ async def _ask_everything(client: GraphQLClient, user: str, admin: str) -> None:
     await client.data(STORAGE, token=admin)
 
 
-async def test_every_cold_statement_parses_in_cluster_mode(
-    engines: Engines, client: GraphQLClient, user_token: str, admin_token: str, sent: list[str]
+async def _run_everything(
+    engines: Engines, client: GraphQLClient, user_token: str, admin_token: str
 ) -> None:
+    """Archive, ask every analytics field from buckets and then from rows, repair a
+    batch's buckets, delete a batch, and purge a deleted project."""
     doomed = (await store.insert_project(engines.db, name="Doomed", timezone="UTC")).id
     await put_hot(engines, _events("c"))
     await put_hot(engines, _events("d"), project=doomed)
@@ -128,7 +149,12 @@ async def test_every_cold_statement_parses_in_cluster_mode(
     await store.mark_deleted(engines.db, project_id=doomed)
     assert await purge_deleted_projects(engines) == [doomed]
 
-    statements = list(sent)
+
+async def test_every_cold_statement_parses_in_cluster_mode(
+    engines: Engines, client: GraphQLClient, user_token: str, admin_token: str, sent: list[Sent]
+) -> None:
+    await _run_everything(engines, client, user_token, admin_token)
+    statements = [each.sql for each in sent]
     # Rows and buckets written, per-user joins read (retention, funnel) among them.
     for table in SHARDED_TABLES:
         assert any(s.startswith(f"INSERT INTO {table} ") for s in statements), table
@@ -148,3 +174,29 @@ async def test_every_cold_statement_parses_in_cluster_mode(
 
 async def _nothing(step: str) -> None:
     return None
+
+
+async def test_distributed_tables_answer_as_the_plain_ones(
+    engines: Engines,
+    client: GraphQLClient,
+    user_token: str,
+    admin_token: str,
+    sent: list[Sent],
+    tmp_path: Path,
+) -> None:
+    # Every statement again, in order, on Distributed tables (one shard, in a process of
+    # its own), as cluster mode sends them: each answer must be the one recorded here.
+    await _run_everything(engines, client, user_token, admin_token)
+    (tmp_path / "sent.json").write_text(json.dumps(list(sent)))
+    replayed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, str(REPLAY), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    print(replayed.stdout)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert f"replayed {len(sent)} statements" in replayed.stdout
+    assert "('project_events', 'Distributed')" in replayed.stdout
