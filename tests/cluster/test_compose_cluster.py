@@ -1,6 +1,6 @@
 """compose.cluster.yaml and its ClickHouse and Keeper configuration agree with each other.
 
-No container runs here: the files are parsed, and what a cluster needs is checked
+No container runs in the tests: the files are parsed, and what a cluster needs is checked
 between them (every mounted file exists, 2 shards of 2 replicas, one shard and replica
 pair per node, Keeper ids, the cluster and nodes Eventide is given).
 """

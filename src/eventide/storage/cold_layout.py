@@ -118,7 +118,9 @@ class ColdLayout:
             # A block identical to an earlier one must be written again (buckets of a
             # batch rewritten after their deletion), never dropped as a retry.
             "insert_deduplicate": 0,
-            # DROP PARTITION and other partition work wait for every replica too.
+            # Mutations sent without a mutations_sync of their own, DROP PARTITION and
+            # other partition work wait for every replica too.
+            "mutations_sync": 2,
             "alter_sync": 2,
             # Each shard counts its own rows into its own buckets (same sharding key).
             "parallel_distributed_insert_select": 2,
