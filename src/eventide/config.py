@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,9 @@ class Settings:
     data_dir: Path = Path(".eventide")
     database_url: str | None = None
     clickhouse_url: str | None = None
+    # A cluster of the ClickHouse server's remote_servers: the cold schema is sharded and
+    # replicated across it (see README "Scaling out"). None: one server.
+    clickhouse_cluster: str | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "eventide:"
     jwt_secret: str = field(default="", repr=False)
@@ -150,6 +154,12 @@ def _url(*schemes: str) -> Callable[[str, str], str]:
     return parse
 
 
+def _identifier(name: str, raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", raw):
+        raise ConfigError(f"{name} must be a name of letters, digits and underscores")
+    return raw
+
+
 def _text(name: str, raw: str) -> str:
     return raw
 
@@ -188,6 +198,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "port": ("EVENTIDE_PORT", _int(0, 65535)),
         "database_url": ("EVENTIDE_DATABASE_URL", _url("postgresql", "postgres")),
         "clickhouse_url": ("EVENTIDE_CLICKHOUSE_URL", _url("clickhouse")),
+        "clickhouse_cluster": ("EVENTIDE_CLICKHOUSE_CLUSTER", _identifier),
         "redis_url": ("EVENTIDE_REDIS_URL", _url("redis", "rediss", "unix")),
         "redis_key_prefix": ("EVENTIDE_REDIS_KEY_PREFIX", _text),
         "jwt_secret": ("EVENTIDE_JWT_SECRET", _text),
@@ -275,6 +286,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             "EVENTIDE_RATE_LIMIT_PROJECT_EVENTS must not be below EVENTIDE_MAX_BATCH_EVENTS"
         )
+    if settings.clickhouse_cluster and not settings.clickhouse_url:
+        raise ConfigError("EVENTIDE_CLICKHOUSE_CLUSTER needs EVENTIDE_CLICKHOUSE_URL, a node of it")
     if bool(settings.admin_username) != bool(settings.admin_password):
         raise ConfigError("EVENTIDE_ADMIN_USERNAME and EVENTIDE_ADMIN_PASSWORD go together")
     return _with_secret(settings)

@@ -77,3 +77,9 @@ async def test_calls_run_concurrently_over_several_connections(store: NativeCold
 
     results = await asyncio.gather(*(store.fetch("SELECT %(i)s", {"i": i}) for i in range(12)))
     assert [r[0][0] for r in results] == list(range(12))
+
+
+async def test_a_cluster_the_server_does_not_define_is_refused() -> None:
+    assert SERVER_URL
+    with pytest.raises(RuntimeError, match="no cluster 'nowhere' in its remote_servers"):
+        await open_cold_store(SERVER_URL, embedded_path="unused", cluster="nowhere")

@@ -248,7 +248,9 @@ ALLOWED_STATEMENTS = {
 # insert (rows carry their project) and the table an archive batch's rows are in; the
 # presence check and drop of the old cold layout; the removal of a deleted project 1's
 # rows from the old cold layout (through Scope.cold_delete, which takes the table); the
-# deletions of cold buckets, by batch or of a deleted project (Scope.cold_delete too).
+# deletions of cold buckets, by batch or of a deleted project (Scope.cold_delete too);
+# the cluster layout, which shards the tables in DDL and readdresses removals of them
+# to each shard's own tables, and reads no rows.
 ALLOWED_NAMES = {
     ("archive/cold_batches.py", "COLD_TABLE"),
     ("archive/cold_batches.py", "LEGACY_COLD_TABLE"),
@@ -258,6 +260,9 @@ ALLOWED_NAMES = {
     ("projects/purge.py", "LEGACY_COLD_TABLE"),
     ("projects/purge.py", "COLD_TABLE"),
     ("projects/purge.py", "COLD_BUCKET_TABLES"),
+    ("storage/cold_layout.py", "COLD_TABLE"),
+    ("storage/cold_layout.py", "COLD_BUCKET_TABLES"),
+    ("storage/cold_layout.py", "LEGACY_COLD_TABLE"),
 }
 
 

@@ -26,6 +26,7 @@ from clickhouse_driver.util.escape import escape_param
 
 from eventide.config import Settings
 from eventide.storage import _sql_files
+from eventide.storage.cold_layout import ColdLayout
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class ColdStore(ABC):
     """What Eventide needs from ClickHouse; tables are named without a database."""
 
     database: str
+    layout: ColdLayout = ColdLayout()
 
     @abstractmethod
     async def execute(self, sql: str, params: Params | None = None) -> None: ...
@@ -71,7 +73,8 @@ class ColdStore(ABC):
             if file.version in done:
                 continue
             for statement in file.statements():
-                await self.execute(statement)
+                for each in self.layout.schema(statement, database=self.database):
+                    await self.execute(each)
             # Concurrent starters may both get here: the DDL is idempotent and versions
             # are read into a set, so a second row is harmless.
             await self.insert("schema_migrations", ("version", "name"), [(file.version, file.name)])
@@ -154,12 +157,14 @@ class EmbeddedColdStore(ColdStore):
 
 
 class NativeColdStore(ColdStore):
-    """A ClickHouse server over the native protocol (clickhouse-driver)."""
+    """A ClickHouse server over the native protocol (clickhouse-driver); with ``cluster``,
+    one node of that cluster, holding the schema of :class:`ColdLayout` on every node."""
 
     def __init__(
         self,
         url: str,
         *,
+        cluster: str | None = None,
         connections: int = 4,
         connect_timeout: float = Settings.clickhouse_connect_timeout_seconds,
         send_receive_timeout: float = Settings.clickhouse_send_receive_timeout_seconds,
@@ -181,9 +186,13 @@ class NativeColdStore(ColdStore):
             "send_receive_timeout": send_receive_timeout,
             "settings": {"use_numpy": False},
         }
+        self.layout = ColdLayout(cluster)
         # The database may not exist yet: create it through a connection without one.
         with Client(**options) as bootstrap:
-            bootstrap.execute(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+            replicas = _replicas(bootstrap, cluster) if cluster else 0
+            on_cluster = f" ON CLUSTER {cluster}" if cluster else ""
+            bootstrap.execute(f"CREATE DATABASE IF NOT EXISTS {self.database}{on_cluster}")
+        options["settings"] |= self.layout.settings(replicas=replicas)
         self._executor = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="ch")
         self._clients: asyncio.Queue[Client] = asyncio.Queue()
         for _ in range(connections):
@@ -200,7 +209,7 @@ class NativeColdStore(ColdStore):
             self._clients.put_nowait(client)
 
     async def execute(self, sql: str, params: Params | None = None) -> None:
-        await self._run(render(sql, params))
+        await self._run(render(self.layout.statement(sql), params))
 
     async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
         rows: list[Row] = await self._run(render(sql, params))
@@ -218,6 +227,18 @@ class NativeColdStore(ColdStore):
         self._executor.shutdown(wait=True)
 
 
+def _replicas(client: Any, cluster: str) -> int:
+    """The most replicas a shard of ``cluster`` has, as the server's ``remote_servers``
+    define it; refuses a cluster the server does not know."""
+    rows = client.execute(
+        "SELECT max(replica_num), count() FROM system.clusters WHERE cluster = %(cluster)s",
+        {"cluster": cluster},
+    )
+    if not rows or not rows[0][1]:
+        raise RuntimeError(f"ClickHouse has no cluster {cluster!r} in its remote_servers")
+    return int(rows[0][0])
+
+
 def _aware(value: Any) -> Any:
     # The driver returns naive datetimes for columns without an explicit zone; ours are UTC.
     if isinstance(value, dt.datetime) and value.tzinfo is None:
@@ -229,15 +250,18 @@ async def open_cold_store(
     url: str | None,
     *,
     embedded_path: str,
+    cluster: str | None = None,
     connect_timeout: float = Settings.clickhouse_connect_timeout_seconds,
     send_receive_timeout: float = Settings.clickhouse_send_receive_timeout_seconds,
 ) -> ColdStore:
-    """A server transport when ``url`` is set, else the embedded engine under ``embedded_path``."""
+    """A server transport when ``url`` is set (a node of ``cluster`` when given), else the
+    embedded engine under ``embedded_path``."""
     # Both constructors do blocking I/O (connect, create the database).
     if url:
         server = functools.partial(
             NativeColdStore,
             url,
+            cluster=cluster,
             connect_timeout=connect_timeout,
             send_receive_timeout=send_receive_timeout,
         )

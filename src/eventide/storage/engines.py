@@ -74,6 +74,7 @@ async def open_engines(settings: Settings, *, migrate: bool = True) -> AsyncIter
             cold = await open_cold_store(
                 settings.clickhouse_url,
                 embedded_path=str(settings.data_dir / "clickhouse"),
+                cluster=settings.clickhouse_cluster,
                 connect_timeout=settings.clickhouse_connect_timeout_seconds,
                 send_receive_timeout=settings.clickhouse_send_receive_timeout_seconds,
             )
