@@ -66,6 +66,8 @@ async def sign_up(page: Any, base_url: str) -> str:
     await page.goto(f"{base_url}/")
     await page.wait_for_url("**/signin")
     await page.get_by_role("link", name="Sign up").click()
+    await page.get_by_label("Email").wait_for()
+    await assert_controls_named(page)
     name = f"console-{uuid.uuid4().hex[:8]}"
     await page.get_by_label("Username").fill(name)
     await page.get_by_label("Email").fill(f"{name}@example.test")
