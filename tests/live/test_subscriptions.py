@@ -8,6 +8,7 @@ import base64
 import contextlib
 import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from prometheus_client import REGISTRY
 
@@ -179,10 +180,12 @@ async def test_a_slow_subscriber_is_dropped_without_slowing_ingestion_or_others(
         # in the kernel's small buffers, then the server's sends to it wait, then its
         # queue fills.
         sent: list[str] = []
-        for round_ in range(20):
-            # About 10 MB in all: more than the kernel buffers of a connection hold.
+        # Events of about 10 KB (random: nothing to compress), in all twice what the
+        # kernel may buffer on the server's side of a connection, and a few MB more.
+        rounds = (2 * _largest_send_buffer() + 4_000_000) // (50 * 10_000)
+        for round_ in range(rounds):
             bulky = {"blob": base64.b64encode(os.urandom(7_500)).decode()}
-            batch = events(50, prefix=f"r{round_:02}", properties=bulky)
+            batch = events(50, prefix=f"r{round_:03}", properties=bulky)
             # Each call is answered while the slow subscriber still reads nothing.
             assert (await ingest(server.http_url, token, batch))["accepted"] == 50
             # A call's events are stored (and sent) in eventId order.
@@ -198,6 +201,14 @@ async def test_a_slow_subscriber_is_dropped_without_slowing_ingestion_or_others(
         ours = [event_id for event_id in _ids(read) if not event_id.startswith(PROBE)]
         assert 0 < len(ours) < len(sent)
         assert ours == sent[: len(ours)]
+
+
+def _largest_send_buffer() -> int:
+    """The most a TCP socket's send buffer grows to here (Linux's tcp_wmem maximum)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    except (OSError, IndexError, ValueError):
+        return 4 * 1024 * 1024
 
 
 async def test_ingestion_succeeds_while_live_events_cannot_be_published(
