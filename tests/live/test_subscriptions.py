@@ -7,12 +7,14 @@ import asyncio
 import base64
 import contextlib
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from prometheus_client import REGISTRY
+from redis.asyncio import Redis
 
-from eventide.graphql.live import SLOW_CLOSE_CODE
+from eventide.graphql.live import LOST_CLOSE_CODE, SLOW_CLOSE_CODE
 from eventide.storage.engines import Engines
 from eventide.storage.redis import connect_redis
 from tests.live.accounts import token_of_new_project
@@ -201,6 +203,35 @@ async def test_a_slow_subscriber_is_dropped_without_slowing_ingestion_or_others(
         ours = [event_id for event_id in _ids(read) if not event_id.startswith(PROBE)]
         assert 0 < len(ours) < len(sent)
         assert ours == sent[: len(ours)]
+
+
+async def test_subscribers_are_told_when_their_server_loses_redis(
+    engines: Engines, api_token: MakeToken
+) -> None:
+    token = await api_token(["INGEST", "READ"])
+    lost = ("eventide_live_dropped_subscribers_total", {"reason": "redis"})
+    before = REGISTRY.get_sample_value(*lost) or 0
+    # Its own client, named, so that only its connections are cut below.
+    name = f"live-{uuid.uuid4().hex[:8]}"
+    assert engines.settings.redis_url is not None
+    live_redis = Redis.from_url(engines.settings.redis_url, client_name=name)
+    try:
+        async with (
+            in_loop_server(engines, live_redis=live_redis) as server,
+            live_socket(server.ws_url, token) as socket,
+        ):
+            await socket.subscribe()
+            await subscribed(socket, server.http_url, token)
+            clients = await engines.redis.client_list(_type="pubsub")
+            ids = [client["id"] for client in clients if client.get("name") == name]
+            assert len(ids) == 1, clients
+            await engines.redis.client_kill_filter(_id=ids[0])
+            code, reason = await socket.closed()
+            assert code == LOST_CLOSE_CODE, (code, reason)
+            assert "lost its connection to Redis" in (reason or "")
+            assert (REGISTRY.get_sample_value(*lost) or 0) == before + 1
+    finally:
+        await live_redis.aclose()
 
 
 def _largest_send_buffer() -> int:
