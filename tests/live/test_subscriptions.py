@@ -7,12 +7,10 @@ import asyncio
 import base64
 import contextlib
 import os
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from prometheus_client import REGISTRY
-from redis.asyncio import Redis
 
 from eventide.graphql.live import LOST_CLOSE_CODE, SLOW_CLOSE_CODE
 from eventide.storage.engines import Engines
@@ -27,7 +25,7 @@ from tests.live.clients import (
     stalled_socket,
     subscribed,
 )
-from tests.live.servers import in_loop_server
+from tests.live.servers import cuttable_redis, in_loop_server
 
 MakeToken = Callable[[list[str]], Awaitable[str]]
 
@@ -211,27 +209,18 @@ async def test_subscribers_are_told_when_their_server_loses_redis(
     token = await api_token(["INGEST", "READ"])
     lost = ("eventide_live_dropped_subscribers_total", {"reason": "redis"})
     before = REGISTRY.get_sample_value(*lost) or 0
-    # Its own client, named, so that only its connections are cut below.
-    name = f"live-{uuid.uuid4().hex[:8]}"
-    assert engines.settings.redis_url is not None
-    live_redis = Redis.from_url(engines.settings.redis_url, client_name=name)
-    try:
-        async with (
-            in_loop_server(engines, live_redis=live_redis) as server,
-            live_socket(server.ws_url, token) as socket,
-        ):
-            await socket.subscribe()
-            await subscribed(socket, server.http_url, token)
-            clients = await engines.redis.client_list(_type="pubsub")
-            ids = [client["id"] for client in clients if client.get("name") == name]
-            assert len(ids) == 1, clients
-            await engines.redis.client_kill_filter(_id=ids[0])
-            code, reason = await socket.closed()
-            assert code == LOST_CLOSE_CODE, (code, reason)
-            assert "lost its connection to Redis" in (reason or "")
-            assert (REGISTRY.get_sample_value(*lost) or 0) == before + 1
-    finally:
-        await live_redis.aclose()
+    async with (
+        cuttable_redis(engines) as (live_redis, cut),
+        in_loop_server(engines, live_redis=live_redis) as server,
+        live_socket(server.ws_url, token) as socket,
+    ):
+        await socket.subscribe()
+        await subscribed(socket, server.http_url, token)
+        await cut()
+        code, reason = await socket.closed()
+        assert code == LOST_CLOSE_CODE, (code, reason)
+        assert "lost its connection to Redis" in (reason or "")
+        assert (REGISTRY.get_sample_value(*lost) or 0) == before + 1
 
 
 def _largest_send_buffer() -> int:
