@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 LIVE_EVENTS = """
 subscription ($projectId: ID, $eventType: String) {
@@ -66,6 +69,20 @@ class LiveSocket:
             if event["eventId"] == event_id:
                 return received
 
+    async def events_until_closed(
+        self, *, within: float = WAIT_SECONDS
+    ) -> tuple[list[dict[str, Any]], int | None, str | None]:
+        """The events received until the connection ended, and the server's close code
+        and reason."""
+        received = []
+        async with asyncio.timeout(within):
+            with contextlib.suppress(ConnectionClosed):
+                while True:
+                    message = json.loads(await self.connection.recv())
+                    if message["type"] == "next":
+                        received.append(message["payload"]["data"]["liveEvents"])
+        return received, self.connection.close_code, self.connection.close_reason
+
     async def closed(self, *, within: float = WAIT_SECONDS) -> tuple[int | None, str | None]:
         """The close code and reason the server sent, once the connection has ended."""
         async with asyncio.timeout(within):
@@ -90,6 +107,25 @@ async def live_socket(
             ack = await socket.receive()
             assert ack["type"] == "connection_ack", ack
         yield socket
+
+
+@contextlib.asynccontextmanager
+async def stalled_socket(ws_url: str, token: str) -> AsyncIterator[LiveSocket]:
+    """A connection that holds back what it is sent while it is not read: its kernel
+    receive buffer is small (the default grows to megabytes on loopback) and it reads
+    at most one message ahead of :meth:`LiveSocket.receive`. Without compression, which
+    would shrink what piles up, and without its own pings, whose answers it would not
+    read either."""
+    host, port = urlsplit(ws_url).netloc.rsplit(":", 1)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Set before connecting, so the window the server sees stays small.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    async with live_socket(
+        ws_url, token, sock=sock, max_queue=1, compression=None, ping_interval=None
+    ) as live:
+        yield live
 
 
 def events(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,28 @@ from tests.graphiql.test_browser import live_server
 class Server:
     http_url: str
     ws_url: str
+
+
+@contextlib.asynccontextmanager
+async def cuttable_redis(
+    engines: Engines,
+) -> AsyncIterator[tuple[Redis, Callable[[], Awaitable[None]]]]:
+    """A Redis client of its own for live events, and a function that cuts its pub/sub
+    connection (and only that one: other clients of the same Redis are left alone)."""
+    name = f"live-{uuid.uuid4().hex[:8]}"
+    assert engines.settings.redis_url is not None
+    redis = Redis.from_url(engines.settings.redis_url, client_name=name)
+
+    async def cut() -> None:
+        clients = await engines.redis.client_list(_type="pubsub")
+        ids = [client["id"] for client in clients if client.get("name") == name]
+        assert len(ids) == 1, clients
+        await engines.redis.client_kill_filter(_id=ids[0])
+
+    try:
+        yield redis, cut
+    finally:
+        await redis.aclose()
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,6 @@ and in Debian's Chromium (the queue in localStorage, the flush as the page goes)
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
 import os
 import queue
@@ -22,9 +21,8 @@ import pytest
 from tests.graphiql.test_browser import browser_page
 from tests.sdks.conftest import APP_ORIGIN, STRICT_EVENTS_PER_MINUTE, STRICT_MAX_BATCH
 from tests.sdks.server import Tenant, closed_port_url
+from tests.sdks.site import DIST, sdk_site
 
-ROOT = Path(__file__).resolve().parents[2]
-DIST = ROOT / "sdks" / "js" / "dist"
 DRIVER = Path(__file__).with_name("node_driver.mjs")
 NODE = shutil.which("node")
 IN_CI = os.environ.get("CI") == "true"
@@ -153,37 +151,10 @@ browser_only = pytest.mark.skipif(
 )
 
 
-class _AppPage(http.server.BaseHTTPRequestHandler):
-    """A site using the SDK: an empty page, and the built SDK under /sdk/."""
-
-    def do_GET(self) -> None:
-        if self.path.startswith("/sdk/"):
-            body = (DIST / Path(self.path).name).read_bytes()
-            content_type = "text/javascript"
-        else:
-            body, content_type = b"<!doctype html><title>app</title>", "text/html"
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def app() -> Iterator[str]:
-    port = int(APP_ORIGIN.rsplit(":", 1)[1])
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", port), _AppPage)
-    thread = threading.Thread(target=site.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield APP_ORIGIN
-    finally:
-        site.shutdown()
-        site.server_close()
-        thread.join()
+    with sdk_site(APP_ORIGIN) as origin:
+        yield origin
 
 
 async def _stored_ids_become(tenant: Tenant, expected: list[str]) -> None:

@@ -10,6 +10,9 @@ import { currentSession, refreshSession } from "../session";
 import { TypeSelect } from "./Retention";
 
 const KEEP = 200;
+// The server's close codes for a subscriber it dropped: it fell behind (4008), or the
+// server lost its event feed (4013). Either way some events were not sent to it.
+const DROPPED = new Set([4008, 4013]);
 
 type Status = "connecting" | "live" | "paused" | "closed" | "error";
 
@@ -50,7 +53,12 @@ export function Live() {
         closed: (event) => {
           const close = event as CloseEvent;
           setStatus("closed");
-          if (close.code && close.code !== 1000) setProblem(`The connection closed (${close.code}${close.reason ? `: ${close.reason}` : ""}).`);
+          if (DROPPED.has(close.code)) {
+            // The server dropped this subscriber; graphql-ws reconnects by itself.
+            setProblem(`Disconnected by the server: ${close.reason} Events accepted until the tail reconnects are not shown here; the Events page lists every one.`);
+          } else if (close.code && close.code !== 1000) {
+            setProblem(`The connection closed (${close.code}${close.reason ? `: ${close.reason}` : ""}).`);
+          }
         },
         error: () => setStatus("error"),
       },

@@ -85,7 +85,7 @@ async def _stream(
 ) -> AsyncGenerator[Event, None]:
     try:
         async with live.hub.subscription(project, event_type=event_type) as subscriber:
-            closing = asyncio.create_task(_close_when_dropped(subscriber, websocket))
+            closing = _closing_when_dropped(subscriber, websocket)
             try:
                 while True:
                     try:
@@ -94,12 +94,15 @@ async def _stream(
                         if websocket is None:
                             raise Unavailable(dropped.reason) from None
                         # The socket is being closed; the connection's end cancels this.
-                        await closing
                         await asyncio.get_running_loop().create_future()
                         raise
                     if not events:
                         await _renew(live, lease)
                     for event in events:
+                        # Once the close is under way, any further send would fail the
+                        # operation, and the close must follow what was already sent.
+                        if subscriber.gone:
+                            break
                         yield Event.of(
                             listing.Event(
                                 event_id=event.event_id,
@@ -112,7 +115,10 @@ async def _stream(
                             project=project,
                         )
             finally:
-                closing.cancel()
+                # A close under way runs on: it waits until the client has read what was
+                # sent before it, which may be long after the operation ends.
+                if not subscriber.gone:
+                    closing.cancel()
     except RedisError as error:
         raise Unavailable("Live events are unavailable right now; retry shortly") from error
     finally:
@@ -120,9 +126,23 @@ async def _stream(
             await asyncio.shield(live.leases.release(lease))
 
 
+# Closes under way, held until they end (the event loop keeps only weak references).
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+def _closing_when_dropped(
+    subscriber: Subscriber, websocket: WebSocket | None
+) -> asyncio.Task[None]:
+    task = asyncio.create_task(_close_when_dropped(subscriber, websocket))
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
+    return task
+
+
 async def _close_when_dropped(subscriber: Subscriber, websocket: WebSocket | None) -> None:
     """Close the connection once ``subscriber`` is dropped, even while a send to it is
-    stuck on a client that does not read."""
+    stuck on a client that does not read. The close frame goes out after what the
+    server already handed to the connection, so the client sees it once it reads again."""
     dropped = await subscriber.dropped()
     if websocket is None:
         return

@@ -56,6 +56,11 @@ class Subscriber:
             self._ready.set()
         return True
 
+    @property
+    def gone(self) -> bool:
+        """Whether the subscriber has been dropped."""
+        return self._dropped is not None
+
     def drop(self, why: SubscriberDropped) -> None:
         if self._dropped is None:
             self._dropped = why
