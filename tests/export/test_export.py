@@ -7,8 +7,10 @@ import io
 import random
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
+from eventide.analytics import export_formats
 from eventide.analytics.export import export_events
 from eventide.analytics.export_formats import FORMATS, write_all
 from eventide.analytics.listing import Event
@@ -108,6 +110,30 @@ async def test_every_format_holds_what_the_listing_returns(
     assert len(oracle) == 86
     for chunk in (1, 7, 1000):
         assert await exported(engines, format, chunk=chunk) == oracle
+
+
+async def test_parquet_is_written_a_row_group_at_a_time(
+    engines: Engines, client: GraphQLClient, user_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await both_tiers(engines)
+    monkeypatch.setattr(export_formats, "ROW_GROUP_EVENTS", 20)
+    out = io.BytesIO()
+    stream = export_events(
+        engines,
+        project=TEST_PROJECT,
+        occurred_from=dt.datetime.fromisoformat(RANGE[0]),
+        occurred_to=dt.datetime.fromisoformat(RANGE[1]),
+        chunk=7,
+    )
+    assert await write_all(stream, "parquet", out) == 86
+    meta = pq.ParquetFile(io.BytesIO(out.getvalue())).metadata
+    groups = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert len(groups) > 2
+    assert sum(groups) == 86
+    assert all(rows < 20 + 2 * 7 for rows in groups)
+    assert read_back("parquet", out.getvalue()) == await listed(
+        client, user_token, start=RANGE[0], end=RANGE[1]
+    )
 
 
 @pytest.mark.parametrize("format", FORMATS)

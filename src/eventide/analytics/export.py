@@ -1,18 +1,24 @@
 """Every event of one project in a range, streamed from both tiers through one snapshot.
 
-The events are exactly those the ``events`` listing returns for the range, in its order
-(newest first by occurrence, event id, then receipt), read with the listing's own page
-statements: the export sees what every reader sees, and nothing of another project.
-All of it is read inside one :func:`tier_snapshot`, in which each event is in exactly
-one tier, so an archive pass running meanwhile neither hides an event nor shows it twice.
+The events are exactly those the ``events`` listing returns for the range (occurred at
+``from`` or later and before ``to``), in its order: newest first by occurrence, then
+event id (byte-wise), then receipt. Both tiers are read as :data:`EVENTS` inside one
+:func:`tier_snapshot`, as every reader reads them, so the export honours the project
+scope and the cold visibility, and sees each event in exactly one tier even while an
+archive pass moves events meanwhile.
 
 Memory stays flat whatever the range holds: each tier is read in keyset chunks of at
-most ``chunk`` events, the two merged as they come. Each chunk's statement is bounded
-in time as well as by key, so the stores scan what is left of the range, not all of it:
-in PostgreSQL the upper bound on occurrence meets the index; in ClickHouse, whose key
-orders by day but not by instant within one, the range is first cut into windows of
-whole days holding about ``chunk`` events each (from a count per day), and each window
-is read on its own.
+most ``chunk`` events, and the two are merged as they come. Each chunk's statement is
+bounded in time as well as by key, so that the stores scan what is left of the range,
+not all of it: in PostgreSQL the upper bound on occurrence meets the index; in
+ClickHouse, whose key orders by day but not by instant within one, the range is first
+cut into windows of whole days holding about ``chunk`` events each (from a count per
+day), and each window is read on its own.
+
+The stores render each row as text, as the API writes it: instants in UTC with
+microseconds and ``Z`` (text that sorts as the instants do), properties as their stored
+JSON text, which is what the API parses to answer. Python never builds a datetime or
+parses a JSON document per event.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import operator
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
 from eventide.analytics import calendar
-from eventide.analytics.listing import Event, EventFilter, Key, cold_page, hot_page
 from eventide.archive.tiers import Tiers, tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storage.engines import Engines
@@ -33,12 +39,58 @@ CHUNK = 20_000
 """Events per statement: large enough that round trips cost little, small enough that
 two chunks (one per tier) and their merge stay a few megabytes."""
 
+Row = Sequence[Any]
+"""``(eventId, userId, eventType, occurredAt, receivedAt, properties)``, all text but
+``properties``, which is None for an event without."""
+# A row's place in the order: occurredAt, eventId, receivedAt.
+_KEY = operator.itemgetter(3, 0, 4)
+Key = tuple[str, str, str]
+
 _DAY_US = 86_400_000_000
 # Added before flooring to whole days so that instants before 1970 floor down too.
 _DAY_BASE_US = 100_000 * _DAY_US
-_ORDER = operator.attrgetter("occurred_at", "event_id", "received_at")
 
-Page = Callable[[EventFilter, Key | None], Awaitable[list[Event]]]
+
+def _hot_text(column: str) -> str:
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+
+
+def _cold_text(column: str) -> str:
+    return f"concat(replace(toString({column}), ' ', 'T'), 'Z')"
+
+
+_HOT_BELOW = (
+    '(occurred_at < $4 OR (occurred_at = $4 AND (event_id COLLATE "C" < $5'
+    " OR (event_id = $5 AND received_at < $6))))"
+)
+_COLD_BELOW = (
+    "(occurred_at, event_id, received_at) < (fromUnixTimestamp64Micro(%(at)s),"
+    " %(event_id)s, fromUnixTimestamp64Micro(%(received)s))"
+)
+
+
+def _hot_page(*, below: bool) -> str:
+    return (
+        f"SELECT event_id, user_id, event_type, {_hot_text('occurred_at')},"
+        f" {_hot_text('received_at')}, properties::text FROM {EVENTS}"
+        f" WHERE occurred_at >= $1 AND occurred_at < $2 AND {_HOT_BELOW if below else 'true'}"
+        ' ORDER BY occurred_at DESC, event_id COLLATE "C" DESC, received_at DESC LIMIT $3'
+    )
+
+
+def _cold_page(*, below: bool) -> str:
+    return (
+        f"SELECT event_id, user_id, event_type, {_cold_text('occurred_at')},"
+        f" {_cold_text('received_at')}, nullIf(properties, '') FROM {EVENTS}"
+        " WHERE occurred_at >= fromUnixTimestamp64Micro(%(from)s)"
+        " AND occurred_at < fromUnixTimestamp64Micro(%(to)s)"
+        f" AND {_COLD_BELOW if below else 'true'}"
+        " ORDER BY occurred_at DESC, event_id DESC, received_at DESC LIMIT %(limit)s"
+    )
+
+
+Window = tuple[dt.datetime, dt.datetime]
+Page = Callable[[Window, Key | None], Awaitable[list[Row]]]
 
 
 async def export_events(
@@ -48,7 +100,7 @@ async def export_events(
     occurred_from: dt.datetime,
     occurred_to: dt.datetime,
     chunk: int = CHUNK,
-) -> AsyncIterator[list[Event]]:
+) -> AsyncIterator[list[Row]]:
     """The project's events with ``occurred_from <= occurredAt < occurred_to``, newest
     first, in lists of at most ``2 * chunk``."""
     if occurred_from.tzinfo is None or occurred_to.tzinfo is None:
@@ -59,11 +111,25 @@ async def export_events(
         raise ValueError("chunk must be positive")
     async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
 
-        async def hot(where: EventFilter, below: Key | None) -> list[Event]:
-            return await hot_page(tiers, where, below, chunk)
+        async def hot(window: Window, below: Key | None) -> list[Row]:
+            args: list[Any] = [*window, chunk]
+            if below is not None:
+                at, event_id, received = below
+                args += [_instant(at), event_id, _instant(received)]
+            rows: list[Row] = await tiers.hot.fetch(_hot_page(below=below is not None), *args)
+            return rows
 
-        async def cold(where: EventFilter, below: Key | None) -> list[Event]:
-            return await cold_page(tiers, where, below, chunk, None)
+        async def cold(window: Window, below: Key | None) -> list[Row]:
+            params: dict[str, Any] = {
+                "from": calendar.instant_us(window[0]),
+                "to": calendar.instant_us(window[1]),
+                "limit": chunk,
+            }
+            if below is not None:
+                at, params["event_id"], received = below
+                params["at"] = calendar.instant_us(_instant(at))
+                params["received"] = calendar.instant_us(_instant(received))
+            return [*await tiers.cold_fetch(_cold_page(below=below is not None), params)]
 
         windows = await _cold_windows(tiers, occurred_from, occurred_to, chunk)
         hot_chunks = _chunks(hot, [(occurred_from, occurred_to)], chunk)
@@ -72,27 +138,28 @@ async def export_events(
             yield merged
 
 
-async def _chunks(
-    page: Page, windows: list[tuple[dt.datetime, dt.datetime]], chunk: int
-) -> AsyncIterator[list[Event]]:
+def _instant(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+async def _chunks(page: Page, windows: list[Window], chunk: int) -> AsyncIterator[list[Row]]:
     """Every event of the windows (newest first, each ``[start, end)``), a page at a time."""
     for start, end in windows:
         below: Key | None = None
         while True:
-            events = await page(EventFilter(occurred_from=start, occurred_to=end), below)
-            if events:
-                yield events
-            if len(events) < chunk:
+            rows = await page((start, end), below)
+            if rows:
+                yield rows
+            if len(rows) < chunk:
                 break
-            last = events[-1]
-            below = last.key
+            below = _KEY(rows[-1])
             # Redundant with the key, but a bound the stores' indexes can use.
-            end = last.occurred_at + dt.timedelta(microseconds=1)
+            end = _instant(below[0]) + dt.timedelta(microseconds=1)
 
 
 async def _cold_windows(
     tiers: Tiers, start: dt.datetime, end: dt.datetime, chunk: int
-) -> list[tuple[dt.datetime, dt.datetime]]:
+) -> list[Window]:
     """``[start, end)`` cut at day boundaries into windows, newest first, each of about
     ``chunk`` cold events or of one day. Together they cover the range whatever the
     counts say: the counts only decide where the cuts fall."""
@@ -120,23 +187,22 @@ async def _cold_windows(
 
 
 async def _merge(
-    first: AsyncIterator[list[Event]], second: AsyncIterator[list[Event]]
-) -> AsyncIterator[list[Event]]:
-    """Two streams of events, each newest first and disjoint, as one stream newest first.
+    first: AsyncIterator[list[Row]], second: AsyncIterator[list[Row]]
+) -> AsyncIterator[list[Row]]:
+    """Two streams of rows, each newest first and disjoint, as one stream newest first.
 
-    At each step, whichever buffer reaches further down (ends at the greater key) is
-    emitted whole with the events of the other at or above its end: nothing either
-    stream yields later can come before those.
+    At each step, whichever buffer reaches further down (ends at the greater key) goes
+    out whole with the rows of the other at or above its end: nothing either stream
+    yields later can come before those.
     """
     a = await anext(first, None)
     b = await anext(second, None)
     while a is not None and b is not None:
-        if _ORDER(a[-1]) < _ORDER(b[-1]):
+        if _KEY(a[-1]) < _KEY(b[-1]):
             a, b, first, second = b, a, second, first
-        # a ends higher: b's events above a's end go out with a; the rest wait.
-        split = _count_above(b, _ORDER(a[-1]))
+        split = _count_above(b, _KEY(a[-1]))
         out = a + b[:split]
-        out.sort(key=_ORDER, reverse=True)
+        out.sort(key=_KEY, reverse=True)
         yield out
         rest = b[split:]
         a = await anext(first, None)
@@ -147,6 +213,6 @@ async def _merge(
             remaining = await anext(stream, None)
 
 
-def _count_above(events: list[Event], key: tuple[dt.datetime, str, dt.datetime]) -> int:
-    """How many of ``events`` (newest first) order above ``key``."""
-    return len(events) - bisect.bisect_left(events[::-1], key, key=_ORDER)
+def _count_above(rows: list[Row], key: Key) -> int:
+    """How many of ``rows`` (newest first) order at or above ``key``."""
+    return len(rows) - bisect.bisect_left(rows[::-1], key, key=_KEY)

@@ -1,21 +1,22 @@
-"""The files an export writes: NDJSON, CSV or Parquet, each written as the events come.
+"""The files an export writes: NDJSON, CSV or Parquet, each written as the rows come.
 
 Every format carries the listing's fields under its names (``eventId``, ``userId``,
-``eventType``, ``occurredAt``, ``receivedAt``, ``properties``). Properties are the JSON
-the API returns, written by the standard library's encoder, which keeps integers of
-any size exact (orjson would not past 64 bits); instants are UTC with microseconds.
+``eventType``, ``occurredAt``, ``receivedAt``, ``properties``). Rows come from
+:func:`eventide.analytics.export.export_events` with instants already rendered as the
+API writes them and properties as their stored JSON text: the text the API itself parses
+to answer, so a reader parsing it gets exactly the API's value (integers of any size,
+every character), whatever the spacing.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import json
 from collections.abc import AsyncIterable
+from json.encoder import encode_basestring
 from typing import Any, BinaryIO, Protocol
 
-from eventide.analytics.listing import Event
+from eventide.analytics.export import Row
 from eventide.errors import InvalidInput
 
 FORMATS = ("ndjson", "csv", "parquet")
@@ -24,21 +25,9 @@ FIELDS = ("eventId", "userId", "eventType", "occurredAt", "receivedAt", "propert
 # well, small enough that a group's columns stay a few megabytes before they are written.
 ROW_GROUP_EVENTS = 100_000
 
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-
-
-def instant(value: dt.datetime) -> str:
-    """An instant as the API writes it: UTC, microseconds, ``Z``."""
-    utc = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return utc.isoformat(timespec="microseconds") + "Z"
-
-
-def properties_json(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else _json(value)
-
 
 class Writer(Protocol):
-    def write(self, events: list[Event]) -> None: ...
+    def write(self, rows: list[Row]) -> None: ...
 
     def close(self) -> None:
         """Finish the file (Parquet writes its footer here); ``out`` stays open."""
@@ -48,22 +37,16 @@ class _NdjsonWriter:
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
 
-    def write(self, events: list[Event]) -> None:
+    def write(self, rows: list[Row]) -> None:
+        # Stored JSON text holds no raw line break (JSON escapes them in strings), so
+        # each event stays on its line.
         lines = [
-            _json(
-                {
-                    "eventId": e.event_id,
-                    "userId": e.user_id,
-                    "eventType": e.event_type,
-                    "occurredAt": instant(e.occurred_at),
-                    "receivedAt": instant(e.received_at),
-                    "properties": e.properties,
-                }
-            )
-            for e in events
+            f'{{"eventId":{encode_basestring(event_id)},"userId":{encode_basestring(user)}'
+            f',"eventType":{encode_basestring(kind)},"occurredAt":"{occurred}"'
+            f',"receivedAt":"{received}","properties":{properties or "null"}}}\n'
+            for event_id, user, kind, occurred, received, properties in rows
         ]
-        lines.append("")
-        self._out.write("\n".join(lines).encode())
+        self._out.write("".join(lines).encode())
 
     def close(self) -> None:
         self._out.flush()
@@ -79,18 +62,8 @@ class _CsvWriter:
         self._csv = csv.writer(self._text, lineterminator="\r\n")
         self._csv.writerow(FIELDS)
 
-    def write(self, events: list[Event]) -> None:
-        self._csv.writerows(
-            (
-                e.event_id,
-                e.user_id,
-                e.event_type,
-                instant(e.occurred_at),
-                instant(e.received_at),
-                "" if e.properties is None else _json(e.properties),
-            )
-            for e in events
-        )
+    def write(self, rows: list[Row]) -> None:
+        self._csv.writerows(rows)
         self._out.write(self._text.getvalue().encode())
         self._text.seek(0)
         self._text.truncate()
@@ -122,29 +95,27 @@ class _ParquetWriter:
             ]
         )
         self._writer = pq.ParquetWriter(out, self._schema, compression="zstd")
-        self._pending: list[Event] = []
+        # Held as Arrow columns (a fraction of the rows' size as Python objects) until a
+        # row group's worth is there.
+        self._pending: list[Any] = []
+        self._held = 0
 
-    def write(self, events: list[Event]) -> None:
-        self._pending.extend(events)
-        if len(self._pending) >= ROW_GROUP_EVENTS:
+    def write(self, rows: list[Row]) -> None:
+        pa = self._pa
+        # Instants go in as their text, which Arrow reads exactly (microseconds, UTC).
+        arrays = [
+            pa.array(column, type=pa.string()).cast(field.type)
+            for column, field in zip(zip(*rows, strict=True), self._schema, strict=True)
+        ]
+        self._pending.append(pa.RecordBatch.from_arrays(arrays, schema=self._schema))
+        self._held += len(rows)
+        if self._held >= ROW_GROUP_EVENTS:
             self._flush()
 
     def _flush(self) -> None:
-        pa, events = self._pa, self._pending
-        self._pending = []
-        columns = [
-            [e.event_id for e in events],
-            [e.user_id for e in events],
-            [e.event_type for e in events],
-            [e.occurred_at for e in events],
-            [e.received_at for e in events],
-            [properties_json(e.properties) for e in events],
-        ]
-        arrays = [
-            pa.array(values, type=field.type)
-            for values, field in zip(columns, self._schema, strict=True)
-        ]
-        self._writer.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
+        table = self._pa.Table.from_batches(self._pending, schema=self._schema)
+        self._pending, self._held = [], 0
+        self._writer.write_table(table, row_group_size=len(table))
 
     def close(self) -> None:
         if self._pending:
@@ -163,12 +134,12 @@ def writer(format: str, out: BinaryIO) -> Writer:
     raise InvalidInput(f"unknown format {format!r}: one of {', '.join(FORMATS)}")
 
 
-async def write_all(batches: AsyncIterable[list[Event]], format: str, out: BinaryIO) -> int:
+async def write_all(batches: AsyncIterable[list[Row]], format: str, out: BinaryIO) -> int:
     """Write every batch to ``out`` in ``format``; the number of events written."""
     output = writer(format, out)
     written = 0
-    async for events in batches:
-        output.write(events)
-        written += len(events)
+    async for rows in batches:
+        output.write(rows)
+        written += len(rows)
     output.close()
     return written

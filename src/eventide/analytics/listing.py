@@ -75,18 +75,16 @@ async def list_events(
     if below is not None:
         checked_text("cursor", below[1])
     async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
-        hot = await hot_page(tiers, where, below, first + 1)
+        hot = await _hot_page(tiers, where, below, first + 1)
         # The page is the first + 1 newest of both tiers: cold events older than the
         # oldest of a full hot page cannot be among them, which bounds the cold scan.
         since = hot[-1].occurred_at if len(hot) > first else None
-        cold = await cold_page(tiers, where, below, first + 1, since)
+        cold = await _cold_page(tiers, where, below, first + 1, since)
     merged = sorted(hot + cold, key=lambda event: event.key, reverse=True)
     return EventPage(events=merged[:first], has_next_page=len(merged) > first)
 
 
-async def hot_page(tiers: Tiers, where: EventFilter, below: Key | None, limit: int) -> list[Event]:
-    """Up to ``limit`` hot events of the snapshot matching ``where``, newest first, with
-    keys below ``below``."""
+async def _hot_page(tiers: Tiers, where: EventFilter, below: Key | None, limit: int) -> list[Event]:
     conditions, args = [], []
 
     def arg(value: Any) -> str:
@@ -121,15 +119,13 @@ async def hot_page(tiers: Tiers, where: EventFilter, below: Key | None, limit: i
     return [Event(*row) for row in rows]
 
 
-async def cold_page(
+async def _cold_page(
     tiers: Tiers,
     where: EventFilter,
     below: Key | None,
     limit: int,
     since: dt.datetime | None,
 ) -> list[Event]:
-    """As :func:`hot_page`, of the cold events the snapshot sees, occurred at ``since``
-    or later when given."""
     conditions: list[str] = []
     params: dict[str, Any] = {"limit": limit}
     if where.user_id is not None:
