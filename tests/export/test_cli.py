@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from eventide.analytics.export_formats import FORMATS
+from eventide.cli import _output
 from eventide.config import Settings
 from eventide.projects import store
 from eventide.storage.engines import Engines
@@ -119,3 +120,11 @@ def test_the_range_needs_both_ends() -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["export", "--project", "1", "--from", RANGE[0], "--format", "csv"])
     assert exit_.value.code == 2
+
+
+def test_a_failed_export_leaves_no_partial_file(tmp_path: Path) -> None:
+    target = tmp_path / "partial.csv"
+    with pytest.raises(OSError, match="store went away"), _output(str(target)) as out:
+        out.write(b"eventId,userId\r\n")
+        raise OSError("store went away")
+    assert not target.exists()

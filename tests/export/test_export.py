@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from eventide.analytics import export_formats
-from eventide.analytics.export import export_events
+from eventide.analytics.export import Row, export_events
 from eventide.analytics.export_formats import FORMATS, write_all
 from eventide.analytics.listing import Event
 from eventide.archive.archiver import archive_pass
@@ -86,10 +87,17 @@ async def exported(
         occurred_to=dt.datetime.fromisoformat(end),
         chunk=chunk,
     )
-    written = await write_all(stream, format, out)
+    written = await write_all(bounded(stream, chunk), format, out)
     events = read_back(format, out.getvalue())
     assert written == len(events)
     return events
+
+
+async def bounded(stream: AsyncIterator[list[Row]], chunk: int) -> AsyncIterator[list[Row]]:
+    """``stream``, checked to hand over no more than a chunk of each tier at a time."""
+    async for rows in stream:
+        assert 0 < len(rows) <= 2 * chunk
+        yield rows
 
 
 async def tier_counts(engines: Engines) -> tuple[int, int]:

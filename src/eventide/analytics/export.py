@@ -11,9 +11,9 @@ Memory stays flat whatever the range holds: each tier is read in keyset chunks o
 most ``chunk`` events, and the two are merged as they come. Each chunk's statement is
 bounded in time as well as by key, so that the stores scan what is left of the range,
 not all of it: in PostgreSQL the upper bound on occurrence meets the index; in
-ClickHouse, whose key orders by day but not by instant within one, the range is first
-cut into windows of whole days holding about ``chunk`` events each (from a count per
-day), and each window is read on its own.
+ClickHouse, whose key orders by day but not by instant within one, the range is cut
+into windows holding about ``chunk`` events each (from counts per day, and per hour,
+minute or second within a day of many), and each window is read on its own.
 
 The stores render each row as text, as the API writes it: instants in UTC with
 microseconds and ``Z`` (text that sorts as the instants do), properties as their stored
@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import operator
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from eventide.analytics import calendar
@@ -46,9 +46,10 @@ Row = Sequence[Any]
 _KEY = operator.itemgetter(3, 0, 4)
 Key = tuple[str, str, str]
 
-_DAY_US = 86_400_000_000
-# Added before flooring to whole days so that instants before 1970 floor down too.
-_DAY_BASE_US = 100_000 * _DAY_US
+# The cold windows' buckets: a day, an hour, a minute, a second (in microseconds).
+_BUCKETS_US = (86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000)
+# Added before flooring to whole buckets so that instants before 1970 floor down too.
+_BASE_US = 100_000 * _BUCKETS_US[0]
 
 
 def _hot_text(column: str) -> str:
@@ -131,20 +132,25 @@ async def export_events(
                 params["received"] = calendar.instant_us(_instant(received))
             return [*await tiers.cold_fetch(_cold_page(below=below is not None), params)]
 
-        windows = await _cold_windows(tiers, occurred_from, occurred_to, chunk)
-        hot_chunks = _chunks(hot, [(occurred_from, occurred_to)], chunk)
-        cold_chunks = _chunks(cold, windows, chunk)
+        hot_chunks = _chunks(hot, _one((occurred_from, occurred_to)), chunk)
+        cold_chunks = _chunks(cold, _cold_windows(tiers, occurred_from, occurred_to, chunk), chunk)
         async for merged in _merge(hot_chunks, cold_chunks):
             yield merged
+
+
+async def _one(window: Window) -> AsyncIterator[Window]:
+    yield window
 
 
 def _instant(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-async def _chunks(page: Page, windows: list[Window], chunk: int) -> AsyncIterator[list[Row]]:
+async def _chunks(
+    page: Page, windows: AsyncIterable[Window], chunk: int
+) -> AsyncIterator[list[Row]]:
     """Every event of the windows (newest first, each ``[start, end)``), a page at a time."""
-    for start, end in windows:
+    async for start, end in windows:
         below: Key | None = None
         while True:
             rows = await page((start, end), below)
@@ -159,31 +165,47 @@ async def _chunks(page: Page, windows: list[Window], chunk: int) -> AsyncIterato
 
 async def _cold_windows(
     tiers: Tiers, start: dt.datetime, end: dt.datetime, chunk: int
-) -> list[Window]:
-    """``[start, end)`` cut at day boundaries into windows, newest first, each of about
-    ``chunk`` cold events or of one day. Together they cover the range whatever the
-    counts say: the counts only decide where the cuts fall."""
+) -> AsyncIterator[Window]:
+    """``[start, end)`` cut into windows, newest first, each of about ``chunk`` cold
+    events or of one bucket (a day, or within a day of more, an hour, a minute or a
+    second). Together they cover the range whatever the counts say: the counts only
+    decide where the cuts fall."""
+    cut, held = end, 0
+    async for bucket, events in _buckets(tiers, start, end, chunk, level=0):
+        held += events
+        # A window ends (below) at this bucket's start once it holds a chunk's worth.
+        if held >= chunk and bucket > start:
+            yield bucket, cut
+            cut, held = bucket, 0
+    if cut > start:
+        yield start, cut
+
+
+async def _buckets(
+    tiers: Tiers, start: dt.datetime, end: dt.datetime, chunk: int, *, level: int
+) -> AsyncIterator[tuple[dt.datetime, int]]:
+    """The cold events of ``[start, end)`` counted per bucket of ``_BUCKETS_US[level]``,
+    newest first, with each bucket of more than ``chunk`` counted again per finer bucket:
+    a window then scans little more than its own events."""
     if start >= end:
-        return []
+        return
+    size = _BUCKETS_US[level]
     rows = await tiers.cold_fetch(
-        f"SELECT intDiv(toUnixTimestamp64Micro(occurred_at) + {_DAY_BASE_US}, {_DAY_US})"
-        f" * {_DAY_US} - {_DAY_BASE_US} AS day, count() FROM {EVENTS}"
+        f"SELECT intDiv(toUnixTimestamp64Micro(occurred_at) + {_BASE_US}, {size})"
+        f" * {size} - {_BASE_US} AS bucket, count() FROM {EVENTS}"
         " WHERE occurred_at >= fromUnixTimestamp64Micro(%(from)s)"
         " AND occurred_at < fromUnixTimestamp64Micro(%(to)s)"
-        " GROUP BY day ORDER BY day DESC",
+        " GROUP BY bucket ORDER BY bucket DESC",
         {"from": calendar.instant_us(start), "to": calendar.instant_us(end)},
     )
-    cuts, held = [end], 0
-    for day_us, events in rows:
-        day = max(start, calendar.from_instant_us(day_us))
-        held += events
-        # A window ends (below) at this day's start once it holds a chunk's worth.
-        if held >= chunk and day > start:
-            cuts.append(day)
-            held = 0
-    if cuts[-1] > start:
-        cuts.append(start)
-    return [(cuts[i + 1], cuts[i]) for i in range(len(cuts) - 1)]
+    for bucket_us, events in rows:
+        bucket = max(start, calendar.from_instant_us(bucket_us))
+        if events > chunk and level + 1 < len(_BUCKETS_US):
+            bucket_end = min(end, calendar.from_instant_us(bucket_us + size))
+            async for finer in _buckets(tiers, bucket, bucket_end, chunk, level=level + 1):
+                yield finer
+        else:
+            yield bucket, events
 
 
 async def _merge(
