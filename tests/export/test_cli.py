@@ -124,7 +124,13 @@ def test_the_range_needs_both_ends() -> None:
 
 def test_a_failed_export_leaves_no_partial_file(tmp_path: Path) -> None:
     target = tmp_path / "partial.csv"
-    with pytest.raises(OSError, match="store went away"), _output(str(target)) as out:
-        out.write(b"eventId,userId\r\n")
-        raise OSError("store went away")
+
+    def fail_midway() -> None:
+        with _output(str(target)) as out:
+            out.write(b"eventId,userId\r\n")
+            assert target.exists()
+            raise OSError("store went away")
+
+    with pytest.raises(OSError, match="store went away"):
+        fail_midway()
     assert not target.exists()
