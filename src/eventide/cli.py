@@ -129,14 +129,21 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
                 engines, project=project, occurred_from=args.occurred_from,
                 occurred_to=args.occurred_to,
             )  # fmt: skip
+            # Closed before the engines, whatever happens: it holds a pool connection.
             # The file is opened only once the arguments are known to be good.
-            with _output(args.output) as out:
-                return await write_all(events, args.format, out)
+            async with contextlib.aclosing(events):
+                with _output(args.output) as out:
+                    return await write_all(events, args.format, out)
 
     try:
         written = asyncio.run(run())
     except EventideError as error:
         sys.exit(f"eventide: {error.message}")
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error of the export. Python would
+        # complain again flushing stdout at exit, so it is pointed elsewhere first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit("eventide: the output was closed before the export ended")
     print(f"exported {written} events", file=sys.stderr)
 
 

@@ -22,8 +22,8 @@ from tests.export.test_export import RANGE, days_of_events
 from tests.graphql_client import GraphQLClient
 
 
-async def eventide_export(settings: Settings, tmp_path: Path, *args: str) -> tuple[int, bytes, str]:
-    env = {
+def environment(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "EVENTIDE_DATABASE_URL": settings.database_url or "",
         "EVENTIDE_REDIS_URL": settings.redis_url or "",
@@ -32,11 +32,14 @@ async def eventide_export(settings: Settings, tmp_path: Path, *args: str) -> tup
         "EVENTIDE_DATA_DIR": str(tmp_path / "data"),
         "EVENTIDE_JWT_SECRET": settings.jwt_secret,
     }
+
+
+async def eventide_export(settings: Settings, tmp_path: Path, *args: str) -> tuple[int, bytes, str]:
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("eventide")),
         "export",
         *args,
-        env=env,
+        env=environment(settings, tmp_path),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -134,3 +137,22 @@ def test_a_failed_export_leaves_no_partial_file(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="store went away"):
         fail_midway()
     assert not target.exists()
+
+
+async def test_a_reader_that_stops_early_ends_the_export_quietly(
+    engines: Engines, settings: Settings, tmp_path: Path
+) -> None:
+    await put_hot(engines, days_of_events(30))
+    command = (
+        f"{Path(sys.executable).with_name('eventide')} export --project {TEST_PROJECT}"
+        f" --from {RANGE[0]} --to {RANGE[1]} --format ndjson 2>{tmp_path / 'stderr'}"
+        # The reader is gone long before the export writes (it opens the engines first).
+        " | true; exit ${PIPESTATUS[0]}"
+    )
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-c", command, env=environment(settings, tmp_path)
+    )
+    assert await asyncio.wait_for(process.wait(), 120) == 1
+    stderr = (tmp_path / "stderr").read_text()
+    assert stderr.endswith("eventide: the output was closed before the export ended\n")
+    assert "Traceback" not in stderr

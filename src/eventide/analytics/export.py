@@ -26,7 +26,14 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import operator
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Sequence,
+)
 from typing import Any
 
 from eventide.analytics import calendar
@@ -101,7 +108,7 @@ async def export_events(
     occurred_from: dt.datetime,
     occurred_to: dt.datetime,
     chunk: int = CHUNK,
-) -> AsyncIterator[list[Row]]:
+) -> AsyncGenerator[list[Row]]:
     """The project's events with ``occurred_from <= occurredAt < occurred_to``, newest
     first, in lists of at most ``2 * chunk``."""
     if occurred_from.tzinfo is None or occurred_to.tzinfo is None:
