@@ -34,7 +34,7 @@ EDGE_PROPERTIES: list[dict[str, Any] | None] = [
     {},
     {"big": 2**64 + 1, "bigger": 10**25, "negative": -(2**70), "safe": 2**53 + 1},
     {"float": 1.5, "whole": 1.0, "zero": 0, "tiny": 5e-324, "huge": 1.7976931348623157e308},
-    {"text": 'Pro ü — "quoted", comma, new\nline\r\n', "emoji": "🦀", "rtl": "שלום"},
+    {"text": 'Pro ü — "quoted", comma, new\nline\r\n\u0001\u2028', "emoji": "🦀", "rtl": "שלום"},
     {"nested": {"a": {"b": [1, "two", None, True, {"c": []}]}}, "list": [[], {}]},
     {"looks like": "1", "bool": False, "null": None, "ключ": "значение"},
 ]
@@ -43,8 +43,9 @@ EDGE_PROPERTIES: list[dict[str, Any] | None] = [
 def event(number: int, occurred: dt.datetime, **overrides: Any) -> Event:
     fields: dict[str, Any] = dict(
         event_id=f"e{number:04d}",
-        user_id=f"u{number % 3}",
-        event_type=("view", "buy")[number % 2],
+        # Text a CSV field must quote and a JSON string must escape.
+        user_id=f'u{number % 3}, "ü"\n\t\\',
+        event_type=("view", "buy;\r\nnow")[number % 2],
         occurred_at=occurred,
         received_at=occurred + dt.timedelta(seconds=2),
         properties=EDGE_PROPERTIES[number % len(EDGE_PROPERTIES)],

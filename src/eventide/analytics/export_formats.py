@@ -46,7 +46,11 @@ class _NdjsonWriter:
             f',"receivedAt":"{received}","properties":{properties or "null"}}}\n'
             for event_id, user, kind, occurred, received, properties in rows
         ]
-        self._out.write("".join(lines).encode())
+        text = "".join(lines)
+        # Valid in JSON as they are, but line breaks to many a line splitter.
+        if "\u2028" in text or "\u2029" in text:
+            text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        self._out.write(text.encode())
 
     def close(self) -> None:
         self._out.flush()
