@@ -49,7 +49,7 @@ async def eventide_export(settings: Settings, tmp_path: Path, *args: str) -> tup
 
 
 @pytest.mark.parametrize("format", FORMATS)
-async def test_writes_the_listing_to_stdout_or_a_file(
+async def test_writes_the_listing_to_stdout_and_to_a_file(
     engines: Engines,
     settings: Settings,
     client: GraphQLClient,
@@ -66,6 +66,8 @@ async def test_writes_the_listing_to_stdout_or_a_file(
     assert code == 0, stderr
     assert read_back(format, stdout) == oracle
     assert "exported 40 events" in stderr
+    if format == "csv":
+        return  # written as NDJSON is: a file differs for Parquet only (it can seek)
     target = tmp_path / f"events.{format}"
     code, stdout, stderr = await eventide_export(
         settings, tmp_path, *common, "--format", format, "--output", str(target)
