@@ -161,6 +161,16 @@ async def test_the_range_is_the_listing_range(
         assert all(e["occurredAt"] < end for e in got)
 
 
+async def test_the_widest_range_holds_every_event(
+    engines: Engines, client: GraphQLClient, user_token: str
+) -> None:
+    await both_tiers(engines)
+    start, end = "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"
+    oracle = await listed(client, user_token, start=start, end=end)
+    assert len(oracle) == 86
+    assert await exported(engines, "ndjson", start=start, end=end, chunk=10) == oracle
+
+
 @pytest.mark.parametrize("format", FORMATS)
 async def test_an_empty_range_is_an_empty_file_of_the_format(engines: Engines, format: str) -> None:
     await both_tiers(engines)
