@@ -173,17 +173,18 @@ async def _chunks(
 async def _cold_windows(
     tiers: Tiers, start: dt.datetime, end: dt.datetime, chunk: int
 ) -> AsyncIterator[Window]:
-    """``[start, end)`` cut into windows, newest first, each of about ``chunk`` cold
-    events or of one bucket (a day, or within a day of more, an hour, a minute or a
-    second). Together they cover the range whatever the counts say: the counts only
-    decide where the cuts fall."""
-    cut, held = end, 0
+    """``[start, end)`` cut into windows, newest first, each of at most ``chunk`` cold
+    events (read by one statement) or of one bucket (a day, or within a day of more, an
+    hour, a minute or a second). Together they cover the range whatever the counts
+    say: the counts only decide where the cuts fall."""
+    cut, held, lowest = end, 0, end
     async for bucket, events in _buckets(tiers, start, end, chunk, level=0):
+        if held and held + events > chunk:
+            # The window so far is full: it ends (below) where its oldest bucket starts.
+            yield lowest, cut
+            cut, held = lowest, 0
         held += events
-        # A window ends (below) at this bucket's start once it holds a chunk's worth.
-        if held >= chunk and bucket > start:
-            yield bucket, cut
-            cut, held = bucket, 0
+        lowest = bucket
     if cut > start:
         yield start, cut
 
