@@ -106,6 +106,11 @@ def _instant(text: str) -> dt.datetime:
         raise argparse.ArgumentTypeError(f"not an RFC 3339 instant: {text!r}") from None
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"needs a UTC offset, e.g. {text}Z")
+    try:
+        # Year 1 at +01:00 has no UTC instant within the calendar.
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"outside years 1 to 9999 in UTC: {text!r}") from None
     return value
 
 
@@ -208,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )  # fmt: skip
     export.add_argument("--format", choices=FORMATS, required=True)
     export.add_argument(
-        "--output", metavar="FILE", help="the file to write (default: standard output)"
+        "--output", metavar="FILE", help="the file to write (default, or -: standard output)"
     )
     args = parser.parse_args(argv)
     _, command = COMMANDS[args.command]

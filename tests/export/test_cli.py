@@ -103,6 +103,7 @@ async def test_unknown_and_deleted_projects_are_refused(
         (["--from", RANGE[1], "--to", RANGE[0]], "eventide: --from is after --to"),
         (["--from", "2026-03-01T00:00:00"], "needs a UTC offset"),
         (["--to", "yesterday"], "not an RFC 3339 instant: 'yesterday'"),
+        (["--from", "0001-01-01T00:00:00+01:00"], "outside years 1 to 9999 in UTC"),
         (["--format", "xml"], "invalid choice: 'xml'"),
     ],
 )
