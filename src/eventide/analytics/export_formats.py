@@ -78,7 +78,7 @@ class _CsvWriter:
 
 
 class _ParquetWriter:
-    """One row group per :data:`ROW_GROUP_EVENTS` events; instants as
+    """Row groups of :data:`ROW_GROUP_EVENTS` events or a batch more; instants as
     ``timestamp[us, UTC]``, properties as JSON text (null where the event has none)."""
 
     def __init__(self, out: BinaryIO) -> None:
