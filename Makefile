@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 EXTRAS := --extra embedded --extra dev
 
 .PHONY: install lock upgrade upgrade-uv run test lint typecheck schema schema-check contract bench-ingest \
-	bench-query bench-archive bench-auth bench-limits clean
+	bench-query bench-archive bench-auth bench-limits bench-export clean
 
 install: $(BIN)/eventide node_modules/.package-lock.json sdks/js/dist/index.js \
 	console/dist/index.html
@@ -117,6 +117,12 @@ bench-query: install
 # Archive pass throughput against a raw PostgreSQL-to-ClickHouse copy.
 bench-archive: install
 	$(BIN)/python benchmarks/archive.py
+
+# `eventide export` rows/s and peak RSS per format against the engines' own bulk output
+# (ClickHouse SELECT ... FORMAT, PostgreSQL COPY) of the same rows; BENCH_EVENTS (default
+# 10,000,000) sets the exported project's size.
+bench-export: install
+	$(BIN)/python benchmarks/export.py
 
 # Authentication cost per request, and argon2id verifications per second.
 bench-auth: install

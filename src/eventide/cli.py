@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import datetime as dt
 import logging
+import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, BinaryIO
 
+from eventide.analytics.export_formats import FORMATS
 from eventide.config import ConfigError, Settings, load_settings
 from eventide.storage.engines import open_engines
 
@@ -94,6 +98,76 @@ def _archive(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def _instant(text: str) -> dt.datetime:
+    """An ``--from``/``--to`` argument: RFC 3339 with an offset (``Z`` accepted)."""
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 instant: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"needs a UTC offset, e.g. {text}Z")
+    try:
+        # Year 1 at +01:00 has no UTC instant within the calendar.
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"outside years 1 to 9999 in UTC: {text!r}") from None
+    return value
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> None:
+    from eventide.analytics.export import export_events
+    from eventide.analytics.export_formats import write_all
+    from eventide.errors import EventideError, NotFound
+    from eventide.projects import store
+
+    project = store.parse_project_id(args.project)
+    if project is None:
+        sys.exit(f"eventide: not a project id: {args.project!r}")
+    if args.occurred_from > args.occurred_to:
+        sys.exit("eventide: --from is after --to")
+
+    async def run() -> int:
+        async with open_engines(settings) as engines:
+            if not await store.live_projects(engines.db, project_ids=[project]):
+                raise NotFound(f"no such project: {project}")
+            events = export_events(
+                engines, project=project, occurred_from=args.occurred_from,
+                occurred_to=args.occurred_to,
+            )  # fmt: skip
+            # Closed before the engines, whatever happens: it holds a pool connection.
+            # The file is opened only once the arguments are known to be good.
+            async with contextlib.aclosing(events):
+                with _output(args.output) as out:
+                    return await write_all(events, args.format, out)
+
+    try:
+        written = asyncio.run(run())
+    except EventideError as error:
+        sys.exit(f"eventide: {error.message}")
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error of the export. Python would
+        # complain again flushing stdout at exit, so it is pointed elsewhere first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit("eventide: the output was closed before the export ended")
+    print(f"exported {written} events", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[BinaryIO]:
+    """``path`` opened for writing (removed again if the export fails), or stdout."""
+    if path is None or path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(path, "wb") as out:
+            yield out
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+
+
 COMMANDS: dict[str, tuple[str, Callable[..., None]]] = {
     "serve": ("serve the API (embedded engines for unset URLs)", _serve),
     "migrate": ("apply PostgreSQL migrations and ClickHouse DDL, then exit", _migrate),
@@ -102,6 +176,11 @@ COMMANDS: dict[str, tuple[str, Callable[..., None]]] = {
         "run one archive pass (hot to cold) now, waiting for a running one; with embedded "
         "engines only while no server holds them",
         _archive,
+    ),
+    "export": (
+        "write one project's events of a range (as the events listing has them) to a file "
+        "or stdout, from both stores under one snapshot",
+        _export,
     ),
     "create-admin": (
         "create an admin, or make an existing account an active admin with a new password",
@@ -121,6 +200,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--password-stdin",
         action="store_true",
         help="read the password from standard input (default: EVENTIDE_ADMIN_PASSWORD, or asked)",
+    )
+    export = sub.choices["export"]
+    export.add_argument("--project", required=True, metavar="ID", help="the project's id")
+    export.add_argument(
+        "--from", dest="occurred_from", type=_instant, required=True, metavar="INSTANT",
+        help="first instant of occurrence, inclusive (RFC 3339, e.g. 2026-11-01T00:00:00Z)",
+    )  # fmt: skip
+    export.add_argument(
+        "--to", dest="occurred_to", type=_instant, required=True, metavar="INSTANT",
+        help="instant of occurrence where the range ends, exclusive",
+    )  # fmt: skip
+    export.add_argument("--format", choices=FORMATS, required=True)
+    export.add_argument(
+        "--output", metavar="FILE", help="the file to write (default, or -: standard output)"
     )
     args = parser.parse_args(argv)
     _, command = COMMANDS[args.command]
