@@ -13,6 +13,8 @@ Environment = Literal["development", "production"]
 SignupPolicy = Literal["open", "invite"]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_SECRET_BYTES = 32
+DEFAULT_BODY_CAP_BYTES = 5 * 1024 * 1024
+"""The most an unset ``EVENTIDE_MAX_BODY_BYTES`` allows a request body (5 MiB)."""
 T = TypeVar("T")
 
 
@@ -67,7 +69,7 @@ class Settings:
     max_query_breadth: int = 100
     max_query_tokens: int = 2000
     max_query_cost: int = 10_000
-    # None: room for the largest valid ingest batch (see body_limit_bytes).
+    # None: room for the largest valid ingest batch, at most 5 MiB (see body_limit_bytes).
     max_body_bytes: int | None = None
     query_timeout_seconds: float = 30.0
     # How long a client may take to send a request (see README "HTTP").
@@ -109,10 +111,12 @@ class Settings:
     @property
     def body_limit_bytes(self) -> int:
         """``EVENTIDE_MAX_BODY_BYTES``, or what a full batch of the largest valid events
-        weighs: 32 KiB of properties each plus their other fields, and 1 MiB to spare."""
+        weighs (32 KiB of properties each plus their other fields, and 1 MiB to spare),
+        but no more than :data:`DEFAULT_BODY_CAP_BYTES`: one request holds a whole body in
+        memory, and batches of typical events are far smaller."""
         if self.max_body_bytes is not None:
             return self.max_body_bytes
-        return self.max_batch_events * 36 * 1024 + 1024 * 1024
+        return min(self.max_batch_events * 36 * 1024 + 1024 * 1024, DEFAULT_BODY_CAP_BYTES)
 
 
 def _int(minimum: int, maximum: int = 2**31 - 1) -> Callable[[str, str], int]:
