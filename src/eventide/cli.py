@@ -94,6 +94,25 @@ def _archive(settings: Settings, args: argparse.Namespace) -> None:
     asyncio.run(run())
 
 
+def _expire(settings: Settings, args: argparse.Namespace) -> None:
+    from eventide.archive.expiry import remove_expired
+
+    if settings.retention_days is None:
+        sys.exit("eventide: EVENTIDE_RETENTION_DAYS is not set; nothing expires")
+
+    async def run() -> None:
+        async with open_engines(settings) as engines:
+            removal = await remove_expired(engines)
+        assert removal is not None  # retention is set
+        print(
+            f"removed events that occurred before {removal.boundary.isoformat()}:"
+            f" {len(removal.hot_partitions)} hot partitions, {removal.hot_rows} hot rows,"
+            f" {len(removal.cold_partitions)} cold partitions"
+        )
+
+    asyncio.run(run())
+
+
 COMMANDS: dict[str, tuple[str, Callable[..., None]]] = {
     "serve": ("serve the API (embedded engines for unset URLs)", _serve),
     "migrate": ("apply PostgreSQL migrations and ClickHouse DDL, then exit", _migrate),
@@ -102,6 +121,11 @@ COMMANDS: dict[str, tuple[str, Callable[..., None]]] = {
         "run one archive pass (hot to cold) now, waiting for a running one; with embedded "
         "engines only while no server holds them",
         _archive,
+    ),
+    "expire": (
+        "remove the events past EVENTIDE_RETENTION_DAYS from both stores now, waiting for "
+        "a running archive pass",
+        _expire,
     ),
     "create-admin": (
         "create an admin, or make an existing account an active admin with a new password",

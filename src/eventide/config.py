@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -41,6 +42,12 @@ class Settings:
     dedup_window_days: int = 30
     archive_interval_seconds: int = 300
     archive_batch_size: int = 50_000
+    # Events that occurred more than this many days ago are removed and never counted
+    # (see README "Retention"); None keeps every event.
+    retention_days: int | None = None
+    # The instant retention counts back from instead of PostgreSQL's now(): never read
+    # from the environment, it lets tests put the boundary where they need it.
+    retention_now: dt.datetime | None = None
     max_batch_events: int = 1000
     # Failed logins per window: per (username, address), per address, per username
     # (see README "Dashboard users: sessions").
@@ -201,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "dedup_window_days": ("EVENTIDE_DEDUP_WINDOW_DAYS", _int(1, 3650)),
         "archive_interval_seconds": ("EVENTIDE_ARCHIVE_INTERVAL_SECONDS", _int(0)),
         "archive_batch_size": ("EVENTIDE_ARCHIVE_BATCH_SIZE", _int(1, 10_000_000)),
+        "retention_days": ("EVENTIDE_RETENTION_DAYS", _int(1, 36_500)),
         "max_batch_events": ("EVENTIDE_MAX_BATCH_EVENTS", _int(1, 100_000)),
         "login_attempts": ("EVENTIDE_LOGIN_ATTEMPTS", _int(1)),
         "login_address_attempts": ("EVENTIDE_LOGIN_ADDRESS_ATTEMPTS", _int(1)),
