@@ -4,6 +4,7 @@ to interrupt anywhere."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from eventide.analytics.listing import Event, EventFilter
 from eventide.analytics.top_events import top_events
 from eventide.archive.archiver import archive_pass
 from eventide.archive.boundary import boundary_at, read_boundary
-from eventide.archive.expiry import remove_expired
+from eventide.archive.expiry import remove_expired, retention_removal
 from eventide.ingest.service import ingest
 from eventide.storage.engines import Engines
 from tests.analytics import oracle
@@ -268,3 +269,27 @@ async def test_ingestion_refuses_events_before_the_boundary(engines: Engines) ->
 
 
 _US = dt.timedelta(microseconds=1)
+
+
+def _removal_tasks() -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if t.get_name() == "eventide-retention"]
+
+
+async def test_the_server_removes_expired_events_at_startup_and_only_with_retention(
+    engines: Engines,
+) -> None:
+    stored = await scenario(engines)
+    async with retention_removal(engines, interval=3600):
+        assert not _removal_tasks()
+    assert "events_20261110" in await hot_partitions(engines)
+    keeping = retained(engines)
+    async with retention_removal(keeping, interval=3600):
+        assert _removal_tasks()
+        for _ in range(400):  # up to 20 s on a busy machine
+            if "events_20261110" not in await hot_partitions(engines):
+                break
+            await asyncio.sleep(0.05)
+        # The turn holds the archive lock until it is done.
+        await remove_expired(keeping)
+    assert not _removal_tasks()
+    await assert_removed(keeping, stored)
