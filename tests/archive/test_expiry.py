@@ -18,8 +18,10 @@ from eventide.analytics.top_events import top_events
 from eventide.archive.archiver import archive_pass
 from eventide.archive.boundary import boundary_at, read_boundary
 from eventide.archive.expiry import remove_expired, retention_removal
+from eventide.archive.tiers import tier_snapshot
 from eventide.ingest.service import ingest
 from eventide.storage.engines import Engines
+from eventide.storage.tenant_sql import Scope
 from tests.analytics import oracle
 from tests.analytics.stores import put_hot
 from tests.analytics.test_oracle import listed
@@ -120,8 +122,10 @@ async def test_the_boundary_is_the_bucket_of_the_retention_period_start(engines:
     async with engines.db.acquire() as conn:
         assert await read_boundary(conn, settings) == BOUNDARY
         live = dataclasses.replace(settings, retention_now=None)
+        before = await conn.fetchval("SELECT clock_timestamp()")
         computed = await read_boundary(conn, live)
-        assert computed == boundary_at(await conn.fetchval("SELECT now()"), live)
+        after = await conn.fetchval("SELECT clock_timestamp()")
+        assert boundary_at(before, live) <= computed <= boundary_at(after, live)
 
 
 async def test_queries_answer_as_if_old_events_were_never_accepted(engines: Engines) -> None:
@@ -216,6 +220,25 @@ async def test_removal_drops_whole_partitions_in_both_stores(engines: Engines) -
     again = await remove_expired(keeping)
     assert again is not None
     assert (again.hot_partitions, again.hot_rows, again.cold_partitions) == ((), 0, ())
+    await assert_removed(keeping, stored)
+
+
+async def test_the_cold_store_waits_for_readers_that_may_count_with_an_older_boundary(
+    engines: Engines,
+) -> None:
+    stored = await scenario(engines)
+    keeping = retained(engines)
+    async with tier_snapshot(keeping, scope=Scope.of(1)):
+        # This reader holds its lock on `events` for longer than a removal waits.
+        removal = await remove_expired(keeping)
+    assert removal is not None
+    assert removal.cold_partitions == ()
+    assert ("project_events", "202610") in await cold_partitions(engines)
+    # The hot store's partitions waited too, and their rows went one by one instead.
+    assert removal.hot_partitions == ()
+    assert removal.hot_rows == 8
+    await assert_answers(keeping, stored)
+    await remove_expired(keeping)
     await assert_removed(keeping, stored)
 
 

@@ -296,9 +296,9 @@ ALLOWED_STATEMENTS = {
     # Removing a deleted project: the SHARE lock waits out ingestion statements that saw
     # the project live, so their rows are there to be deleted.
     ("projects/purge.py", "TABLE ONLY events"): 1,
-    # Removing events past retention: the SHARE lock before a day partition is dropped,
-    # as the archiver takes it.
-    ("archive/expiry.py", "TABLE ONLY events"): 1,
+    # Removing events past retention: the ACCESS EXCLUSIVE lock before a day partition is
+    # dropped, and before the cold store's rows go, which waits for earlier readers.
+    ("archive/expiry.py", "TABLE ONLY events"): 2,
 }
 # Modules using the guard's table names other than through a Scope: the archiver's cold
 # insert (rows carry their project) and the table an archive batch's rows are in; the

@@ -16,12 +16,17 @@ from eventide.config import Settings
 
 BUCKET = dt.timedelta(minutes=15)
 
-# now() is the start of the reader's transaction: one boundary for its whole snapshot.
-_BOUNDARY = "SELECT event_bucket(coalesce($2::timestamptz, now()) - $1 * interval '24 hours')"
+# The clock, not now() (the start of the transaction, which may be long before a reader
+# got its lock on `events`): a reader's boundary is never older than one the removal read
+# before the reader's lock was granted (see archive.expiry).
+_BOUNDARY = (
+    "SELECT event_bucket(coalesce($2::timestamptz, clock_timestamp()) - $1 * interval '24 hours')"
+)
 
 
 async def read_boundary(conn: asyncpg.Connection, settings: Settings) -> dt.datetime | None:
-    """The boundary as of ``conn``'s transaction (None without retention)."""
+    """The boundary as of now (None without retention); a reader reads it once, in its
+    snapshot, after its lock on ``events``."""
     if settings.retention_days is None:
         return None
     boundary: dt.datetime = await conn.fetchval(

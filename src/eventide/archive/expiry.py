@@ -5,11 +5,18 @@ has run; this only frees the space. It runs under the archive lock, so no pass c
 or commits rows meanwhile, and every step is safe to repeat: a removal interrupted at
 any instant is finished by the next.
 
+Readers read their boundary after their lock on ``events`` (``archive.tiers``), so a
+reader that got that lock after the removal read its boundary never counts what the
+removal deletes; those that got it earlier are waited for:
+
 1. Hot: each UTC day partition of ``events`` and of ``user_buckets`` that ends at or
-   before the boundary is dropped whole, under the same locks the archiver drops a day
-   with; then whatever hot rows are left before the boundary (those of the day the
-   boundary falls in, or of a day whose partition was busy) are deleted in chunks.
-2. Cold: in each cold table, every month partition that ends at or before the start of
+   before the boundary is dropped whole, under an exclusive lock on ``events`` (as the
+   archiver drops a day); then whatever hot rows are left before the boundary (those of
+   the day the boundary falls in, or of a day whose partition was busy) are deleted in
+   chunks, which readers' snapshots do not see.
+2. Cold, once every reader that held the lock on ``events`` before has finished (the
+   exclusive lock taken and let go; if readers keep it busy, the cold step waits for the
+   next turn): in each cold table, every month partition that ends at or before the start of
    the boundary's UTC day is dropped whole; in the month holding that day, the rows of
    the days before it are deleted by one mutation. The rows of the boundary's own day
    wait for the next day's removal: a mutation rewrites the month's parts, so it runs
@@ -95,7 +102,9 @@ async def remove_expired(
             return None
         dropped = await _drop_hot_days(conn, boundary, faults)
         deleted = await _delete_hot_rows(conn, boundary, chunk, faults)
-        cold = await _remove_cold(engines.cold, _day_start(boundary), faults)
+        cold: tuple[str, ...] = ()
+        if await _earlier_readers_done(conn):
+            cold = await _remove_cold(engines.cold, _day_start(boundary), faults)
     removal = Removal(boundary, dropped, deleted, cold)
     logger.info(
         "retention: removed events before %s: %s hot partitions, %s hot rows, %s cold partitions",
@@ -130,8 +139,9 @@ async def _drop_hot_partition(conn: asyncpg.Connection, name: str, faults: Fault
     try:
         async with conn.transaction():
             await conn.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
-            # As the archiver drops a day: inserts held off, then readers waited for.
-            await conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
+            # Every reader that may count the partition's rows holds ACCESS SHARE on
+            # `events`: waited for here (a partition of user_buckets does not wait by itself).
+            await conn.execute("LOCK TABLE ONLY events IN ACCESS EXCLUSIVE MODE")
             await conn.execute(f'DROP TABLE IF EXISTS "{name}"')
             await faults("hot_day_dropped")
     except asyncpg.LockNotAvailableError:
@@ -153,6 +163,19 @@ async def _delete_hot_rows(
         await faults("hot_chunk_deleted")
     await faults("hot_deleted")
     return deleted
+
+
+async def _earlier_readers_done(conn: asyncpg.Connection) -> bool:
+    """Wait for the readers holding their lock on ``events`` (any of them may have read an
+    older boundary); False when they take longer than ``DROP_LOCK_TIMEOUT``."""
+    try:
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
+            await conn.execute("LOCK TABLE ONLY events IN ACCESS EXCLUSIVE MODE")
+    except asyncpg.LockNotAvailableError:
+        logger.info("retention: readers busy, the cold store's removal waits for the next turn")
+        return False
+    return True
 
 
 async def _remove_cold(cold: ColdStore, before: dt.datetime, faults: Faults) -> tuple[str, ...]:

@@ -198,7 +198,9 @@ async def tier_snapshot(engines: Engines, *, scope: Scope) -> AsyncIterator[Tier
         # after this lock can never miss rows of a partition dropped after it.
         await conn.execute("LOCK TABLE ONLY events IN ACCESS SHARE MODE")
         visibility = await read_visibility(conn)
-        # Rows past retention are hidden here, whether or not their removal has run.
+        # Rows past retention are hidden here, whether or not their removal has run. Read
+        # after the lock: a removal that waited for every reader holding it then deletes
+        # nothing a later one counts.
         if (boundary := await read_boundary(conn, engines.settings)) is not None:
             scope = scope.retained_since(boundary)
         yield Tiers(hot=HotReader(conn, scope), engines=engines, visibility=visibility)
