@@ -125,7 +125,9 @@ async def test_the_boundary_is_the_bucket_of_the_retention_period_start(engines:
         before = await conn.fetchval("SELECT clock_timestamp()")
         computed = await read_boundary(conn, live)
         after = await conn.fetchval("SELECT clock_timestamp()")
-        assert boundary_at(before, live) <= computed <= boundary_at(after, live)
+        earliest, latest = boundary_at(before, live), boundary_at(after, live)
+        assert earliest is not None and latest is not None and computed is not None
+        assert earliest <= computed <= latest
 
 
 async def test_queries_answer_as_if_old_events_were_never_accepted(engines: Engines) -> None:
