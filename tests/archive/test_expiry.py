@@ -126,7 +126,9 @@ async def test_the_boundary_is_the_bucket_of_the_retention_period_start(engines:
         computed = await read_boundary(conn, live)
         after = await conn.fetchval("SELECT clock_timestamp()")
         earliest, latest = boundary_at(before, live), boundary_at(after, live)
-        assert earliest is not None and latest is not None and computed is not None
+        assert earliest is not None
+        assert latest is not None
+        assert computed is not None
         assert earliest <= computed <= latest
 
 
