@@ -10,6 +10,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import REGISTRY
 
 from eventide.analytics.dau import daily_active_users
 from eventide.analytics.filters import FilterOp, PropertyFilter
@@ -209,8 +210,14 @@ async def test_removal_drops_whole_partitions_in_both_stores(engines: Engines) -
     keeping = retained(engines)
     assert {"events_20261110", "user_buckets_20261110"} <= await hot_partitions(engines)
     assert ("project_events", "202610") in await cold_partitions(engines)
+    counted = _removal_metrics()
     removal = await remove_expired(keeping)
     assert removal is not None
+    assert [after - before for after, before in zip(_removal_metrics(), counted, strict=True)] == [
+        4,
+        3,
+        4,
+    ]
     assert set(removal.hot_partitions) == {
         f"{t}_{d}" for t in ("events", "user_buckets") for d in ("20261110", "20261111")
     }
@@ -244,6 +251,16 @@ async def test_the_cold_store_waits_for_readers_that_may_count_with_an_older_bou
     await assert_answers(keeping, stored)
     await remove_expired(keeping)
     await assert_removed(keeping, stored)
+
+
+def _removal_metrics() -> list[float]:
+    """Partitions dropped (hot, cold) and hot events deleted, as /metrics counts them."""
+    sample = REGISTRY.get_sample_value
+    return [
+        sample("eventide_retention_dropped_partitions_total", {"store": "hot"}) or 0.0,
+        sample("eventide_retention_dropped_partitions_total", {"store": "cold"}) or 0.0,
+        sample("eventide_retention_deleted_hot_events_total") or 0.0,
+    ]
 
 
 class Crash(Exception):

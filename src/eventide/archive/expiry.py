@@ -35,6 +35,7 @@ import asyncpg
 
 from eventide.archive.archiver import DROP_LOCK_TIMEOUT, ArchiveBusy, archive_lock
 from eventide.archive.boundary import read_boundary
+from eventide.observability.metrics import RETENTION_HOT_EVENTS, RETENTION_PARTITIONS
 from eventide.periodic import every
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.engines import Engines
@@ -106,6 +107,9 @@ async def remove_expired(
         if await _earlier_readers_done(conn):
             cold = await _remove_cold(engines.cold, _day_start(boundary), faults)
     removal = Removal(boundary, dropped, deleted, cold)
+    RETENTION_PARTITIONS.labels(store="hot").inc(len(dropped))
+    RETENTION_PARTITIONS.labels(store="cold").inc(len(cold))
+    RETENTION_HOT_EVENTS.inc(deleted)
     logger.info(
         "retention: removed events before %s: %s hot partitions, %s hot rows, %s cold partitions",
         boundary.isoformat(),
