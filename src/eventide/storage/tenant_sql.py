@@ -132,7 +132,9 @@ class Scope:
         return "" if self.project is None else f"project_id = {self.project} AND "
 
     def _rows(self, table: str, visible: str, *, alias: str) -> str:
-        conditions = _joined(self._condition().removesuffix(" AND "), visible)
+        conditions = " AND ".join(
+            c for c in (self._condition().removesuffix(" AND "), visible) if c
+        )
         where = f" WHERE {conditions}" if conditions else ""
         return f"(SELECT * FROM {table}{where}) AS {alias}"
 
