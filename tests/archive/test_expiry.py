@@ -22,7 +22,7 @@ from eventide.archive.expiry import remove_expired, retention_removal
 from eventide.archive.tiers import tier_snapshot
 from eventide.ingest.service import ingest
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import Scope
+from eventide.storage.tenant_sql import EVENTS, Scope
 from tests.analytics import oracle
 from tests.analytics.stores import put_hot
 from tests.analytics.test_oracle import listed
@@ -149,6 +149,16 @@ async def test_queries_answer_as_if_old_events_were_never_accepted(engines: Engi
     # Later archive passes change nothing either.
     await archive_pass(keeping, trigger="cli", now=NOW + dt.timedelta(days=2))
     await assert_answers(keeping, stored)
+
+
+async def test_readers_never_plan_the_hot_partitions_before_the_boundary(engines: Engines) -> None:
+    await scenario(engines)
+    async with tier_snapshot(retained(engines), scope=Scope.of(1)) as tiers:
+        rows = await tiers.hot.fetch(f"EXPLAIN SELECT count(*) FROM {EVENTS}")
+    plan = "\n".join(row[0] for row in rows)
+    assert "events_20261112" in plan
+    assert "events_20261111" not in plan
+    assert "events_20261110" not in plan
 
 
 async def hot_partitions(engines: Engines) -> set[str]:
