@@ -24,6 +24,8 @@ def test_defaults_in_development_generate_and_keep_a_secret(tmp_path: Path) -> N
         ("EVENTIDE_PORT", "eighty"),
         ("EVENTIDE_PORT", "70000"),
         ("EVENTIDE_HOT_WINDOW_DAYS", "0"),
+        ("EVENTIDE_RETENTION_DAYS", "0"),
+        ("EVENTIDE_RETENTION_DAYS", "a year"),
         ("EVENTIDE_ENV", "staging"),
         ("EVENTIDE_DATABASE_URL", "mysql://x"),
         ("EVENTIDE_CLICKHOUSE_URL", "http://localhost:8123"),
@@ -54,6 +56,13 @@ def test_secret_is_not_in_repr(tmp_path: Path) -> None:
         {"EVENTIDE_DATA_DIR": str(tmp_path), "EVENTIDE_JWT_SECRET": "s3cr3t-" * 6}
     )
     assert "s3cr3t" not in repr(settings)
+
+
+def test_retention_is_off_unless_set(tmp_path: Path) -> None:
+    assert load_settings({"EVENTIDE_DATA_DIR": str(tmp_path)}).retention_days is None
+    env = {"EVENTIDE_DATA_DIR": str(tmp_path), "EVENTIDE_RETENTION_DAYS": "400"}
+    settings = load_settings(env)
+    assert (settings.retention_days, settings.retention_now) == (400, None)
 
 
 def test_dedup_window_never_shorter_than_hot_window(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from eventide.archive.expiry import retention_removal
 from eventide.archive.schedule import scheduled_archiving
 from eventide.auth.bootstrap import bootstrap_admin
 from eventide.auth.purge import token_purging
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ledger_pruning(engines),
             scheduled_archiving(engines),
             project_purging(engines),
+            retention_removal(engines),
             live_events(engines) as live,
         ):
             await bootstrap_admin(engines)

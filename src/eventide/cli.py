@@ -166,6 +166,23 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(path)
         raise
+def _expire(settings: Settings, args: argparse.Namespace) -> None:
+    from eventide.archive.expiry import remove_expired
+
+    if settings.retention_days is None:
+        sys.exit("eventide: EVENTIDE_RETENTION_DAYS is not set; nothing expires")
+
+    async def run() -> None:
+        async with open_engines(settings) as engines:
+            removal = await remove_expired(engines)
+        assert removal is not None  # retention is set
+        print(
+            f"removed events that occurred before {removal.boundary.isoformat()}:"
+            f" {len(removal.hot_partitions)} hot partitions, {removal.hot_rows} hot rows,"
+            f" {len(removal.cold_partitions)} cold partitions"
+        )
+
+    asyncio.run(run())
 
 
 COMMANDS: dict[str, tuple[str, Callable[..., None]]] = {
@@ -181,6 +198,11 @@ COMMANDS: dict[str, tuple[str, Callable[..., None]]] = {
         "write one project's events of a range (as the events listing has them) to a file "
         "or stdout, from both stores under one snapshot",
         _export,
+    ),
+    "expire": (
+        "remove the events past EVENTIDE_RETENTION_DAYS from both stores now, waiting for "
+        "a running archive pass",
+        _expire,
     ),
     "create-admin": (
         "create an admin, or make an existing account an active admin with a new password",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
@@ -14,6 +15,8 @@ Environment = Literal["development", "production"]
 SignupPolicy = Literal["open", "invite"]
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_SECRET_BYTES = 32
+DEFAULT_BODY_CAP_BYTES = 5 * 1024 * 1024
+"""The most an unset ``EVENTIDE_MAX_BODY_BYTES`` allows a request body (5 MiB)."""
 T = TypeVar("T")
 
 
@@ -43,6 +46,12 @@ class Settings:
     dedup_window_days: int = 30
     archive_interval_seconds: int = 300
     archive_batch_size: int = 50_000
+    # Events that occurred more than this many days ago are removed and never counted
+    # (see README "Retention"); None keeps every event.
+    retention_days: int | None = None
+    # The instant retention counts back from instead of PostgreSQL's now(): never read
+    # from the environment, it lets tests put the boundary where they need it.
+    retention_now: dt.datetime | None = None
     max_batch_events: int = 1000
     # Failed logins per window: per (username, address), per address, per username
     # (see README "Dashboard users: sessions").
@@ -71,7 +80,7 @@ class Settings:
     max_query_breadth: int = 100
     max_query_tokens: int = 2000
     max_query_cost: int = 10_000
-    # None: room for the largest valid ingest batch (see body_limit_bytes).
+    # None: room for the largest valid ingest batch, at most 5 MiB (see body_limit_bytes).
     max_body_bytes: int | None = None
     query_timeout_seconds: float = 30.0
     # How long a client may take to send a request (see README "HTTP").
@@ -113,10 +122,12 @@ class Settings:
     @property
     def body_limit_bytes(self) -> int:
         """``EVENTIDE_MAX_BODY_BYTES``, or what a full batch of the largest valid events
-        weighs: 32 KiB of properties each plus their other fields, and 1 MiB to spare."""
+        weighs (32 KiB of properties each plus their other fields, and 1 MiB to spare),
+        but no more than :data:`DEFAULT_BODY_CAP_BYTES`: one request holds a whole body in
+        memory, and batches of typical events are far smaller."""
         if self.max_body_bytes is not None:
             return self.max_body_bytes
-        return self.max_batch_events * 36 * 1024 + 1024 * 1024
+        return min(self.max_batch_events * 36 * 1024 + 1024 * 1024, DEFAULT_BODY_CAP_BYTES)
 
 
 def _int(minimum: int, maximum: int = 2**31 - 1) -> Callable[[str, str], int]:
@@ -208,6 +219,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "dedup_window_days": ("EVENTIDE_DEDUP_WINDOW_DAYS", _int(1, 3650)),
         "archive_interval_seconds": ("EVENTIDE_ARCHIVE_INTERVAL_SECONDS", _int(0)),
         "archive_batch_size": ("EVENTIDE_ARCHIVE_BATCH_SIZE", _int(1, 10_000_000)),
+        "retention_days": ("EVENTIDE_RETENTION_DAYS", _int(1, 36_500)),
         "max_batch_events": ("EVENTIDE_MAX_BATCH_EVENTS", _int(1, 100_000)),
         "login_attempts": ("EVENTIDE_LOGIN_ATTEMPTS", _int(1)),
         "login_address_attempts": ("EVENTIDE_LOGIN_ADDRESS_ATTEMPTS", _int(1)),

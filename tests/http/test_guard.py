@@ -140,21 +140,59 @@ def full_batch() -> list[dict[str, object]]:
     ]
 
 
-async def test_the_default_limit_admits_a_full_batch_of_the_largest_valid_events(
-    client: GraphQLClient,
-    settings: Settings,
-    api_token: Callable[[list[str]], Awaitable[str]],
+async def test_a_typical_full_batch_fits_the_default_limit(
+    client: GraphQLClient, api_token: Callable[[list[str]], Awaitable[str]]
 ) -> None:
+    batch = full_batch()
+    mutation = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { accepted } }"
+    assert len(json.dumps({"query": mutation, "variables": {"e": batch}})) < 1024 * 1024
+    data = await client.data(mutation, {"e": batch}, token=await api_token(["INGEST"]))
+    assert data["ingestEvents"]["accepted"] == 1000
+
+
+async def test_a_full_batch_of_the_largest_valid_events_exceeds_the_default_limit(
+    client: GraphQLClient, settings: Settings
+) -> None:
+    assert settings.max_body_bytes is None
+    assert settings.body_limit_bytes == 5 * 1024 * 1024
     batch = full_batch()
     for event in batch:
         # Just under the 32 KiB the contract allows once serialized.
         event["properties"] = {"blob": "x" * (32 * 1024 - 20)}
     mutation = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { accepted } }"
-    size = len(json.dumps({"query": mutation, "variables": {"e": batch}}))
-    assert size < settings.body_limit_bytes
-    token = await api_token(["INGEST"])
-    data = await client.data(mutation, {"e": batch}, token=token)
-    assert data["ingestEvents"]["accepted"] == 1000
+    response = await client.http.post(
+        "/graphql", json={"query": mutation, "variables": {"e": batch}}
+    )
+    message = assert_json_error(response, 413, "PAYLOAD_TOO_LARGE")
+    assert "5242880 bytes (5 MiB)" in message
+    assert "EVENTIDE_MAX_BODY_BYTES" in message
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_the_default_limit_holds_to_the_byte(client: GraphQLClient, streamed: bool) -> None:
+    limit = 5 * 1024 * 1024
+
+    def body(size: int) -> bytes:
+        # JSON allows any whitespace after the value.
+        return QUERY.encode() + b" " * (size - len(QUERY))
+
+    async def post(content: bytes) -> httpx.Response:
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it streams
+            for start in range(0, len(content), 1 << 20):
+                yield content[start : start + (1 << 20)]
+
+        return await client.http.post(
+            "/graphql",
+            content=chunks() if streamed else content,
+            headers={"Content-Type": "application/json"},
+        )
+
+    for size in (limit - 1, limit):
+        response = await post(body(size))
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["version"]
+    message = assert_json_error(await post(body(limit + 1)), 413, "PAYLOAD_TOO_LARGE")
+    assert "5242880 bytes" in message
 
 
 async def test_cors_is_off_by_default(client: GraphQLClient) -> None:

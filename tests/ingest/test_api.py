@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from eventide.storage.engines import Engines
+from tests.configured import configured_client
 from tests.graphql_client import GraphQLClient
 from tests.ingest.test_service import _wait_for_blocked_backend
 
@@ -251,3 +252,27 @@ async def test_properties_keep_huge_integers_and_refuse_nan(
     assert (
         stored_properties == '{"n": 1180591620717411303424, "nested": {"m": -36893488147419103232}}'
     )
+
+
+async def test_events_past_retention_are_rejected_one_by_one(
+    engines: Engines, user_token: str
+) -> None:
+    async with configured_client(engines, retention_days=30) as client:
+        now = dt.datetime.now(dt.UTC)
+        result = await send(
+            client,
+            user_token,
+            [
+                event("recent"),
+                event("expired", occurredAt=iso(now - dt.timedelta(days=30, minutes=16))),
+            ],
+        )
+    assert (result["accepted"], result["duplicates"]) == (1, 0)
+    [rejection] = result["rejected"]
+    assert (rejection["index"], rejection["eventId"], rejection["code"]) == (
+        1,
+        "expired",
+        "TIMESTAMP_TOO_OLD",
+    )
+    assert "retention" in rejection["message"]
+    assert await stored(engines) == ["recent"]

@@ -9,10 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eventide.ingest.validation import (
+    EARLIEST,
     MAX_FUTURE,
     MAX_PROPERTIES_BYTES,
     Rejection,
     ValidatedBatch,
+    _Span,
     _valid_whole,
     _validate_each,
     validate_batch,
@@ -98,6 +100,24 @@ def test_timestamp_before_1970_is_rejected() -> None:
     rejection = only_rejection(event(occurredAt=epoch - dt.timedelta(microseconds=1)))
     assert rejection.code == "TIMESTAMP_TOO_OLD"
     assert validate(event(occurredAt=epoch)).rejected == []
+
+
+def test_timestamp_before_the_retention_boundary_is_rejected_on_its_own() -> None:
+    boundary = NOW - dt.timedelta(days=30, minutes=15)
+    batch = validate_batch(
+        [event("old", occurredAt=boundary - dt.timedelta(microseconds=1)), event("kept")],
+        received_at=NOW,
+        sent_at=None,
+        retained_from=boundary,
+    )
+    assert batch.event_ids == ["kept"]
+    [rejection] = batch.rejected
+    assert (rejection.index, rejection.event_id, rejection.code) == (0, "old", "TIMESTAMP_TOO_OLD")
+    assert "2026-10-21T11:45:00Z" in rejection.message
+    assert "retention" in rejection.message
+    at_boundary = event(occurredAt=boundary)
+    kept = validate_batch([at_boundary], received_at=NOW, sent_at=None, retained_from=boundary)
+    assert (kept.event_ids, kept.rejected) == (["e1"], [])
 
 
 def test_sent_at_shifts_occurred_at_by_the_clock_skew_to_the_microsecond() -> None:
@@ -231,19 +251,21 @@ events = st.fixed_dictionaries(
 @given(
     st.lists(events, max_size=6),
     st.sampled_from([None, NOW - dt.timedelta(hours=2), NOW + dt.timedelta(days=3)]),
+    st.sampled_from([None, NOW - dt.timedelta(hours=36)]),
 )
 def test_a_batch_is_judged_as_each_of_its_events_is(
-    batch: list[dict[str, Any]], sent_at: dt.datetime | None
+    batch: list[dict[str, Any]], sent_at: dt.datetime | None, retained_from: dt.datetime | None
 ) -> None:
     # Whole valid batches are checked a column at a time; the outcome must not differ.
     skew = None if sent_at is None else NOW - sent_at
-    latest = NOW + MAX_FUTURE
-    each = _validate_each(batch, skew, latest)
-    whole = _valid_whole(batch, skew, latest)
+    span = _Span(retained_from or EARLIEST, NOW + MAX_FUTURE)
+    each = _validate_each(batch, skew, span)
+    whole = _valid_whole(batch, skew, span)
     if whole is not None:
         assert whole == each
         assert each.rejected == []
-    assert validate(*batch, sent_at=sent_at) == each
+    judged = validate_batch(batch, received_at=NOW, sent_at=sent_at, retained_from=retained_from)
+    assert judged == each
 
 
 def test_a_valid_batch_is_checked_whole() -> None:
@@ -253,7 +275,7 @@ def test_a_valid_batch_is_checked_whole() -> None:
         event("b", occurredAt=NOW + dt.timedelta(hours=24)),
         event("a", userId="second"),
     ]
-    whole = _valid_whole(batch, None, NOW + MAX_FUTURE)
+    whole = _valid_whole(batch, None, _Span(EARLIEST, NOW + MAX_FUTURE))
     assert whole is not None
     assert whole.event_ids == ["a", "b", "c"]
     assert whole.user_ids == ["ü", "u1", "u1"]

@@ -14,9 +14,20 @@ def test_defaults(tmp_path: Path) -> None:
     assert (settings.max_query_depth, settings.max_query_aliases) == (10, 15)
     assert settings.max_query_breadth == 100
     assert (settings.max_query_tokens, settings.max_query_cost) == (2000, 10_000)
-    assert settings.body_limit_bytes == 1000 * 36 * 1024 + 1024 * 1024
+    assert settings.body_limit_bytes == 5 * 1024 * 1024
     assert settings.query_timeout_seconds == 30.0
     assert settings.cors_origins == ()
+
+
+def test_the_default_body_limit_is_at_most_5_mib(tmp_path: Path) -> None:
+    def limit(**env: str) -> int:
+        return load_settings({"EVENTIDE_DATA_DIR": str(tmp_path), **env}).body_limit_bytes
+
+    # Small batches need less than the cap: a full one of the largest events, 1 MiB spare.
+    assert limit(EVENTIDE_MAX_BATCH_EVENTS="10") == 10 * 36 * 1024 + 1024 * 1024
+    assert limit(EVENTIDE_MAX_BATCH_EVENTS="200") == 5 * 1024 * 1024
+    assert limit(EVENTIDE_MAX_BODY_BYTES="40000000") == 40_000_000
+    assert limit(EVENTIDE_MAX_BODY_BYTES="2048") == 2048
 
 
 def test_values_are_read(tmp_path: Path) -> None:

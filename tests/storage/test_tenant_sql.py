@@ -67,6 +67,59 @@ def test_cold_rendering_adds_the_visibility_and_the_old_layout_when_asked() -> N
     )
 
 
+def test_retention_hides_rows_before_the_boundary_in_every_table() -> None:
+    boundary = dt.datetime(2026, 11, 12, 12, 15, tzinfo=dt.UTC)
+    scope = Scope.of(5).retained_since(boundary)
+    assert scope.hot(f"SELECT 1 FROM {EVENTS} JOIN {USER_BUCKETS} USING (user_id)") == (
+        "SELECT 1 FROM (SELECT * FROM events WHERE project_id = 5"
+        " AND occurred_at >= '2026-11-12T12:15:00+00:00'::timestamptz) AS events"
+        " JOIN (SELECT * FROM user_buckets WHERE project_id = 5"
+        " AND bucket >= '2026-11-12T12:15:00+00:00'::timestamptz) AS user_buckets"
+        " USING (user_id)"
+    )
+    cold = scope.cold(
+        f"SELECT 1 FROM {EVENTS}, {USER_BUCKETS}, {TYPE_BUCKETS}", visible="v", legacy=False
+    )
+    instant = "toDateTime64('2026-11-12 12:15:00', 6, 'UTC')"
+    assert cold == (
+        f"SELECT 1 FROM (SELECT * FROM {CURRENT} WHERE project_id = 5 AND v"
+        f" AND occurred_at >= {instant}) AS events,"
+        f" (SELECT * FROM project_user_buckets WHERE project_id = 5 AND v"
+        f" AND bucket >= {instant}) AS project_user_buckets,"
+        f" (SELECT * FROM project_type_buckets WHERE project_id = 5 AND v"
+        f" AND bucket >= {instant}) AS project_type_buckets"
+    )
+    assert (
+        Scope.every_project()
+        .retained_since(boundary)
+        .cold(f"SELECT 1 FROM {EVENTS}", visible="", legacy=True)
+        == f"SELECT 1 FROM (SELECT * FROM {BOTH} WHERE occurred_at >= {instant}) AS events"
+    )
+    # Deletions are never narrowed by it.
+    assert scope.hot_delete("true") == Scope.of(5).hot_delete("true")
+
+
+def test_the_retention_boundary_is_a_bucket_start() -> None:
+    with pytest.raises(ValueError, match="bucket"):
+        Scope.of(1).retained_since(dt.datetime(2026, 11, 12, 12, 14, tzinfo=dt.UTC))
+    with pytest.raises(ValueError, match="bucket"):
+        Scope.of(1).retained_since(dt.datetime(2026, 11, 12, 12, 15))
+    offset = dt.timezone(dt.timedelta(hours=5, minutes=45))
+    local = Scope.of(1).retained_since(dt.datetime(2026, 11, 12, 18, 0, tzinfo=offset))
+    assert local.retained_from == dt.datetime(2026, 11, 12, 12, 15, tzinfo=dt.UTC)
+
+
+def test_whole_partitions_are_dropped_for_every_project_only() -> None:
+    assert Scope.every_project().cold_drop_partition(202610) == (
+        f"ALTER TABLE {CURRENT} DROP PARTITION 202610"
+    )
+    assert Scope.every_project().cold_drop_partition(202610, table="project_user_buckets") == (
+        "ALTER TABLE project_user_buckets DROP PARTITION 202610"
+    )
+    with pytest.raises(UnscopedStatement):
+        Scope.of(2).cold_drop_partition(202610)
+
+
 def test_deletions_name_their_project() -> None:
     assert Scope.of(4).hot_delete("user_id = $1") == (
         "DELETE FROM events WHERE project_id = 4 AND (user_id = $1)"
@@ -243,6 +296,9 @@ ALLOWED_STATEMENTS = {
     # Removing a deleted project: the SHARE lock waits out ingestion statements that saw
     # the project live, so their rows are there to be deleted.
     ("projects/purge.py", "TABLE ONLY events"): 1,
+    # Removing events past retention: the ACCESS EXCLUSIVE lock before a day partition is
+    # dropped, and before the cold store's rows go, which waits for earlier readers.
+    ("archive/expiry.py", "TABLE ONLY events"): 2,
 }
 # Modules using the guard's table names other than through a Scope: the archiver's cold
 # insert (rows carry their project) and the table an archive batch's rows are in; the
@@ -250,7 +306,8 @@ ALLOWED_STATEMENTS = {
 # rows from the old cold layout (through Scope.cold_delete, which takes the table); the
 # deletions of cold buckets, by batch or of a deleted project (Scope.cold_delete too);
 # the cluster layout, which shards the tables in DDL and readdresses removals of them
-# to each shard's own tables, and reads no rows.
+# to each shard's own tables, and reads no rows; the removal of events past retention,
+# in every cold table and layout (through Scope.cold_drop_partition and Scope.cold_delete).
 ALLOWED_NAMES = {
     ("archive/cold_batches.py", "COLD_TABLE"),
     ("archive/cold_batches.py", "LEGACY_COLD_TABLE"),
@@ -263,6 +320,9 @@ ALLOWED_NAMES = {
     ("storage/cold_layout.py", "COLD_TABLE"),
     ("storage/cold_layout.py", "COLD_BUCKET_TABLES"),
     ("storage/cold_layout.py", "LEGACY_COLD_TABLE"),
+    ("archive/expiry.py", "COLD_TABLE"),
+    ("archive/expiry.py", "LEGACY_COLD_TABLE"),
+    ("archive/expiry.py", "COLD_BUCKET_TABLES"),
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 
+from eventide.archive.boundary import read_boundary
 from eventide.storage.clickhouse import Row
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import Scope
@@ -183,7 +184,8 @@ def inline_table(data: str, structure: str) -> str:
 async def tier_snapshot(engines: Engines, *, scope: Scope) -> AsyncIterator[Tiers]:
     """Both tiers as of one snapshot, for the events of ``scope``: a connection in a
     REPEATABLE READ READ ONLY transaction, and the cold visibility read in that same
-    transaction.
+    transaction. With retention, ``scope`` leaves out the rows before its boundary, read
+    in that transaction too.
 
     Read the hot store through ``hot`` and the cold store through :meth:`Tiers.cold_fetch`.
     """
@@ -196,6 +198,11 @@ async def tier_snapshot(engines: Engines, *, scope: Scope) -> AsyncIterator[Tier
         # after this lock can never miss rows of a partition dropped after it.
         await conn.execute("LOCK TABLE ONLY events IN ACCESS SHARE MODE")
         visibility = await read_visibility(conn)
+        # Rows past retention are hidden here, whether or not their removal has run. Read
+        # after the lock: a removal that waited for every reader holding it then deletes
+        # nothing a later one counts.
+        if (boundary := await read_boundary(conn, engines.settings)) is not None:
+            scope = scope.retained_since(boundary)
         yield Tiers(hot=HotReader(conn, scope), engines=engines, visibility=visibility)
 
 

@@ -74,10 +74,11 @@ class RequestGuard:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.max_body_bytes
         response = error_response(
             413,
-            f"The request body exceeds the limit of {self.max_body_bytes} bytes; "
-            "send smaller batches.",
+            f"The request body exceeds the limit of {limit} bytes ({limit / 2**20:.3g} MiB); "
+            "send smaller batches, or raise EVENTIDE_MAX_BODY_BYTES on the server.",
             headers={"Connection": "close"},
         )
         await response(scope, receive, send)

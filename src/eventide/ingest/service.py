@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from eventide.archive.boundary import boundary_at
 from eventide.config import Settings
 from eventide.errors import InvalidInput, Unavailable
 from eventide.ingest.store import store_events
@@ -52,7 +53,12 @@ async def ingest(
     if problem := batch_size_problem(len(events), settings=settings):
         raise InvalidInput(problem)
     received_at = received_at or dt.datetime.now(dt.UTC)
-    batch = validate_batch(events, received_at=received_at, sent_at=sent_at)
+    batch = validate_batch(
+        events,
+        received_at=received_at,
+        sent_at=sent_at,
+        retained_from=boundary_at(received_at, settings),
+    )
     try:
         accepted = await store_events(
             db,

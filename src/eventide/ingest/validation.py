@@ -77,21 +77,31 @@ def validate_batch(
     *,
     received_at: dt.datetime,
     sent_at: dt.datetime | None,
+    retained_from: dt.datetime | None = None,
 ) -> ValidatedBatch:
     """Check every event; valid ones become columns, invalid ones rejections.
 
     With ``sent_at``, each ``occurredAt`` is shifted by ``received_at - sent_at`` (the
     device's clock skew) before the future check, so a device whose clock runs ahead is
-    judged, and stored, on the server's clock.
+    judged, and stored, on the server's clock. With ``retained_from`` (the retention
+    boundary), an event that occurred before it is refused: no query would count it.
     """
     skew = received_at - sent_at if sent_at is not None else None
-    latest = received_at + MAX_FUTURE
-    whole = _valid_whole(events, skew, latest)
-    return whole if whole is not None else _validate_each(events, skew, latest)
+    span = _Span(max(EARLIEST, retained_from or EARLIEST), received_at + MAX_FUTURE)
+    whole = _valid_whole(events, skew, span)
+    return whole if whole is not None else _validate_each(events, skew, span)
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """The instants an event may have occurred at: from ``earliest``, up to ``latest``."""
+
+    earliest: dt.datetime
+    latest: dt.datetime
 
 
 def _valid_whole(
-    events: Sequence[Mapping[str, Any]], skew: dt.timedelta | None, latest: dt.datetime
+    events: Sequence[Mapping[str, Any]], skew: dt.timedelta | None, span: _Span
 ) -> ValidatedBatch | None:
     """The batch when every event is valid, checked a column at a time; None when some
     event may not be (then each is checked on its own, for its own rejection).
@@ -115,7 +125,7 @@ def _valid_whole(
             return None
         if skew is not None:
             occurred_at = [instant + skew for instant in occurred_at]
-        if max(occurred_at) > latest or min(occurred_at) < EARLIEST:
+        if max(occurred_at) > span.latest or min(occurred_at) < span.earliest:
             return None
         properties = _properties_valid(values)
     except (LookupError, TypeError, ValueError, OverflowError):
@@ -186,7 +196,7 @@ def _properties_valid(values: list[Any]) -> list[str | None] | None:
 
 
 def _validate_each(
-    events: Sequence[Mapping[str, Any]], skew: dt.timedelta | None, latest: dt.datetime
+    events: Sequence[Mapping[str, Any]], skew: dt.timedelta | None, span: _Span
 ) -> ValidatedBatch:
     valid: dict[str, tuple[str, str, dt.datetime, str | None]] = {}
     batch = ValidatedBatch()
@@ -198,7 +208,7 @@ def _validate_each(
             _check_text(user_id, "userId", MAX_USER_ID_CHARS)
             event_type = event["eventType"]
             _check_text(event_type, "eventType", MAX_EVENT_TYPE_CHARS)
-            occurred_at = _occurred_at(event["occurredAt"], skew, latest)
+            occurred_at = _occurred_at(event["occurredAt"], skew, span)
             properties = _serialize_properties(event.get("properties"))
         except _Invalid as invalid:
             # An unusable eventId is not echoed: the index identifies the event.
@@ -237,7 +247,7 @@ def _check_text(value: str, name: str, limit: int) -> None:
         raise _Invalid("INVALID_FIELD", f"{name} {problem}", field=name)
 
 
-def _occurred_at(value: dt.datetime, skew: dt.timedelta | None, latest: dt.datetime) -> dt.datetime:
+def _occurred_at(value: dt.datetime, skew: dt.timedelta | None, span: _Span) -> dt.datetime:
     if skew is not None:
         try:
             value = value + skew
@@ -245,12 +255,19 @@ def _occurred_at(value: dt.datetime, skew: dt.timedelta | None, latest: dt.datet
             raise _Invalid(
                 "INVALID_FIELD", "occurredAt corrected by sentAt falls outside years 1 to 9999"
             ) from None
-    if value > latest:
+    if value > span.latest:
         raise _Invalid(
             "FUTURE_TIMESTAMP", "occurredAt is more than 24 hours after the time of receipt"
         )
     if value < EARLIEST:
         raise _Invalid("TIMESTAMP_TOO_OLD", "occurredAt is before 1970-01-01T00:00:00Z")
+    if value < span.earliest:
+        earliest = span.earliest.isoformat().replace("+00:00", "Z")
+        raise _Invalid(
+            "TIMESTAMP_TOO_OLD",
+            f"occurredAt is before {earliest}, the start of the retention period: "
+            "older events are not kept",
+        )
     return value
 
 

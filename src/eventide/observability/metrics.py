@@ -46,6 +46,15 @@ HTTP_REFUSALS = Counter(
 EVENTS = Counter(
     "eventide_events", "Ingested events by outcome: accepted, duplicate, rejected.", ["outcome"]
 )
+RETENTION_PARTITIONS = Counter(
+    "eventide_retention_dropped_partitions",
+    "Partitions dropped whole by the removal of events past retention, by store (hot, cold).",
+    ["store"],
+)
+RETENTION_HOT_EVENTS = Counter(
+    "eventide_retention_deleted_hot_events",
+    "Hot events past retention deleted one by one (outside the partitions dropped whole).",
+)
 
 # Operation names come from clients: keep the label set bounded.
 _MAX_OPERATION_NAMES = 200

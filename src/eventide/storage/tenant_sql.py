@@ -9,13 +9,16 @@ first time it runs instead of reading another project's events. Deletions are bu
 here too (:meth:`Scope.hot_delete`, :meth:`Scope.cold_delete`).
 
 Only the archiver and the server-wide totals of administrators read every project; they
-say so with :meth:`Scope.every_project`.
+say so with :meth:`Scope.every_project`. A reader's scope may also hold the retention
+boundary (:meth:`Scope.retained_since`): rows before it are not rendered at all.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 EVENTS = "{events}"
 """Where a statement reads events: ``f"SELECT count() FROM {EVENTS} WHERE ..."``."""
@@ -56,6 +59,9 @@ class Scope:
     """The events a statement may touch: one project's, or (rarely) every project's."""
 
     project: int | None
+    # With EVENTIDE_RETENTION_DAYS: the events (and buckets) that occurred before this
+    # instant, a bucket's start, are rendered as if they had never been stored.
+    retained_from: dt.datetime | None = None
 
     @classmethod
     def of(cls, project: int) -> Scope:
@@ -68,13 +74,21 @@ class Scope:
         """Every project's events: for the archiver and server-wide totals only."""
         return cls(None)
 
+    def retained_since(self, boundary: dt.datetime) -> Scope:
+        """This scope without the rows before ``boundary`` (the start of a 15-minute UTC
+        bucket, so that a bucket is either wholly kept or wholly left out)."""
+        if boundary.tzinfo is None or boundary.timestamp() % 900:
+            raise ValueError(f"not the start of a bucket: {boundary!r}")
+        return replace(self, retained_from=boundary.astimezone(dt.UTC))
+
     def hot(self, sql: str) -> str:
         """``sql`` for PostgreSQL, reading the scope's events where it says :data:`EVENTS`
         (and their buckets where it says :data:`USER_BUCKETS`; the hot store has no
         :data:`TYPE_BUCKETS`)."""
         _refuse_raw(sql)
         for placeholder, table in _HOT_TABLES.items():
-            sql = sql.replace(placeholder, self._rows(table, "", alias=table))
+            kept = self._retained(table, _hot_instant)
+            sql = sql.replace(placeholder, self._rows(table, kept, alias=table))
         return sql
 
     def cold(self, sql: str, *, visible: str, legacy: bool) -> str:
@@ -86,9 +100,11 @@ class Scope:
             if placeholder in sql:
                 if legacy:
                     raise UnscopedStatement("the cold layout from before projects has no buckets")
-                sql = sql.replace(placeholder, self._rows(table, visible, alias=table))
+                kept = _joined(visible, self._retained(table, _cold_instant))
+                sql = sql.replace(placeholder, self._rows(table, kept, alias=table))
         table = _COLD_TABLES if legacy else COLD_TABLE
-        return sql.replace(EVENTS, self._rows(table, visible, alias=HOT_TABLE))
+        kept = _joined(visible, self._retained(COLD_TABLE, _cold_instant))
+        return sql.replace(EVENTS, self._rows(table, kept, alias=HOT_TABLE))
 
     def hot_delete(self, condition: str) -> str:
         """A PostgreSQL DELETE of the scope's events that satisfy ``condition`` (triggers
@@ -105,6 +121,13 @@ class Scope:
         where = f"IN PARTITION {partition} WHERE" if partition else "WHERE"
         return f"ALTER TABLE {table} DELETE {where} {self._condition()}({condition})"
 
+    def cold_drop_partition(self, partition: int, *, table: str = COLD_TABLE) -> str:
+        """A ClickHouse statement dropping the whole ``partition`` (a ``toYYYYMM`` month)
+        of ``table``: every project's rows in it, so only :meth:`every_project` may."""
+        if self.project is not None:
+            raise UnscopedStatement("a partition holds every project's rows")
+        return f"ALTER TABLE {table} DROP PARTITION {int(partition)}"
+
     def _condition(self) -> str:
         return "" if self.project is None else f"project_id = {self.project} AND "
 
@@ -114,6 +137,30 @@ class Scope:
         )
         where = f" WHERE {conditions}" if conditions else ""
         return f"(SELECT * FROM {table}{where}) AS {alias}"
+
+    def _retained(self, table: str, literal: _Literal) -> str:
+        """The retention condition on ``table``'s rows ("" without retention)."""
+        if self.retained_from is None:
+            return ""
+        column = "bucket" if table in _BUCKET_TABLES else "occurred_at"
+        return f"{column} >= {literal(self.retained_from)}"
+
+
+_BUCKET_TABLES = frozenset({_HOT_TABLES[USER_BUCKETS], *COLD_BUCKET_TABLES})
+_Literal = Callable[[dt.datetime], str]
+
+
+def _hot_instant(instant: dt.datetime) -> str:
+    # A constant, so that PostgreSQL prunes the partitions before it when planning.
+    return f"'{instant.isoformat()}'::timestamptz"
+
+
+def _cold_instant(instant: dt.datetime) -> str:
+    return f"toDateTime64('{instant:%Y-%m-%d %H:%M:%S}', 6, 'UTC')"
+
+
+def _joined(*conditions: str) -> str:
+    return " AND ".join(c for c in conditions if c)
 
 
 LEGACY_PROJECT = 1
