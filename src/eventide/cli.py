@@ -166,6 +166,8 @@ def _output(path: str | None) -> Iterator[BinaryIO]:
         with contextlib.suppress(OSError):
             os.unlink(path)
         raise
+
+
 def _expire(settings: Settings, args: argparse.Namespace) -> None:
     from eventide.archive.expiry import remove_expired
 
