@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import asyncpg
 
-from eventide.archive import cold_batches, relayout, runs
+from eventide.archive import cold_batches, erased, relayout, runs
 from eventide.archive.bucketing import bucket_old_batches
 from eventide.archive.cold_batches import Batch
 from eventide.archive.recovery import recover
@@ -263,8 +263,14 @@ class _DayMover:
                 await self.conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
                 if await self.conn.fetchval("SELECT to_regclass($1)", partition) is None:
                     return False
-                # Every copied row is still there (only this pass removes hot rows), so
-                # equal counts mean the partition holds nothing else.
+                # An erasure may have deleted copied rows (it waits for this lock, and is
+                # pending until a run under the archive lock completes it): then equal
+                # counts prove nothing.
+                for project in {batch.project for batch, _ in batches}:
+                    if await erased.erasing(self.conn, project=project):
+                        return False
+                # Every copied row is still there (only this pass and erasures remove hot
+                # rows), so equal counts mean the partition holds nothing else.
                 if await self.conn.fetchval(f'SELECT count(*) FROM "{partition}"') != copied:
                     return False
                 await self.conn.execute(f'DROP TABLE "{partition}"')
@@ -300,14 +306,36 @@ class _DayMover:
                 event_ids,
                 received,
             )
-            if int(status.rsplit(" ", 1)[1]) != copied:
+            removed = int(status.rsplit(" ", 1)[1])
+            if (
+                removed != copied
+                and removed + await _erased(self.conn, batch.project, event_ids, received) != copied
+            ):
                 # Rolled back: the batch stays uncommitted and is aborted by the next pass.
                 raise RuntimeError(f"archive batch {batch_id} no longer matches the hot store")
             await self.faults("hot_removed")
             await runs.commit_batches(
-                self.conn, run_id=self.run_id, batch_ids=[batch_id], moved=copied
+                self.conn, run_id=self.run_id, batch_ids=[batch_id], moved=removed
             )
         await self.faults("committed")
+
+
+async def _erased(
+    conn: asyncpg.Connection, project: int, event_ids: list[str], received: list[dt.datetime]
+) -> int:
+    """How many of the rows keyed by ``event_ids`` and ``received`` an erasure under way
+    deleted from the hot store while they were being copied. The batch commits without
+    them; readers hide their cold copies until the erasure completes and deletes them."""
+    count: int = await conn.fetchval(
+        """SELECT count(*) FROM erased_events x JOIN erasures e ON e.id = x.erasure_id
+           WHERE e.project_id = $1 AND e.completed_at IS NULL
+             AND (x.event_id, x.received_at) IN (
+                 SELECT * FROM unnest($2::text[], $3::timestamptz[]))""",
+        project,
+        event_ids,
+        received,
+    )
+    return count
 
 
 def _day_start(day: dt.date) -> dt.datetime:

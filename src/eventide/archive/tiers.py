@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
+from eventide.archive.erased import pending_erasures
 from eventide.storage.clickhouse import Row
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import Scope
@@ -196,7 +198,24 @@ async def tier_snapshot(engines: Engines, *, scope: Scope) -> AsyncIterator[Tier
         # after this lock can never miss rows of a partition dropped after it.
         await conn.execute("LOCK TABLE ONLY events IN ACCESS SHARE MODE")
         visibility = await read_visibility(conn)
+        scope, visibility = await _with_erasures(conn, scope, visibility)
         yield Tiers(hot=HotReader(conn, scope), engines=engines, visibility=visibility)
+
+
+async def _with_erasures(
+    conn: asyncpg.Connection, scope: Scope, visibility: ColdVisibility
+) -> tuple[Scope, ColdVisibility]:
+    """``scope`` hiding the cold rows of its project's pending erasures, if any; the cold
+    buckets still count those rows, so then they are not read."""
+    if scope.project is None:
+        return scope, visibility
+    erasures = tuple(e.rows for e in await pending_erasures(conn, project=scope.project))
+    if not erasures:
+        return scope, visibility
+    return (
+        dataclasses.replace(scope, erasures=erasures),
+        dataclasses.replace(visibility, bucketed=False),
+    )
 
 
 @contextlib.asynccontextmanager

@@ -15,7 +15,7 @@ say so with :meth:`Scope.every_project`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 EVENTS = "{events}"
 """Where a statement reads events: ``f"SELECT count() FROM {EVENTS} WHERE ..."``."""
@@ -52,10 +52,26 @@ class UnscopedStatement(Exception):
 
 
 @dataclass(frozen=True)
+class ErasedRows:
+    """The cold rows of a pending end-user erasure, hidden from readers until it is
+    complete: ``user_id``'s rows of the batches counted by the erasure's snapshot
+    (``batch_id <= max_committed`` and not ``excluded``), and the copies of the hot rows it
+    deleted (``erased``: event id and receipt instant in microseconds)."""
+
+    user_id: str
+    max_committed: int
+    excluded: tuple[int, ...] = ()
+    erased: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class Scope:
-    """The events a statement may touch: one project's, or (rarely) every project's."""
+    """The events a statement may touch: one project's, or (rarely) every project's;
+    cold rows of ``erasures`` (the project's pending end-user erasures) are not among
+    them."""
 
     project: int | None
+    erasures: tuple[ErasedRows, ...] = field(default=(), kw_only=True)
 
     @classmethod
     def of(cls, project: int) -> Scope:
@@ -86,8 +102,12 @@ class Scope:
             if placeholder in sql:
                 if legacy:
                     raise UnscopedStatement("the cold layout from before projects has no buckets")
+                if self.erasures:
+                    raise UnscopedStatement("cold buckets still count rows of pending erasures")
                 sql = sql.replace(placeholder, self._rows(table, visible, alias=table))
         table = _COLD_TABLES if legacy else COLD_TABLE
+        if self.erasures:
+            visible = " AND ".join(c for c in (visible, _not_erased(self.erasures)) if c)
         return sql.replace(EVENTS, self._rows(table, visible, alias=HOT_TABLE))
 
     def hot_delete(self, condition: str) -> str:
@@ -114,6 +134,32 @@ class Scope:
         )
         where = f" WHERE {conditions}" if conditions else ""
         return f"(SELECT * FROM {table}{where}) AS {alias}"
+
+
+def erased_condition(erased: ErasedRows) -> str:
+    """A ClickHouse predicate: the row is one of the cold rows of ``erased``."""
+    batches = f"batch_id <= {int(erased.max_committed)}"
+    if erased.excluded:
+        batches += f" AND batch_id NOT IN ({', '.join(str(int(b)) for b in erased.excluded)})"
+    if erased.erased:
+        copies = ", ".join(f"({_literal(e)}, {int(us)})" for e, us in erased.erased)
+        batches = f"({batches}) OR (event_id, toUnixTimestamp64Micro(received_at)) IN ({copies})"
+    return f"({user_condition(erased.user_id)} AND ({batches}))"
+
+
+def user_condition(user_id: str) -> str:
+    """A ClickHouse predicate: the row is of ``user_id``."""
+    return f"user_id = {_literal(user_id)}"
+
+
+def _not_erased(erasures: tuple[ErasedRows, ...]) -> str:
+    return f"NOT ({' OR '.join(erased_condition(e) for e in erasures)})"
+
+
+def _literal(text: str) -> str:
+    # Hex digits only: nothing in a user's text can end the literal, look like a
+    # placeholder or a parameter, whatever is substituted into the statement later.
+    return f"unhex('{text.encode().hex()}')"
 
 
 LEGACY_PROJECT = 1
@@ -145,11 +191,22 @@ _COLD_BUCKET = (
 def bucket_statements(*, project: int, batch: int, start_us: int, end_us: int) -> list[str]:
     """The ClickHouse statements counting the cold rows of archive ``batch`` (of
     ``project``, all of them within ``[start_us, end_us)``) into both bucket tables."""
-    rows = (
+    return _bucket_inserts(
         f"FROM {COLD_TABLE} WHERE project_id = {int(project)} AND batch_id = {int(batch)}"
         f" AND occurred_at >= fromUnixTimestamp64Micro(toInt64({int(start_us)}))"
         f" AND occurred_at < fromUnixTimestamp64Micro(toInt64({int(end_us)}))"
     )
+
+
+def user_bucket_statements(*, project: int, user_id: str) -> list[str]:
+    """The ClickHouse statements counting every cold row of ``user_id`` in ``project``
+    (of every batch) into both bucket tables."""
+    return _bucket_inserts(
+        f"FROM {COLD_TABLE} WHERE project_id = {int(project)} AND user_id = {_literal(user_id)}"
+    )
+
+
+def _bucket_inserts(rows: str) -> list[str]:
     user, kind = COLD_BUCKET_TABLES
     return [
         f"INSERT INTO {user} (project_id, bucket, user_id, batch_id, events)"
