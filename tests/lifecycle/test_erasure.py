@@ -57,11 +57,13 @@ async def test_erased_events_vanish_at_once_and_leave_both_stores(engines: Engin
     # Pending: hidden in both tiers, though the cold rows are still there.
     assert (await answers(engines, TEST_PROJECT))["events"] == _kept(TEST_PROJECT)
     assert await cold_rows(engines, TEST_PROJECT, ERASED) > 0
-    assert erasure.completed_at is None and erasure.deleted_events is None
+    assert erasure.completed_at is None
+    assert erasure.deleted_events is None
 
     assert await complete_erasures(engines) == [erasure.id]
     done = await record(engines, erasure.id)
-    assert done.completed_at is not None and done.deleted_events == erased
+    assert done.completed_at is not None
+    assert done.deleted_events == erased
     assert await cold_rows(engines, TEST_PROJECT, ERASED) == 0
     assert not any(user == ERASED for _, user, _ in await cold_buckets(engines, TEST_PROJECT))
     assert (await answers(engines, TEST_PROJECT))["events"] == _kept(TEST_PROJECT)
