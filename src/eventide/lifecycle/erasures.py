@@ -9,11 +9,15 @@ erased ids, so re-sent copies stay duplicates; events accepted afterwards are ne
 
 from __future__ import annotations
 
+import logging
+
 from eventide.errors import InvalidInput
-from eventide.ingest.validation import MAX_USER_ID_CHARS
+from eventide.ingest.validation import MAX_USER_ID_CHARS, text_problem
 from eventide.lifecycle import completion, store
 from eventide.lifecycle.store import ErasureRecord
 from eventide.storage.engines import Engines
+
+logger = logging.getLogger(__name__)
 
 
 async def erase_end_user(
@@ -21,14 +25,14 @@ async def erase_end_user(
 ) -> ErasureRecord:
     """Erase ``user_id``'s events of ``project`` accepted before this call; the caller
     has been authorized to (OWNER, or a server ADMIN)."""
-    if not user_id or len(user_id) > MAX_USER_ID_CHARS:
-        raise InvalidInput(
-            f"userId must have 1 to {MAX_USER_ID_CHARS} characters", argument="userId"
-        )
+    if (problem := text_problem(user_id, MAX_USER_ID_CHARS)) is not None:
+        raise InvalidInput(f"userId {problem}", argument="userId")
     async with engines.db.acquire() as conn:
         erasure = await store.erase(
             conn, project=project, user_id=user_id, requested_by=requested_by
         )
+    # The user id is personal data: the log names the erasure only.
+    logger.info("erasure %s requested in project %s", erasure.id, project)
     completion.complete_soon(engines)
     return erasure
 
