@@ -9,6 +9,7 @@ import datetime as dt
 from collections import Counter
 
 from eventide.archive.archiver import archive_pass
+from eventide.archive.tiers import tier_snapshot
 from eventide.lifecycle.completion import complete_erasures
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import EVENTS, LEGACY_COLD_TABLE, LEGACY_PROJECT, Scope
@@ -136,3 +137,21 @@ async def test_an_erasure_while_the_old_layout_is_rewritten(engines: Engines) ->
         scope.cold(f"SELECT count() FROM {EVENTS}", visible="", legacy=True)
     )
     assert int(left[0][0]) == len(kept)
+
+
+async def test_a_reader_from_before_the_erasure_keeps_its_answer(engines: Engines) -> None:
+    """A snapshot taken before the call counts the user's events in both tiers until it
+    ends: the cold ones wait for it."""
+    events = [dataclasses.replace(e, project=TEST_PROJECT) for e in spread("d-", DAY, 12)]
+    await put_hot(engines, events)
+    await archive_pass(engines, trigger="cli", now=NOW, batch_size=5)
+    scope = Scope.of(TEST_PROJECT)
+    async with tier_snapshot(engines, scope=scope) as before:
+        seen = await before.cold_fetch(f"SELECT count() FROM {EVENTS}")
+        erasure = await erase(engines, TEST_PROJECT, ERASED)
+        assert await complete_erasures(engines) == []  # gave up waiting for this reader
+        assert await before.cold_fetch(f"SELECT count() FROM {EVENTS}") == seen
+    assert await complete_erasures(engines) == [erasure.id]
+    assert (await record(engines, erasure.id)).deleted_events == sum(
+        e.user_id == ERASED for e in events
+    )

@@ -8,8 +8,9 @@ by the next run:
 
 1. its cold rows that readers counted at the erasure are counted, and the count is
    recorded once (``cold_deleted``; a repeated count, after the deletion, finds fewer);
-2. a ClickHouse mutation deletes the user's rows the erasure hides, in ``project_events``
-   and, for the project of everything stored before projects, the old layout's table;
+2. once every reader whose snapshot predates the erasure has finished, a ClickHouse
+   mutation deletes the user's rows the erasure hides, in ``project_events`` and, for
+   the project of everything stored before projects, the old layout's table;
 3. the user's cold buckets are counted again from the user's remaining rows (readers
    ignore the cold buckets while the erasure is pending);
 4. a count must find none of its rows left; then ``completed_at`` and ``deleted_events``
@@ -53,6 +54,9 @@ logger = logging.getLogger(__name__)
 
 # An erasure interrupted by a crash is finished by the next turn, if no new one does it.
 COMPLETION_INTERVAL_SECONDS = 300
+# How long the deletion of cold rows may wait for older readers (holding off ingestion
+# meanwhile); a later turn tries again.
+READERS_LOCK_TIMEOUT = "2s"
 _SYNC = " SETTINGS mutations_sync = 1"
 
 Faults = Callable[[str], Awaitable[None]]
@@ -77,7 +81,11 @@ async def complete_erasures(
         await recover(conn, engines.cold)
         done = []
         for erasure in await pending_erasures(conn, project=None):
-            cold = await _delete_cold(conn, engines.cold, erasure, faults=faults)
+            try:
+                cold = await _delete_cold(conn, engines.cold, erasure, faults=faults)
+            except asyncpg.LockNotAvailableError:
+                logger.info("erasure %s waits for older readers to finish", erasure.id)
+                break
             await store.mark_completed(conn, erasure=erasure.id)
             await faults("completed")
             done.append(erasure.id)
@@ -97,6 +105,7 @@ async def _delete_cold(
     await faults("counted")
     # A user erased in the hot store only (the usual case) costs no mutation.
     if await _count(cold, scope, rows):
+        await _readers_of_before_done(conn)
         hidden = erased_condition(rows)
         await cold.execute(scope.cold_delete(hidden) + _SYNC)
         if scope.project == LEGACY_PROJECT and await _has_legacy_table(cold):
@@ -114,6 +123,16 @@ async def _delete_cold(
     if left := await _count(cold, scope, rows):
         raise RuntimeError(f"erasure {erasure.id}: {left} cold rows left after deletion")
     return counted
+
+
+async def _readers_of_before_done(conn: asyncpg.Connection) -> None:
+    """Wait until no reader whose snapshot is older than the erasure is still reading: it
+    counts the user's cold rows, and would find some gone. Readers hold ACCESS SHARE on
+    ``events`` for as long as they read, and the erasure committed before this began, so
+    every snapshot taken once this lock is granted hides the rows."""
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = '{READERS_LOCK_TIMEOUT}'")
+        await conn.execute("LOCK TABLE ONLY events IN ACCESS EXCLUSIVE MODE")
 
 
 async def _buckets_agree(cold: ColdStore, scope: Scope, user_id: str) -> bool:
