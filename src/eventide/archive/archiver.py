@@ -104,6 +104,7 @@ async def archive_pass(
         await recover(conn, engines.cold)
         cutoff = hot_cutoff(now or dt.datetime.now(dt.UTC), engines.settings.hot_window_days)
         run_id = await runs.start_run(conn, trigger=trigger, cutoff=cutoff)
+        await _after_erasures_under_way(conn)
         mover = _DayMover(
             conn,
             engines,
@@ -140,6 +141,15 @@ async def archive_lock(conn: asyncpg.Connection, *, wait: bool) -> AsyncIterator
         yield
     finally:
         await _unlock(conn)
+
+
+async def _after_erasures_under_way(conn: asyncpg.Connection) -> None:
+    """Wait for the end of every erasure under way (its lock conflicts with this one).
+    Each erasure either saw this pass running, and so keeps the ids of the hot rows it
+    deletes (the pass may copy them before they are gone: see ``_erased``), or commits
+    before the pass reads a hot row."""
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
 
 
 async def _record_failure(conn: asyncpg.Connection, run_id: int, error: Exception) -> None:
