@@ -17,6 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from eventide.storage._erased_sql import ErasedRows as ErasedRows
+from eventide.storage._erased_sql import erased_condition as erased_condition
+from eventide.storage._erased_sql import literal, not_erased
+from eventide.storage._erased_sql import user_condition as user_condition
+
 EVENTS = "{events}"
 """Where a statement reads events: ``f"SELECT count() FROM {EVENTS} WHERE ..."``."""
 USER_BUCKETS = "{user_buckets}"
@@ -49,19 +54,6 @@ _RAW_REFERENCE = re.compile(
 
 class UnscopedStatement(Exception):
     """A statement names the events table instead of :data:`EVENTS`."""
-
-
-@dataclass(frozen=True)
-class ErasedRows:
-    """The cold rows of a pending end-user erasure, hidden from readers until it is
-    complete: ``user_id``'s rows of the batches counted by the erasure's snapshot
-    (``batch_id <= max_committed`` and not ``excluded``), and the copies of the hot rows it
-    deleted (``erased``: event id and receipt instant in microseconds)."""
-
-    user_id: str
-    max_committed: int
-    excluded: tuple[int, ...] = ()
-    erased: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,7 +99,7 @@ class Scope:
                 sql = sql.replace(placeholder, self._rows(table, visible, alias=table))
         table = _COLD_TABLES if legacy else COLD_TABLE
         if self.erasures:
-            visible = " AND ".join(c for c in (visible, _not_erased(self.erasures)) if c)
+            visible = " AND ".join(c for c in (visible, not_erased(self.erasures)) if c)
         return sql.replace(EVENTS, self._rows(table, visible, alias=HOT_TABLE))
 
     def hot_delete(self, condition: str) -> str:
@@ -134,32 +126,6 @@ class Scope:
         )
         where = f" WHERE {conditions}" if conditions else ""
         return f"(SELECT * FROM {table}{where}) AS {alias}"
-
-
-def erased_condition(erased: ErasedRows) -> str:
-    """A ClickHouse predicate: the row is one of the cold rows of ``erased``."""
-    batches = f"batch_id <= {int(erased.max_committed)}"
-    if erased.excluded:
-        batches += f" AND batch_id NOT IN ({', '.join(str(int(b)) for b in erased.excluded)})"
-    if erased.erased:
-        copies = ", ".join(f"({_literal(e)}, {int(us)})" for e, us in erased.erased)
-        batches = f"({batches}) OR (event_id, toUnixTimestamp64Micro(received_at)) IN ({copies})"
-    return f"({user_condition(erased.user_id)} AND ({batches}))"
-
-
-def user_condition(user_id: str) -> str:
-    """A ClickHouse predicate: the row is of ``user_id``."""
-    return f"user_id = {_literal(user_id)}"
-
-
-def _not_erased(erasures: tuple[ErasedRows, ...]) -> str:
-    return f"NOT ({' OR '.join(erased_condition(e) for e in erasures)})"
-
-
-def _literal(text: str) -> str:
-    # Hex digits only: nothing in a user's text can end the literal, look like a
-    # placeholder or a parameter, whatever is substituted into the statement later.
-    return f"unhex('{text.encode().hex()}')"
 
 
 LEGACY_PROJECT = 1
@@ -202,7 +168,7 @@ def user_bucket_statements(*, project: int, user_id: str) -> list[str]:
     """The ClickHouse statements counting every cold row of ``user_id`` in ``project``
     (of every batch) into both bucket tables."""
     return _bucket_inserts(
-        f"FROM {COLD_TABLE} WHERE project_id = {int(project)} AND user_id = {_literal(user_id)}"
+        f"FROM {COLD_TABLE} WHERE project_id = {int(project)} AND user_id = {literal(user_id)}"
     )
 
 
