@@ -49,7 +49,7 @@ async def pending_erasures(
                 max_committed=row["max_committed"],
                 excluded=tuple(row["excluded"]),
                 erased=tuple(
-                    (event_id, micros(at))
+                    (event_id, _micros(at))
                     for event_id, at in zip(row["ids"], row["at"], strict=True)
                 ),
             ),
@@ -58,7 +58,7 @@ async def pending_erasures(
     ]
 
 
-def micros(instant: dt.datetime) -> int:
+def _micros(instant: dt.datetime) -> int:
     """``instant`` in microseconds since the epoch, as ClickHouse compares it."""
     return (instant - _EPOCH) // dt.timedelta(microseconds=1)
 

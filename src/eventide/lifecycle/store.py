@@ -44,7 +44,8 @@ async def erase(
         await conn.execute("LOCK TABLE ONLY events IN SHARE ROW EXCLUSIVE MODE")
         visibility = await read_visibility(conn)
         # A pass under way may be copying rows deleted here into a batch it commits
-        # later; their copies are kept apart by id. Passes started later never see them.
+        # later; their copies are kept apart by id. A pass not seen running here waits
+        # for this transaction before it reads a hot row, so never sees them.
         archiving = await conn.fetchval(
             "SELECT EXISTS (SELECT FROM archive_runs WHERE status = 'running')"
         )
@@ -94,6 +95,8 @@ async def settle_cold_count(conn: asyncpg.Connection, *, erasure: int, counted: 
 
 
 async def mark_completed(conn: asyncpg.Connection, *, erasure: int) -> None:
+    """Complete the erasure once its cold rows are gone; its deleted ids are no longer
+    needed (every batch that might hold their copies has been settled)."""
     async with conn.transaction():
         await conn.execute(
             """UPDATE erasures SET completed_at = now(), deleted_events = hot_deleted + cold_deleted
