@@ -46,6 +46,8 @@ async def rewrite_legacy(
 
     Must run under the archive lock, after recovery.
     """
+    if await erased.erasing(conn, project=LEGACY_PROJECT):
+        return 0  # see _rewrite; checked here too, to spare a copy that cannot commit
     rewritten = 0
     for row in await conn.fetch(
         """SELECT id, day, moved FROM archive_batches
