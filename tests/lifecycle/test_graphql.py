@@ -6,8 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from eventide.lifecycle.completion import complete_erasures
 from eventide.storage.engines import Engines
+from tests.conftest import TEST_PROJECT
 from tests.graphql_client import GraphQLClient
+from tests.lifecycle.erasing import erase
+from tests.observability.test_metrics import scrape
 from tests.waiting import eventually
 
 INGEST = """mutation($events: [EventInput!]!) {
@@ -67,6 +71,7 @@ async def test_erasure_over_graphql(
         return listed[0] if listed[0]["completedAt"] else None
 
     done = await eventually(completed, what="the erasure completes")
+    assert (await scrape(client))[("eventide_erasures_pending", ())] == 0
     assert done == {
         "id": erased["id"],
         "userId": "alice",
@@ -77,6 +82,13 @@ async def test_erasure_over_graphql(
     listed = (await client.data(ERASURES, token=user_token))["erasures"]
     assert [e["id"] for e in listed] == [second["id"], erased["id"]]
     assert await _event_ids(client, user_token) == {"a3"}
+
+
+async def test_pending_erasures_are_a_metric(client: GraphQLClient, engines: Engines) -> None:
+    await erase(engines, TEST_PROJECT, "carol")  # its completion is not started
+    assert (await scrape(client))[("eventide_erasures_pending", ())] == 1
+    await complete_erasures(engines)
+    assert (await scrape(client))[("eventide_erasures_pending", ())] == 0
 
 
 async def test_a_user_id_is_checked(client: GraphQLClient, user_token: str) -> None:

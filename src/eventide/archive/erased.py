@@ -70,3 +70,9 @@ async def erasing(conn: asyncpg.Connection, *, project: int) -> bool:
         project,
     )
     return found
+
+
+async def pending_count(conn: asyncpg.Connection) -> int:
+    """How many erasures, of every project, wait for their completion."""
+    count: int = await conn.fetchval("SELECT count(*) FROM erasures WHERE completed_at IS NULL")
+    return count
