@@ -11,12 +11,13 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from eventide.archive.archiver import archive_pass
-from eventide.lifecycle.completion import complete_erasures
+from eventide.lifecycle.completion import complete_erasures, erasure_completion
 from eventide.projects import store as projects
 from eventide.storage.engines import Engines
 from tests.archive.tiers import NOW, Event, put_hot, read_tiers, spread
 from tests.conftest import TEST_PROJECT
 from tests.lifecycle.erasing import answers, cold_buckets, cold_rows, erase, record
+from tests.waiting import eventually
 
 
 class Killed(BaseException):
@@ -168,3 +169,17 @@ async def test_user_ids_are_data_not_sql(engines: Engines) -> None:
         e.event_id for e in events if e.user_id != odd
     )
     assert await cold_rows(engines, TEST_PROJECT, odd) == 0
+
+
+async def test_a_pending_erasure_is_completed_at_startup(engines: Engines) -> None:
+    """An erasure whose process died before completing it is finished by the next
+    process's first turn."""
+    await _projects(engines)
+    erasure = await erase(engines, TEST_PROJECT, ERASED)
+
+    async def completed() -> bool | None:
+        return (await record(engines, erasure.id)).completed_at is not None or None
+
+    async with erasure_completion(engines, interval=3600):
+        await eventually(completed, what="the erasure completes")
+    assert await cold_rows(engines, TEST_PROJECT, ERASED) == 0

@@ -155,3 +155,33 @@ async def test_a_reader_from_before_the_erasure_keeps_its_answer(engines: Engine
     assert (await record(engines, erasure.id)).deleted_events == sum(
         e.user_id == ERASED for e in events
     )
+
+
+async def test_erasures_and_a_pass_at_the_same_time(engines: Engines) -> None:
+    """Truly concurrent, not stepped: whatever the interleaving, nothing deadlocks, the
+    pass succeeds, and exactly the erased users' events are gone."""
+    days = [dt.date(2026, 11, d) for d in (1, 2, 3)]
+    events = [
+        dataclasses.replace(e, project=TEST_PROJECT, user_id=f"u{i % 5}")
+        for n, day in enumerate(days)
+        for i, e in enumerate(spread(f"d{n}-", day, 40))
+    ]
+    await put_hot(engines, events)
+    doomed = ["u1", "u3"]
+
+    async def erase_later(user_id: str, delay: float) -> int:
+        await asyncio.sleep(delay)
+        return (await erase(engines, TEST_PROJECT, user_id)).id
+
+    run, *erasures = await asyncio.gather(
+        archive_pass(engines, trigger="cli", now=NOW, batch_size=3),
+        erase_later(doomed[0], 0.01),
+        erase_later(doomed[1], 0.05),
+    )
+    assert run.status == "succeeded"
+    kept = Counter(e.event_id for e in events if e.user_id not in doomed)
+    assert (await read_tiers(engines, TEST_PROJECT)).all == kept
+    assert await complete_erasures(engines) == sorted(erasures)
+    assert (await read_tiers(engines, TEST_PROJECT)).all == kept
+    deleted = [(await record(engines, e)).deleted_events for e in erasures]
+    assert deleted == [sum(e.user_id == u for e in events) for u in doomed]
