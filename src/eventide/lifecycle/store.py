@@ -49,29 +49,32 @@ async def erase(
         archiving = await conn.fetchval(
             "SELECT EXISTS (SELECT FROM archive_runs WHERE status = 'running')"
         )
-        deleted = await conn.fetch(
-            Scope.of(project).hot_delete("user_id = $1") + " RETURNING event_id, received_at",
-            user_id,
-        )
-        row = await conn.fetchrow(
-            f"""INSERT INTO erasures (project_id, user_id, requested_by, max_committed,
-                                      excluded, hot_deleted)
-                VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_COLUMNS}""",
+        erasure = await conn.fetchval(
+            """INSERT INTO erasures (project_id, user_id, requested_by, max_committed,
+                                     excluded, hot_deleted)
+               VALUES ($1, $2, $3, $4, $5, 0) RETURNING id""",
             project,
             user_id,
             requested_by,
             visibility.max_committed,
             list(visibility.excluded),
-            len(deleted),
         )
-        if archiving and deleted:
-            await conn.execute(
-                """INSERT INTO erased_events (erasure_id, event_id, received_at)
-                   SELECT $1, * FROM unnest($2::text[], $3::timestamptz[])""",
-                row["id"],
-                [r["event_id"] for r in deleted],
-                [r["received_at"] for r in deleted],
+        delete = Scope.of(project).hot_delete("user_id = $1")
+        if archiving:
+            status = await conn.execute(
+                f"""WITH gone AS ({delete} RETURNING event_id, received_at)
+                    INSERT INTO erased_events (erasure_id, event_id, received_at)
+                    SELECT $2, event_id, received_at FROM gone""",
+                user_id,
+                erasure,
             )
+        else:
+            status = await conn.execute(delete, user_id)
+        row = await conn.fetchrow(
+            f"UPDATE erasures SET hot_deleted = $2 WHERE id = $1 RETURNING {_COLUMNS}",
+            erasure,
+            int(status.rsplit(" ", 1)[1]),
+        )
     return _record(row)
 
 
