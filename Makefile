@@ -99,7 +99,7 @@ schema-check: install
 		|| (echo "schema.graphql is stale: run 'make schema'"; exit 1)
 
 contract: install
-	$(BIN)/python ../shared/api/check-contract --require clients --require projects --require insights --require live schema.graphql
+	$(BIN)/python ../shared/api/check-contract --require clients --require projects --require insights --require live --require lifecycle schema.graphql
 
 # Ingestion throughput against raw asyncpg; BENCH_EVENTS sets the total (default 1,000,000),
 # BENCH_PROJECTS the projects it is spread over (default 5, one of them with 90%).

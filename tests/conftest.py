@@ -29,6 +29,7 @@ from eventide.auth.principal import Role, TokenScope
 from eventide.auth.users import UserRecord
 from eventide.config import Settings
 from eventide.ingest import store as ingest_store
+from eventide.lifecycle import completion
 from eventide.projects import purge, store
 from eventide.projects.roles import ProjectRole
 from eventide.storage.embedded import embedded_postgres, embedded_redis
@@ -136,6 +137,7 @@ async def fresh_state(request: pytest.FixtureRequest) -> None:
     # A removal a deletion of the previous test started must not reach into this one's
     # projects (ids start over here).
     await purge.stop_started()
+    await completion.stop_started()
     async with engines.db.acquire() as conn:
         # Day partitions go (ingestion and the archiver make them again as needed): kept,
         # they would pile up over the run, and TRUNCATE syncs the files of every one.

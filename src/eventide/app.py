@@ -25,6 +25,7 @@ from eventide.graphql.view import GraphQLView
 from eventide.http.errors import error_response
 from eventide.http.middleware import http_middleware
 from eventide.ingest.pruning import ledger_pruning
+from eventide.lifecycle.completion import erasure_completion
 from eventide.live.broker import live_events
 from eventide.observability.metrics import metrics_endpoint
 from eventide.projects.purge import project_purging
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             scheduled_archiving(engines),
             project_purging(engines),
             retention_removal(engines),
+            erasure_completion(engines),
             live_events(engines) as live,
         ):
             await bootstrap_admin(engines)

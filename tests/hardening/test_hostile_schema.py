@@ -83,6 +83,8 @@ MAY_CHANGE: dict[str, set[str]] = {
     "removeProjectMember": {"project_members"},
     "createInvitation": {"invitations"},
     "ingestEvents": {"events", "event_ids"},
+    # Its completion, started in the background, may have run by then.
+    "eraseEndUser": {"erasures", "events", "cold"},
     "archiveNow": {"events", "archive_runs", "archive_batches", "archive_watermark", "cold"},
 }
 TABLES = [
@@ -97,6 +99,7 @@ TABLES = [
     "archive_runs",
     "archive_batches",
     "archive_watermark",
+    "erasures",
 ]
 # Authenticating with an API token records its use; that is no change of stored data.
 _IGNORED_COLUMNS = {"api_tokens": "- 'last_used_at'"}

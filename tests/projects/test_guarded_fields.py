@@ -164,6 +164,16 @@ CASES: dict[str, Guarded | Listing] = {
            }""",
         _token_input,
     ),
+    "Query.erasures": Guarded(
+        ProjectRole.OWNER,
+        "query($p: ID) { erasures(projectId: $p) { id userId requestedAt } }",
+        _p,
+    ),
+    "Mutation.eraseEndUser": Guarded(
+        ProjectRole.OWNER,
+        'mutation($p: ID) { eraseEndUser(projectId: $p, userId: "u") { id userId } }',
+        _p,
+    ),
     "Query.projects": Listing("{ projects { id name members { user { id } } } }"),
     "Query.apiTokens": Listing("{ apiTokens { id project { id name } } }"),
     "Mutation.createProject": Listing(

@@ -285,13 +285,15 @@ GUARD = "storage/tenant_sql.py"
 ALLOWED_STATEMENTS = {
     # Ingestion's INSERT, which writes project_id ($8) on every row.
     ("ingest/store.py", "INTO events"): 1,
-    # The archiver locks the hot table (SHARE) before it drops a day partition it copied.
-    ("archive/archiver.py", "TABLE ONLY events"): 1,
+    # The archiver locks the hot table (SHARE) before it drops a day partition it copied,
+    # and once at the start of a pass, after the erasures under way.
+    ("archive/archiver.py", "TABLE ONLY events"): 2,
     # Readers lock it (ACCESS SHARE) before their snapshot, so a partition drop or the
     # retirement of the old cold layout waits for them; twice: a joined snapshot too.
     ("archive/tiers.py", "TABLE ONLY events"): 2,
-    # Retiring the old cold layout: the ACCESS EXCLUSIVE lock, then the drop.
-    ("archive/relayout.py", "TABLE ONLY events"): 1,
+    # Retiring the old cold layout: the ACCESS EXCLUSIVE lock, then the drop; and the
+    # SHARE lock that orders a rewrite's commit against erasures.
+    ("archive/relayout.py", "TABLE ONLY events"): 2,
     ("archive/relayout.py", "TABLE IF EXISTS events"): 1,
     # Removing a deleted project: the SHARE lock waits out ingestion statements that saw
     # the project live, so their rows are there to be deleted.
@@ -299,6 +301,10 @@ ALLOWED_STATEMENTS = {
     # Removing events past retention: the ACCESS EXCLUSIVE lock before a day partition is
     # dropped, and before the cold store's rows go, which waits for earlier readers.
     ("archive/expiry.py", "TABLE ONLY events"): 2,
+    # An erasure locks out writers (SHARE ROW EXCLUSIVE) before it reads the visibility;
+    # its completion waits (ACCESS EXCLUSIVE) for readers older than it.
+    ("lifecycle/store.py", "TABLE ONLY events"): 1,
+    ("lifecycle/completion.py", "TABLE ONLY events"): 1,
 }
 # Modules using the guard's table names other than through a Scope: the archiver's cold
 # insert (rows carry their project) and the table an archive batch's rows are in; the
@@ -323,6 +329,10 @@ ALLOWED_NAMES = {
     ("archive/expiry.py", "COLD_TABLE"),
     ("archive/expiry.py", "LEGACY_COLD_TABLE"),
     ("archive/expiry.py", "COLD_BUCKET_TABLES"),
+    # An erasure's completion: the user's rows of the old layout, the user's buckets
+    # (Scope.cold_delete).
+    ("lifecycle/completion.py", "LEGACY_COLD_TABLE"),
+    ("lifecycle/completion.py", "COLD_BUCKET_TABLES"),
 }
 
 

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import asyncpg
 
-from eventide.archive import cold_batches, relayout, runs
+from eventide.archive import cold_batches, erased, relayout, runs
 from eventide.archive.bucketing import bucket_old_batches
 from eventide.archive.cold_batches import Batch
 from eventide.archive.recovery import recover
@@ -104,6 +104,7 @@ async def archive_pass(
         await recover(conn, engines.cold)
         cutoff = hot_cutoff(now or dt.datetime.now(dt.UTC), engines.settings.hot_window_days)
         run_id = await runs.start_run(conn, trigger=trigger, cutoff=cutoff)
+        await _after_erasures_under_way(conn)
         mover = _DayMover(
             conn,
             engines,
@@ -140,6 +141,15 @@ async def archive_lock(conn: asyncpg.Connection, *, wait: bool) -> AsyncIterator
         yield
     finally:
         await _unlock(conn)
+
+
+async def _after_erasures_under_way(conn: asyncpg.Connection) -> None:
+    """Wait for the end of every erasure under way (its lock conflicts with this one).
+    Each erasure either saw this pass running, and so keeps the ids of the hot rows it
+    deletes (the pass may copy them before they are gone: see ``_erased``), or commits
+    before the pass reads a hot row."""
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
 
 
 async def _record_failure(conn: asyncpg.Connection, run_id: int, error: Exception) -> None:
@@ -263,8 +273,14 @@ class _DayMover:
                 await self.conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
                 if await self.conn.fetchval("SELECT to_regclass($1)", partition) is None:
                     return False
-                # Every copied row is still there (only this pass removes hot rows), so
-                # equal counts mean the partition holds nothing else.
+                # An erasure may have deleted copied rows (it waits for this lock, and is
+                # pending until a run under the archive lock completes it): then equal
+                # counts prove nothing.
+                for project in {batch.project for batch, _ in batches}:
+                    if await erased.erasing(self.conn, project=project):
+                        return False
+                # Every copied row is still there (only this pass and erasures remove hot
+                # rows), so equal counts mean the partition holds nothing else.
                 if await self.conn.fetchval(f'SELECT count(*) FROM "{partition}"') != copied:
                     return False
                 await self.conn.execute(f'DROP TABLE "{partition}"')
@@ -300,14 +316,36 @@ class _DayMover:
                 event_ids,
                 received,
             )
-            if int(status.rsplit(" ", 1)[1]) != copied:
+            removed = int(status.rsplit(" ", 1)[1])
+            if (
+                removed != copied
+                and removed + await _erased(self.conn, batch.project, event_ids, received) != copied
+            ):
                 # Rolled back: the batch stays uncommitted and is aborted by the next pass.
                 raise RuntimeError(f"archive batch {batch_id} no longer matches the hot store")
             await self.faults("hot_removed")
             await runs.commit_batches(
-                self.conn, run_id=self.run_id, batch_ids=[batch_id], moved=copied
+                self.conn, run_id=self.run_id, batch_ids=[batch_id], moved=removed
             )
         await self.faults("committed")
+
+
+async def _erased(
+    conn: asyncpg.Connection, project: int, event_ids: list[str], received: list[dt.datetime]
+) -> int:
+    """How many of the rows keyed by ``event_ids`` and ``received`` an erasure under way
+    deleted from the hot store while they were being copied. The batch commits without
+    them; readers hide their cold copies until the erasure completes and deletes them."""
+    count: int = await conn.fetchval(
+        """SELECT count(*) FROM erased_events x JOIN erasures e ON e.id = x.erasure_id
+           WHERE e.project_id = $1 AND e.completed_at IS NULL
+             AND (x.event_id, x.received_at) IN (
+                 SELECT * FROM unnest($2::text[], $3::timestamptz[]))""",
+        project,
+        event_ids,
+        received,
+    )
+    return count
 
 
 def _day_start(day: dt.date) -> dt.datetime:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from eventide.archive import cold_batches, runs
+from eventide.archive import cold_batches, erased, runs
 from eventide.archive.cold_batches import Batch
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.tenant_sql import (
@@ -46,12 +46,18 @@ async def rewrite_legacy(
 
     Must run under the archive lock, after recovery.
     """
+    if await erased.erasing(conn, project=LEGACY_PROJECT):
+        return 0  # see _rewrite; checked here too, to spare a copy that cannot commit
     rewritten = 0
     for row in await conn.fetch(
         """SELECT id, day, moved FROM archive_batches
            WHERE legacy AND state = 'committed' ORDER BY id"""
     ):
-        rewritten += await _rewrite(conn, cold, run_id=run_id, old=row, faults=faults)
+        copied = await _rewrite(conn, cold, run_id=run_id, old=row, faults=faults)
+        if copied is None:
+            logger.info("cold rows from before projects wait for an erasure to complete")
+            return rewritten
+        rewritten += copied
         await faults("relayout_committed")
     await _retire_old_table(conn, cold)
     return rewritten
@@ -64,7 +70,11 @@ async def _rewrite(
     run_id: int,
     old: asyncpg.Record,
     faults: Callable[[str], Awaitable[None]],
-) -> int:
+) -> int | None:
+    """The rows rewritten; None when an erasure in the project is pending: a pending
+    erasure hides the rows of the batches its snapshot counted, and the new batch is not
+    one of them, so the old batch keeps counting (the copy is aborted) until it is
+    complete."""
     batch_id = await runs.create_batch(
         conn,
         run_id=run_id,
@@ -81,6 +91,16 @@ async def _rewrite(
     await cold_batches.insert_buckets(cold, batch=Batch(batch_id, LEGACY_PROJECT, old["day"]))
     await faults("relayout_copied")
     async with conn.transaction():
+        # An erasure takes a lock conflicting with this one before it reads which batches
+        # count: it either sees this commit or is seen here.
+        await conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
+        if await erased.erasing(conn, project=LEGACY_PROJECT):
+            await conn.execute(
+                """UPDATE archive_batches SET state = 'aborted', finished_at = clock_timestamp()
+                   WHERE id = $1 AND state = 'copying'""",
+                batch_id,
+            )
+            return None
         await conn.execute(
             """UPDATE archive_batches SET state = 'superseded', finished_at = clock_timestamp()
                WHERE id = $1 AND state = 'committed'""",

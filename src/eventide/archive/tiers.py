@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from eventide.archive.boundary import read_boundary
+from eventide.archive.erased import pending_erasures
 from eventide.storage.clickhouse import Row
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import Scope
@@ -203,7 +205,24 @@ async def tier_snapshot(engines: Engines, *, scope: Scope) -> AsyncIterator[Tier
         # nothing a later one counts.
         if (boundary := await read_boundary(conn, engines.settings)) is not None:
             scope = scope.retained_since(boundary)
+        scope, visibility = await _with_erasures(conn, scope, visibility)
         yield Tiers(hot=HotReader(conn, scope), engines=engines, visibility=visibility)
+
+
+async def _with_erasures(
+    conn: asyncpg.Connection, scope: Scope, visibility: ColdVisibility
+) -> tuple[Scope, ColdVisibility]:
+    """``scope`` hiding the cold rows of its project's pending erasures, if any; the cold
+    buckets still count those rows, so then they are not read."""
+    if scope.project is None:
+        return scope, visibility
+    erasures = tuple(e.rows for e in await pending_erasures(conn, project=scope.project))
+    if not erasures:
+        return scope, visibility
+    return (
+        dataclasses.replace(scope, erasures=erasures),
+        dataclasses.replace(visibility, bucketed=False),
+    )
 
 
 @contextlib.asynccontextmanager

@@ -17,6 +17,7 @@ from eventide.graphql.analytics import AnalyticsQuery
 from eventide.graphql.api_tokens import ApiTokenMutation, ApiTokenQuery
 from eventide.graphql.archive import ArchiveMutation, StorageQuery
 from eventide.graphql.bulk_inputs import BulkInputExecutionContext, coerce_columns_with
+from eventide.graphql.erasures import ErasureMutation, ErasureQuery
 from eventide.graphql.errors import classify
 from eventide.graphql.event_catalog import EventCatalogQuery
 from eventide.graphql.funnel import FunnelQuery
@@ -44,6 +45,7 @@ Query = merge_types(
         EventCatalogQuery,
         TrendsQuery,
         FunnelQuery,
+        ErasureQuery,
     ),
 )
 Subscription = merge_types("Subscription", (LiveSubscription,))
@@ -56,6 +58,7 @@ Mutation = merge_types(
         AdminMutation,
         IngestMutation,
         ArchiveMutation,
+        ErasureMutation,
     ),
 )
 

@@ -230,21 +230,26 @@ def _validate_each(
 
 
 def _check_text(value: str, name: str, limit: int) -> None:
-    problem = None
+    if (problem := text_problem(value, limit)) is not None:
+        raise _Invalid("INVALID_FIELD", f"{name} {problem}", field=name)
+
+
+def text_problem(value: str, limit: int) -> str | None:
+    """Why ``value`` cannot be an id or a name of an event (of at most ``limit``
+    characters), as the end of a sentence naming it; None if it can."""
     if not value:
-        problem = "must not be empty"
-    elif len(value) > limit:
-        problem = f"must be at most {limit} characters"
-    elif "\x00" in value:
+        return "must not be empty"
+    if len(value) > limit:
+        return f"must be at most {limit} characters"
+    if "\x00" in value:
         # PostgreSQL text cannot hold U+0000.
-        problem = "must not contain NUL (U+0000) characters"
-    elif not value.isascii():
+        return "must not contain NUL (U+0000) characters"
+    if not value.isascii():
         try:
             value.encode()
         except UnicodeEncodeError:
-            problem = "must not contain unpaired surrogate characters"
-    if problem is not None:
-        raise _Invalid("INVALID_FIELD", f"{name} {problem}", field=name)
+            return "must not contain unpaired surrogate characters"
+    return None
 
 
 def _occurred_at(value: dt.datetime, skew: dt.timedelta | None, span: _Span) -> dt.datetime:

@@ -18,7 +18,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
-from eventide.archive import runs
+from eventide.archive import erased, runs
 from eventide.archive.archiver import hot_cutoff
 from eventide.archive.runs import ArchiveRun
 from eventide.storage.engines import Engines
@@ -100,9 +100,12 @@ class PoolCollector(Collector):
 class ArchiveCollector(Collector):
     """How far the archiver is behind, and its last run, as read before the scrape."""
 
-    def __init__(self, *, lag_seconds: float, last_run: ArchiveRun | None) -> None:
+    def __init__(
+        self, *, lag_seconds: float, last_run: ArchiveRun | None, pending_erasures: int
+    ) -> None:
         self._lag_seconds = lag_seconds
         self._last_run = last_run
+        self._pending_erasures = pending_erasures
 
     def collect(self) -> Iterator[Metric]:
         lag = GaugeMetricFamily(
@@ -111,6 +114,12 @@ class ArchiveCollector(Collector):
         )
         lag.add_metric([], self._lag_seconds)
         yield lag
+        # One that stays pending keeps readers off the cold buckets: worth an alert.
+        erasures = GaugeMetricFamily(
+            "eventide_erasures_pending", "End-user erasures waiting for their completion."
+        )
+        erasures.add_metric([], self._pending_erasures)
+        yield erasures
         run = self._last_run
         if run is not None and run.finished_at is not None:
             finished = GaugeMetricFamily(
@@ -129,9 +138,10 @@ async def _archive_collector(engines: Engines) -> ArchiveCollector:
     async with engines.db.acquire() as conn:
         through = await runs.archived_through(conn)
         last = await runs.last_run(conn)
+        pending = await erased.pending_count(conn)
     due = hot_cutoff(dt.datetime.now(dt.UTC), engines.settings.hot_window_days)
     lag = 0.0 if through is None else max(0.0, (due - through).total_seconds())
-    return ArchiveCollector(lag_seconds=lag, last_run=last)
+    return ArchiveCollector(lag_seconds=lag, last_run=last, pending_erasures=pending)
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -18,7 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from eventide.storage._erased_sql import ErasedRows as ErasedRows
+from eventide.storage._erased_sql import erased_condition as erased_condition
+from eventide.storage._erased_sql import literal, not_erased
+from eventide.storage._erased_sql import user_condition as user_condition
 
 EVENTS = "{events}"
 """Where a statement reads events: ``f"SELECT count() FROM {EVENTS} WHERE ..."``."""
@@ -56,12 +61,15 @@ class UnscopedStatement(Exception):
 
 @dataclass(frozen=True)
 class Scope:
-    """The events a statement may touch: one project's, or (rarely) every project's."""
+    """The events a statement may touch: one project's, or (rarely) every project's;
+    cold rows of ``erasures`` (the project's pending end-user erasures) are not among
+    them."""
 
     project: int | None
     # With EVENTIDE_RETENTION_DAYS: the events (and buckets) that occurred before this
     # instant, a bucket's start, are rendered as if they had never been stored.
     retained_from: dt.datetime | None = None
+    erasures: tuple[ErasedRows, ...] = field(default=(), kw_only=True)
 
     @classmethod
     def of(cls, project: int) -> Scope:
@@ -100,10 +108,13 @@ class Scope:
             if placeholder in sql:
                 if legacy:
                     raise UnscopedStatement("the cold layout from before projects has no buckets")
+                if self.erasures:
+                    raise UnscopedStatement("cold buckets still count rows of pending erasures")
                 kept = _joined(visible, self._retained(table, _cold_instant))
                 sql = sql.replace(placeholder, self._rows(table, kept, alias=table))
         table = _COLD_TABLES if legacy else COLD_TABLE
-        kept = _joined(visible, self._retained(COLD_TABLE, _cold_instant))
+        erased = not_erased(self.erasures) if self.erasures else ""
+        kept = _joined(visible, self._retained(COLD_TABLE, _cold_instant), erased)
         return sql.replace(EVENTS, self._rows(table, kept, alias=HOT_TABLE))
 
     def hot_delete(self, condition: str) -> str:
@@ -192,11 +203,22 @@ _COLD_BUCKET = (
 def bucket_statements(*, project: int, batch: int, start_us: int, end_us: int) -> list[str]:
     """The ClickHouse statements counting the cold rows of archive ``batch`` (of
     ``project``, all of them within ``[start_us, end_us)``) into both bucket tables."""
-    rows = (
+    return _bucket_inserts(
         f"FROM {COLD_TABLE} WHERE project_id = {int(project)} AND batch_id = {int(batch)}"
         f" AND occurred_at >= fromUnixTimestamp64Micro(toInt64({int(start_us)}))"
         f" AND occurred_at < fromUnixTimestamp64Micro(toInt64({int(end_us)}))"
     )
+
+
+def user_bucket_statements(*, project: int, user_id: str) -> list[str]:
+    """The ClickHouse statements counting every cold row of ``user_id`` in ``project``
+    (of every batch) into both bucket tables."""
+    return _bucket_inserts(
+        f"FROM {COLD_TABLE} WHERE project_id = {int(project)} AND user_id = {literal(user_id)}"
+    )
+
+
+def _bucket_inserts(rows: str) -> list[str]:
     user, kind = COLD_BUCKET_TABLES
     return [
         f"INSERT INTO {user} (project_id, bucket, user_id, batch_id, events)"

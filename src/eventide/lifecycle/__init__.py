@@ -1,0 +1,1 @@
+"""The lifecycle of stored events beyond ingestion and archiving: end-user erasure."""
