@@ -1,32 +1,38 @@
 """Each user's funnel path, and the step counts and medians of the paths, in ClickHouse.
 
 The input is one row per event that matters, from both tiers (``_funnel_rows``): the
-user, the instant ``t`` (microseconds), ``id`` and ``r`` (the event id and the receipt
-instant, which order events of the same instant), ``mask`` (bit k: the event matches
-step k; selectors may overlap, so several bits may be set), ``entry`` (it matches step 0
-on a day of the range) and ``b`` (on entries, the JSON text of the breakdown value; ''
-when absent). Per user, the events are sorted by (t, id, r) into arrays and each entry
-is followed to the deepest step it reaches:
+user, the instant ``t`` (microseconds after the read span's start), ``id`` and ``r``
+(the event id and the receipt's delay, which order events of the same instant), ``mask``
+(bit 0: the event is an entry, i.e. it matches step 0 on a day of the range; bit k > 0:
+it matches step k; selectors may overlap, so several bits may be set) and, with a
+breakdown, ``b`` (on entries, the JSON text of the value; '' when absent). Per user, the
+events are sorted by (t, id, r) into arrays, and each step costs a few passes over them
+with array functions whose lambdas read only their own arguments (a lambda reading
+another per-user array copies it for every element, which costs events x events):
 
-- ORDERED: greedily, each step at the earliest later event matching it. Taking the
-  earliest match never hurts: every later step then has at least as many candidates,
-  within the same deadline (the entry's instant plus the window). So the greedy walk
-  reaches the entry's depth, and it is the path SEMANTICS chooses from that entry. An
-  event is used for one step at most, since each step takes a strictly later event.
-  Each step is one jump, through per-step arrays of "the next match at or after each
-  position", so a user's walks cost steps x entries, not entries x events.
-- STRICT: the entry's next events, one per step, while each matches its step.
+- ORDERED. The greedy walk (each step at the earliest later event matching it) reaches
+  the deepest step from its entry, and it is the path SEMANTICS chooses: taking the
+  earliest match never hurts, as every later step then has at least as many candidates
+  within the same deadline. An event fills one step at most, since each step takes a
+  strictly later event. The depth comes forwards: step k is filled by an event of step k
+  when the latest entry that filled step k - 1 strictly before it is within the window
+  (the latest entry leaves the most time). The path comes backwards: the instant the
+  greedy walk from the next event of step k fills the user's deepest step, per position;
+  the earliest entry whose walk fills it within its window is the path's entry, and its
+  steps the first matches after one another.
+- STRICT. At each entry, whether its next k events fill steps 1..k within its window;
+  the path is the earliest entry's walk to the deepest step.
 
-The user's depth is the longest walk; the path is that of the earliest entry reaching
-it (entries are in event order). Everything per user stays in ClickHouse: Python sees
-one row per breakdown group and step.
+Everything per user stays in ClickHouse: Python sees one row per breakdown group and step.
 """
 
 from __future__ import annotations
 
 import enum
 
-ROW_STRUCTURE = "user_id String, t Int64, id String, r Int64, mask UInt16, entry UInt8, b String"
+# Greater and less than any instant a store holds (no overflow with the window added).
+_NEVER = "toInt64(9223372036854775807)"
+_NONE = "toInt64(-9223372036854775807)"
 
 
 class FunnelOrder(enum.Enum):
@@ -34,79 +40,99 @@ class FunnelOrder(enum.Enum):
     STRICT = "STRICT"
 
 
+def row_structure(*, breakdown: bool) -> str:
+    """The rows' columns (``b`` only with a breakdown), in ClickHouse's structure syntax."""
+    columns = "user_id String, t Int64, id String, r Int64, mask UInt16"
+    return f"{columns}, b String" if breakdown else columns
+
+
 def _layer(inner: str, *columns: str) -> str:
     """``inner`` with more columns. Each layer is a subquery of its own because ClickHouse
-    substitutes an alias's expression where it is used: a per-user array used inside a
-    lambda over the entries would be computed again for every entry."""
+    substitutes an alias's expression where it is used: an array read by several later
+    arrays would be computed again for each."""
     return f"SELECT *, {', '.join(columns)} FROM ({inner})"
 
 
-def _nexts(steps: int) -> str:
-    """At ``k * length(ts) + p``: the position of the first event at or after position p
-    that matches step k (0: none), found in one backward fill per step."""
-    at = "arrayMap((m, j) -> if(bitTest(m, k), j, 0), masks, arrayEnumerate(masks))"
-    return f"arrayFlatten(arrayMap(k -> arrayReverseFill(x -> x != 0, {at}), range({steps})))"
+def _later(array: str, by: int, fill: str) -> str:
+    """At position p: ``array``'s element at p + ``by`` (``fill`` past the end)."""
+    return f"arrayResize(arraySlice({array}, {by + 1}), length({array}), {fill})"
 
 
-def _walks(users: str, order: FunnelOrder, steps: int, window_us: int) -> str:
-    """``users`` with ``paths``: per entry (a position in ``ts``), the instants of its walk."""
-    if order is FunnelOrder.STRICT:
-        # The first of the next events that does not fill its step ends the walk (0: none).
-        broken = (
-            f"arrayFirstIndex(k -> NOT (i + k <= length(ts) AND bitTest(masks[i + k], k)"
-            f" AND ts[i + k] <= ts[i] + {window_us}), range(1, {steps}))"
-        )
-        walk = f"arraySlice(ts, i, if({broken} = 0, {steps}, {broken}))"
-        return _layer(users, f"arrayMap(i -> {walk}, entries) AS paths")
-    # Step k of every entry's walk at once: one jump from its step k - 1 to the first
-    # later event of step k (0: none, or past the entry's deadline, and from then on).
-    layers = _layer(users, f"{_nexts(steps)} AS nexts")
-    previous = "entries"
+def _carried(fill: str, value: str, before: str | None = None) -> str:
+    """Per position, ``value`` (of ``t`` and ``m`` from ``ts`` and ``masks``, and ``x``
+    from ``before`` if given) or, where that is _NONE, the nearest one set before it
+    (``arrayFill``) or after it (``arrayReverseFill``); _NONE if there is none."""
+    lambda_, arrays = "(t, m)", "ts, masks"
+    if before is not None:
+        lambda_, arrays = "(x, t, m)", f"{before}, ts, masks"
+    return f"{fill}(x -> x != {_NONE}, arrayMap({lambda_} -> {value}, {arrays}))"
+
+
+def _ordered(users: str, steps: int, window_us: int) -> str:
+    """``users`` with ``depth``, ``entry`` and ``path``, for ORDERED."""
+    within = f"toInt64({window_us})"
+    # Forwards: at each position, the latest entry whose walk has filled step k by then.
+    latest = _carried("arrayFill", f"if(bitTest(m, 0), t, {_NONE})")
+    layers = _layer(users, f"{latest} AS latest_0")
     for k in range(1, steps):
-        jump = f"nexts[{k} * length(ts) + p + 1]"
-        layers = _layer(
-            layers,
-            f"arrayMap((p, e) -> if(p = 0 OR p >= length(ts) OR {jump} = 0"
-            f" OR ts[{jump}] > ts[e] + {window_us}, 0, {jump}), {previous}, entries) AS step_{k}",
-        )
-        previous = f"step_{k}"
-    # Each step's instants, then each walk as arrays of lambda arguments only: a per-user
-    # array read in a lambda nested in another is copied for every outer element.
-    layers = _layer(
-        layers,
-        "arrayMap(p -> ts[p], entries) AS time_0",
-        *(f"arrayMap(p -> if(p = 0, 0, ts[p]), step_{k}) AS time_{k}" for k in range(1, steps)),
-    )
-    lanes = [f"p{k}" for k in range(1, steps)]
-    times = [f"t{k}" for k in range(steps)]
-    depth = " + ".join(f"({p} != 0)" for p in lanes)
-    arrays = [f"step_{k}" for k in range(1, steps)] + [f"time_{k}" for k in range(steps)]
-    walk = f"arraySlice([{', '.join(times)}], 1, 1 + {depth})"
-    return _layer(
-        layers, f"arrayMap(({', '.join(lanes + times)}) -> {walk}, {', '.join(arrays)}) AS paths"
-    )
+        before = f"arrayPushFront(arrayPopBack(latest_{k - 1}), {_NONE})"
+        fills = f"if(bitTest(m, {k}) AND t <= x + {within}, x, {_NONE})"
+        layers = _layer(layers, f"{_carried('arrayFill', fills, before)} AS latest_{k}")
+    depth = " + ".join(f"(latest_{k}[-1] != {_NONE})" for k in range(1, steps))
+    layers = _layer(layers, f"toUInt8({depth}) AS depth")
+    # Backwards: at each position, the instant at which the greedy walk from the next
+    # event of step k fills step ``depth`` (_NEVER: it does not).
+    # Steps past the depth are computed but never read.
+    for k in reversed(range(1, steps)):
+        if k + 1 < steps:
+            after = _later(f"done_{k + 1}", 1, _NEVER)
+            fills = f"if(bitTest(m, {k}), if(depth = {k}, t, x), {_NONE})"
+            done = _carried("arrayReverseFill", fills, after)
+        else:
+            done = _carried("arrayReverseFill", f"if(bitTest(m, {k}), t, {_NONE})")
+        layers = _layer(layers, f"arrayMap(x -> if(x = {_NONE}, {_NEVER}, x), {done}) AS done_{k}")
+    # The earliest entry whose walk fills it within the window, then each of the walk's
+    # steps at the first match after the step before.
+    reaches = f"(x, t, m) -> bitTest(m, 0) AND x <= t + {within}"
+    reaching = f"arrayFirstIndex({reaches}, {_later('done_1', 1, _NEVER)}, ts, masks)"
+    first = "arrayFirstIndex(m -> bitTest(m, 0), masks)"
+    layers = _layer(layers, f"if(depth = 0, {first}, {reaching}) AS at_0")
+    for k in range(1, steps):
+        after = f"(m, i) -> i > at_{k - 1} AND bitTest(m, {k})"
+        layers = _layer(layers, f"arrayFirstIndex({after}, masks, arrayEnumerate(masks)) AS at_{k}")
+    times = ", ".join(f"ts[at_{k}]" for k in range(steps))
+    return _layer(layers, "at_0 AS entry", f"arraySlice([{times}], 1, depth + 1) AS path")
 
 
-def user_paths(rows: str, *, order: FunnelOrder, steps: int, window_us: int) -> str:
+def _strict(users: str, steps: int, window_us: int) -> str:
+    """``users`` with ``depth``, ``entry`` and ``path``, for STRICT."""
+    # At each entry: whether its next k events fill steps 1..k within its window.
+    layers = _layer(users, "arrayMap(m -> bitTest(m, 0), masks) AS walks_0")
+    for k in range(1, steps):
+        fills = f"(w, m, t, e) -> w AND bitTest(m, {k}) AND t <= e + toInt64({window_us})"
+        later = f"{_later('masks', k, 'toUInt16(0)')}, {_later('ts', k, _NEVER)}"
+        layers = _layer(layers, f"arrayMap({fills}, walks_{k - 1}, {later}, ts) AS walks_{k}")
+    depth = " + ".join(f"has(walks_{k}, 1)" for k in range(1, steps))
+    layers = _layer(layers, f"toUInt8({depth}) AS depth")
+    firsts = ", ".join(f"depth = {k}, arrayFirstIndex(w -> w, walks_{k})" for k in range(1, steps))
+    layers = _layer(layers, f"multiIf({firsts}, arrayFirstIndex(w -> w, walks_0)) AS entry")
+    return _layer(layers, "arraySlice(ts, entry, depth + 1) AS path")
+
+
+def user_paths(
+    rows: str, *, order: FunnelOrder, steps: int, window_us: int, breakdown: bool
+) -> str:
     """A subquery of (user_id, b, path) per user with an entry: ``path`` holds the
-    instants of the path's events (depth + 1 of them), ``b`` the entry's ``b``."""
+    instants of the path's events (depth + 1 of them), ``b`` the entry's ``b`` ('' without
+    a breakdown)."""
+    columns = "t, id, r, mask, b" if breakdown else "t, id, r, mask"
     users = f"""
-        SELECT user_id,
-               arrayMap(e -> e.1, ev) AS ts,
-               arrayMap(e -> e.4, ev) AS masks,
-               arrayMap(e -> e.6, ev) AS values,
-               arrayFilter(i -> ev[i].5 = 1, arrayEnumerate(ev)) AS entries
-        FROM (
-            SELECT user_id, arraySort(groupArray((t, id, r, mask, entry, b))) AS ev
-            FROM ({rows}) GROUP BY user_id HAVING max(entry) = 1
-        )"""
-    walked = _walks(users, order, steps, window_us)
-    # The earliest entry reaching the deepest step: entries are in event order.
-    chosen = _layer(
-        _layer(walked, "arrayMap(q -> length(q), paths) AS lengths"),
-        "indexOf(lengths, arrayMax(lengths)) AS chosen",
-    )
-    return f"SELECT user_id, paths[chosen] AS path, values[entries[chosen]] AS b FROM ({chosen})"
+        SELECT user_id, ev, tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks FROM (
+            SELECT user_id, arraySort(groupArray(({columns}))) AS ev
+            FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1)"""
+    walked = (_ordered if order is FunnelOrder.ORDERED else _strict)(users, steps, window_us)
+    value = "tupleElement(ev, 5)[entry]" if breakdown else "''"
+    return f"SELECT user_id, path, {value} AS b FROM ({walked})"
 
 
 def grouped(paths: str, *, key: str | None, limit: int) -> str:

@@ -98,7 +98,13 @@ async def funnel(
         key = None if path is None else f"coalesce({canonical_json(_ENTRY_VALUE)}, 'null')"
         async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
             rows, params = await funnel_rows(tiers, question)
-            paths = user_paths(rows, order=order, steps=len(steps), window_us=question.window_us)
+            paths = user_paths(
+                rows,
+                order=order,
+                steps=len(steps),
+                window_us=question.window_us,
+                breakdown=path is not None,
+            )
             answer = await tiers.cold_fetch(grouped(paths, key=key, limit=breakdown_limit), params)
         for group, value, step, users, low, high in answer:
             groups.setdefault(group, (value, {}))[1][step] = _Step(users, low, high)
