@@ -40,6 +40,15 @@ class FunnelOrder(enum.Enum):
     STRICT = "STRICT"
 
 
+class Need(enum.Enum):
+    """How much of each user's path a question reads: its depth (the counts), also its
+    entry (a breakdown's value), or all its instants (the medians)."""
+
+    DEPTH = 1
+    ENTRY = 2
+    PATH = 3
+
+
 def row_structure(*, breakdown: bool) -> str:
     """The rows' columns (``b`` only with a breakdown), in ClickHouse's structure syntax."""
     columns = "user_id String, t Int64, id String, r Int64, mask UInt16"
@@ -68,8 +77,8 @@ def _carried(fill: str, value: str, before: str | None = None) -> str:
     return f"{fill}(x -> x != {_NONE}, arrayMap({lambda_} -> {value}, {arrays}))"
 
 
-def _ordered(users: str, steps: int, window_us: int) -> str:
-    """``users`` with ``depth``, ``entry`` and ``path``, for ORDERED."""
+def _ordered(users: str, steps: int, window_us: int, need: Need) -> str:
+    """``users`` with ``depth`` and, as ``need`` says, ``entry`` and ``path``, for ORDERED."""
     within = f"toInt64({window_us})"
     # Forwards: at each position, the latest entry whose walk has filled step k by then.
     latest = _carried("arrayFill", f"if(bitTest(m, 0), t, {_NONE})")
@@ -80,6 +89,8 @@ def _ordered(users: str, steps: int, window_us: int) -> str:
         layers = _layer(layers, f"{_carried('arrayFill', fills, before)} AS latest_{k}")
     depth = " + ".join(f"(latest_{k}[-1] != {_NONE})" for k in range(1, steps))
     layers = _layer(layers, f"toUInt8({depth}) AS depth")
+    if need is Need.DEPTH:
+        return layers
     # Backwards: at each position, the instant at which the greedy walk from the next
     # event of step k fills step ``depth`` (_NEVER: it does not).
     # Steps past the depth are computed but never read.
@@ -97,6 +108,8 @@ def _ordered(users: str, steps: int, window_us: int) -> str:
     reaching = f"arrayFirstIndex({reaches}, {_later('done_1', 1, _NEVER)}, ts, masks)"
     first = "arrayFirstIndex(m -> bitTest(m, 0), masks)"
     layers = _layer(layers, f"if(depth = 0, {first}, {reaching}) AS at_0")
+    if need is Need.ENTRY:
+        return _layer(layers, "at_0 AS entry")
     for k in range(1, steps):
         after = f"(m, i) -> i > at_{k - 1} AND bitTest(m, {k})"
         layers = _layer(layers, f"arrayFirstIndex({after}, masks, arrayEnumerate(masks)) AS at_{k}")
@@ -104,8 +117,8 @@ def _ordered(users: str, steps: int, window_us: int) -> str:
     return _layer(layers, "at_0 AS entry", f"arraySlice([{times}], 1, depth + 1) AS path")
 
 
-def _strict(users: str, steps: int, window_us: int) -> str:
-    """``users`` with ``depth``, ``entry`` and ``path``, for STRICT."""
+def _strict(users: str, steps: int, window_us: int, need: Need) -> str:
+    """``users`` with ``depth`` and, as ``need`` says, ``entry`` and ``path``, for STRICT."""
     # At each entry: whether its next k events fill steps 1..k within its window.
     layers = _layer(users, "arrayMap(m -> bitTest(m, 0), masks) AS walks_0")
     for k in range(1, steps):
@@ -114,25 +127,32 @@ def _strict(users: str, steps: int, window_us: int) -> str:
         layers = _layer(layers, f"arrayMap({fills}, walks_{k - 1}, {later}, ts) AS walks_{k}")
     depth = " + ".join(f"has(walks_{k}, 1)" for k in range(1, steps))
     layers = _layer(layers, f"toUInt8({depth}) AS depth")
+    if need is Need.DEPTH:
+        return layers
     firsts = ", ".join(f"depth = {k}, arrayFirstIndex(w -> w, walks_{k})" for k in range(1, steps))
     layers = _layer(layers, f"multiIf({firsts}, arrayFirstIndex(w -> w, walks_0)) AS entry")
+    if need is Need.ENTRY:
+        return layers
     return _layer(layers, "arraySlice(ts, entry, depth + 1) AS path")
 
 
 def user_paths(
-    rows: str, *, order: FunnelOrder, steps: int, window_us: int, breakdown: bool
+    rows: str, *, order: FunnelOrder, steps: int, window_us: int, breakdown: bool, medians: bool
 ) -> str:
     """A subquery of (user_id, b, path) per user with an entry: ``path`` holds the
-    instants of the path's events (depth + 1 of them), ``b`` the entry's ``b`` ('' without
-    a breakdown)."""
+    instants of the path's events (depth + 1 of them; zeros without ``medians``), ``b``
+    the entry's ``b`` ('' without a breakdown)."""
     columns = "t, id, r, mask, b" if breakdown else "t, id, r, mask"
     users = f"""
         SELECT user_id, ev, tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks FROM (
             SELECT user_id, arraySort(groupArray(({columns}))) AS ev
             FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1)"""
-    walked = (_ordered if order is FunnelOrder.ORDERED else _strict)(users, steps, window_us)
+    need = Need.PATH if medians else Need.ENTRY if breakdown else Need.DEPTH
+    walk = _ordered if order is FunnelOrder.ORDERED else _strict
+    walked = walk(users, steps, window_us, need)
     value = "tupleElement(ev, 5)[entry]" if breakdown else "''"
-    return f"SELECT user_id, path, {value} AS b FROM ({walked})"
+    path = "path" if medians else "arrayWithConstant(depth + 1, toInt64(0))"
+    return f"SELECT user_id, {path} AS path, {value} AS b FROM ({walked})"
 
 
 def grouped(paths: str, *, key: str | None, limit: int) -> str:
