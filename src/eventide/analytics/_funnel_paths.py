@@ -168,10 +168,10 @@ def grouped(paths: str, *, key: str | None, limit: int) -> str:
                 SELECT path, key, dense_rank() OVER (ORDER BY users DESC, key ASC) AS rank
                 FROM (SELECT path, key, count() OVER (PARTITION BY key) AS users
                       FROM (SELECT path, {key} AS key FROM ({paths}))))"""
-    gaps = "arrayMap(k -> if(k = 1, toInt64(0), path[k] - path[k - 1]), arrayEnumerate(path))"
+    # arrayDifference: 0 for the entry, then each step's microseconds after the one before.
     return f"""
         SELECT grp, any(key), k - 1 AS step, count(),
                quantileExactLow(0.5)(gap), quantileExactHigh(0.5)(gap)
-        FROM (SELECT grp, key, {gaps} AS gaps FROM ({ranked}))
-        ARRAY JOIN gaps AS gap, arrayEnumerate(gaps) AS k
+        FROM ({ranked})
+        ARRAY JOIN arrayDifference(path) AS gap, arrayEnumerate(path) AS k
         GROUP BY grp, step ORDER BY grp, step"""
