@@ -157,21 +157,23 @@ def user_paths(
 
 def grouped(paths: str, *, key: str | None, limit: int) -> str:
     """Rows of (group, key, step, users, lower and upper median of the microseconds from
-    the previous step). Without a breakdown ``key`` every user is in group 1; with one,
-    ``key`` (an expression of ``b``) ranks the groups by users (descending, then key
-    ascending), the first ``limit`` are groups 1..limit and the rest group limit + 1."""
+    the previous step), in no order. Without a breakdown ``key`` every user is in group 1;
+    with one, ``key`` (an expression of ``b``) ranks the groups by users (descending, then
+    key ascending), the first ``limit`` are groups 1..limit and the rest group limit + 1.
+    Every subquery level costs planning time over the inline hot rows: as few as can be."""
     if key is None:
-        ranked = f"SELECT path, 1 AS grp, '' AS key FROM ({paths})"
+        source, group, value, keys = paths, "1", "''", "step"
     else:
-        ranked = f"""
+        source = f"""
             SELECT path, key, if(rank <= {limit}, rank, {limit + 1}) AS grp FROM (
                 SELECT path, key, dense_rank() OVER (ORDER BY users DESC, key ASC) AS rank
                 FROM (SELECT path, key, count() OVER (PARTITION BY key) AS users
                       FROM (SELECT path, {key} AS key FROM ({paths}))))"""
+        group, value, keys = "grp", "any(key)", "grp, step"
     # arrayDifference: 0 for the entry, then each step's microseconds after the one before.
     return f"""
-        SELECT grp, any(key), k - 1 AS step, count(),
+        SELECT {group} AS grp, {value}, k - 1 AS step, count(),
                quantileExactLow(0.5)(gap), quantileExactHigh(0.5)(gap)
-        FROM ({ranked})
+        FROM ({source})
         ARRAY JOIN arrayDifference(path) AS gap, arrayEnumerate(path) AS k
-        GROUP BY grp, step ORDER BY grp, step"""
+        GROUP BY {keys}"""
