@@ -55,13 +55,6 @@ def row_structure(*, breakdown: bool) -> str:
     return f"{columns}, b String" if breakdown else columns
 
 
-def _layer(inner: str, *columns: str) -> str:
-    """``inner`` with more columns. Each layer is a subquery of its own because ClickHouse
-    substitutes an alias's expression where it is used: an array read by several later
-    arrays would be computed again for each."""
-    return f"SELECT *, {', '.join(columns)} FROM ({inner})"
-
-
 def _later(array: str, by: int, fill: str) -> str:
     """At position p: ``array``'s element at p + ``by`` (``fill`` past the end)."""
     return f"arrayResize(arraySlice({array}, {by + 1}), length({array}), {fill})"
@@ -77,20 +70,20 @@ def _carried(fill: str, value: str, before: str | None = None) -> str:
     return f"{fill}(x -> x != {_NONE}, arrayMap({lambda_} -> {value}, {arrays}))"
 
 
-def _ordered(users: str, steps: int, window_us: int, need: Need) -> str:
-    """``users`` with ``depth`` and, as ``need`` says, ``entry`` and ``path``, for ORDERED."""
+def _ordered(steps: int, window_us: int, need: Need) -> list[str]:
+    """The columns ``depth`` and, as ``need`` says, ``entry`` and ``path``, for ORDERED."""
     within = f"toInt64({window_us})"
     # Forwards: at each position, the latest entry whose walk has filled step k by then.
     latest = _carried("arrayFill", f"if(bitTest(m, 0), t, {_NONE})")
-    layers = _layer(users, f"{latest} AS latest_0")
+    columns = [f"{latest} AS latest_0"]
     for k in range(1, steps):
         before = f"arrayPushFront(arrayPopBack(latest_{k - 1}), {_NONE})"
         fills = f"if(bitTest(m, {k}) AND t <= x + {within}, x, {_NONE})"
-        layers = _layer(layers, f"{_carried('arrayFill', fills, before)} AS latest_{k}")
+        columns.append(f"{_carried('arrayFill', fills, before)} AS latest_{k}")
     depth = " + ".join(f"(latest_{k}[-1] != {_NONE})" for k in range(1, steps))
-    layers = _layer(layers, f"toUInt8({depth}) AS depth")
+    columns.append(f"toUInt8({depth}) AS depth")
     if need is Need.DEPTH:
-        return layers
+        return columns
     # Backwards: at each position, the instant at which the greedy walk from the next
     # event of step k fills step ``depth`` (_NEVER: it does not).
     # Steps past the depth are computed but never read.
@@ -101,39 +94,39 @@ def _ordered(users: str, steps: int, window_us: int, need: Need) -> str:
             done = _carried("arrayReverseFill", fills, after)
         else:
             done = _carried("arrayReverseFill", f"if(bitTest(m, {k}), t, {_NONE})")
-        layers = _layer(layers, f"arrayMap(x -> if(x = {_NONE}, {_NEVER}, x), {done}) AS done_{k}")
+        columns.append(f"arrayMap(x -> if(x = {_NONE}, {_NEVER}, x), {done}) AS done_{k}")
     # The earliest entry whose walk fills it within the window, then each of the walk's
     # steps at the first match after the step before.
     reaches = f"(x, t, m) -> bitTest(m, 0) AND x <= t + {within}"
     reaching = f"arrayFirstIndex({reaches}, {_later('done_1', 1, _NEVER)}, ts, masks)"
     first = "arrayFirstIndex(m -> bitTest(m, 0), masks)"
-    layers = _layer(layers, f"if(depth = 0, {first}, {reaching}) AS at_0")
+    columns.append(f"if(depth = 0, {first}, {reaching}) AS at_0")
     if need is Need.ENTRY:
-        return _layer(layers, "at_0 AS entry")
+        return [*columns, "at_0 AS entry"]
     for k in range(1, steps):
         after = f"(m, i) -> i > at_{k - 1} AND bitTest(m, {k})"
-        layers = _layer(layers, f"arrayFirstIndex({after}, masks, arrayEnumerate(masks)) AS at_{k}")
+        columns.append(f"arrayFirstIndex({after}, masks, arrayEnumerate(masks)) AS at_{k}")
     times = ", ".join(f"ts[at_{k}]" for k in range(steps))
-    return _layer(layers, "at_0 AS entry", f"arraySlice([{times}], 1, depth + 1) AS path")
+    return [*columns, "at_0 AS entry", f"arraySlice([{times}], 1, depth + 1) AS path"]
 
 
-def _strict(users: str, steps: int, window_us: int, need: Need) -> str:
-    """``users`` with ``depth`` and, as ``need`` says, ``entry`` and ``path``, for STRICT."""
+def _strict(steps: int, window_us: int, need: Need) -> list[str]:
+    """The columns ``depth`` and, as ``need`` says, ``entry`` and ``path``, for STRICT."""
     # At each entry: whether its next k events fill steps 1..k within its window.
-    layers = _layer(users, "arrayMap(m -> bitTest(m, 0), masks) AS walks_0")
+    columns = ["arrayMap(m -> bitTest(m, 0), masks) AS walks_0"]
     for k in range(1, steps):
         fills = f"(w, m, t, e) -> w AND bitTest(m, {k}) AND t <= e + toInt64({window_us})"
         later = f"{_later('masks', k, 'toUInt16(0)')}, {_later('ts', k, _NEVER)}"
-        layers = _layer(layers, f"arrayMap({fills}, walks_{k - 1}, {later}, ts) AS walks_{k}")
+        columns.append(f"arrayMap({fills}, walks_{k - 1}, {later}, ts) AS walks_{k}")
     depth = " + ".join(f"has(walks_{k}, 1)" for k in range(1, steps))
-    layers = _layer(layers, f"toUInt8({depth}) AS depth")
+    columns.append(f"toUInt8({depth}) AS depth")
     if need is Need.DEPTH:
-        return layers
+        return columns
     firsts = ", ".join(f"depth = {k}, arrayFirstIndex(w -> w, walks_{k})" for k in range(1, steps))
-    layers = _layer(layers, f"multiIf({firsts}, arrayFirstIndex(w -> w, walks_0)) AS entry")
+    columns.append(f"multiIf({firsts}, arrayFirstIndex(w -> w, walks_0)) AS entry")
     if need is Need.ENTRY:
-        return layers
-    return _layer(layers, "arraySlice(ts, entry, depth + 1) AS path")
+        return columns
+    return [*columns, "arraySlice(ts, entry, depth + 1) AS path"]
 
 
 def user_paths(
@@ -141,18 +134,23 @@ def user_paths(
 ) -> str:
     """A subquery of (user_id, b, path) per user with an entry: ``path`` holds the
     instants of the path's events (depth + 1 of them; zeros without ``medians``), ``b``
-    the entry's ``b`` ('' without a breakdown)."""
-    columns = "t, id, r, mask, b" if breakdown else "t, id, r, mask"
-    users = f"""
-        SELECT user_id, ev, tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks FROM (
-            SELECT user_id, arraySort(groupArray(({columns}))) AS ev
-            FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1)"""
+    the entry's ``b`` ('' without a breakdown).
+
+    Every subquery level costs planning time over the inline hot rows, so the walk's
+    columns share one level: ClickHouse computes an alias once however many later columns
+    read it. It sits above the grouping, where no row column shares a lambda's names."""
+    fields = "t, id, r, mask, b" if breakdown else "t, id, r, mask"
     need = Need.PATH if medians else Need.ENTRY if breakdown else Need.DEPTH
     walk = _ordered if order is FunnelOrder.ORDERED else _strict
-    walked = walk(users, steps, window_us, need)
+    columns = ",\n               ".join(walk(steps, window_us, need))
     value = "tupleElement(ev, 5)[entry]" if breakdown else "''"
     path = "path" if medians else "arrayWithConstant(depth + 1, toInt64(0))"
-    return f"SELECT user_id, {path} AS path, {value} AS b FROM ({walked})"
+    return f"""
+        SELECT user_id, {path} AS path, {value} AS b FROM (
+            SELECT *, {columns} FROM (
+                SELECT user_id, arraySort(groupArray(({fields}))) AS ev,
+                       tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks
+                FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1))"""
 
 
 def grouped(paths: str, *, key: str | None, limit: int) -> str:
