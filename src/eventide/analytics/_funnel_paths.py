@@ -132,9 +132,9 @@ def _strict(steps: int, window_us: int, need: Need) -> list[str]:
 def user_paths(
     rows: str, *, order: FunnelOrder, steps: int, window_us: int, breakdown: bool, medians: bool
 ) -> str:
-    """A subquery of (user_id, b, path) per user with an entry: ``path`` holds the
-    instants of the path's events (depth + 1 of them; zeros without ``medians``), ``b``
-    the entry's ``b`` ('' without a breakdown).
+    """A subquery with a row per user with an entry, holding (among the walk's columns)
+    ``path``, the instants of the path's events (depth + 1 of them; zeros without
+    ``medians``), and ``b``, the entry's ``b`` ('' without a breakdown).
 
     Every subquery level costs planning time over the inline hot rows, so the walk's
     columns share one level: ClickHouse computes an alias once however many later columns
@@ -142,15 +142,17 @@ def user_paths(
     fields = "t, id, r, mask, b" if breakdown else "t, id, r, mask"
     need = Need.PATH if medians else Need.ENTRY if breakdown else Need.DEPTH
     walk = _ordered if order is FunnelOrder.ORDERED else _strict
-    columns = ",\n               ".join(walk(steps, window_us, need))
+    walked = walk(steps, window_us, need)
+    if not medians:
+        walked.append("arrayWithConstant(depth + 1, toInt64(0)) AS path")
     value = "tupleElement(ev, 5)[entry]" if breakdown else "''"
-    path = "path" if medians else "arrayWithConstant(depth + 1, toInt64(0))"
+    walked.append(f"{value} AS b")
+    columns = ",\n               ".join(walked)
     return f"""
-        SELECT user_id, {path} AS path, {value} AS b FROM (
-            SELECT *, {columns} FROM (
-                SELECT user_id, arraySort(groupArray(({fields}))) AS ev,
-                       tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks
-                FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1))"""
+        SELECT *, {columns} FROM (
+            SELECT user_id, arraySort(groupArray(({fields}))) AS ev,
+                   tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks
+            FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1)"""
 
 
 def grouped(paths: str, *, key: str | None, limit: int) -> str:
