@@ -70,63 +70,67 @@ def _carried(fill: str, value: str, before: str | None = None) -> str:
     return f"{fill}(x -> x != {_NONE}, arrayMap({lambda_} -> {value}, {arrays}))"
 
 
-def _ordered(steps: int, window_us: int, need: Need) -> list[str]:
-    """The columns ``depth`` and, as ``need`` says, ``entry`` and ``path``, for ORDERED."""
+def _ordered(steps: int, window_us: int, need: Need) -> list[list[str]]:
+    """The levels of columns giving ``depth`` and, as ``need`` says, ``entry`` and
+    ``path``, for ORDERED."""
     within = f"toInt64({window_us})"
     # Forwards: at each position, the latest entry whose walk has filled step k by then.
-    latest = _carried("arrayFill", f"if(bitTest(m, 0), t, {_NONE})")
-    columns = [f"{latest} AS latest_0"]
+    latest = [f"{_carried('arrayFill', f'if(bitTest(m, 0), t, {_NONE})')} AS latest_0"]
     for k in range(1, steps):
         before = f"arrayPushFront(arrayPopBack(latest_{k - 1}), {_NONE})"
         fills = f"if(bitTest(m, {k}) AND t <= x + {within}, x, {_NONE})"
-        columns.append(f"{_carried('arrayFill', fills, before)} AS latest_{k}")
+        latest.append(f"{_carried('arrayFill', fills, before)} AS latest_{k}")
     depth = " + ".join(f"(latest_{k}[-1] != {_NONE})" for k in range(1, steps))
-    columns.append(f"toUInt8({depth}) AS depth")
+    levels = [latest, [f"toUInt8({depth}) AS depth"]]
     if need is Need.DEPTH:
-        return columns
+        return levels
     # Backwards: at each position, the instant at which the greedy walk from the next
-    # event of step k fills step ``depth`` (_NEVER: it does not).
-    # Steps past the depth are computed but never read.
+    # event of step k fills step ``depth`` (_NEVER: it does not). Steps past the depth
+    # are computed but never read.
+    done = []
     for k in reversed(range(1, steps)):
         if k + 1 < steps:
-            after = _later(f"done_{k + 1}", 1, _NEVER)
             fills = f"if(bitTest(m, {k}), if(depth = {k}, t, x), {_NONE})"
-            done = _carried("arrayReverseFill", fills, after)
+            filled = _carried("arrayReverseFill", fills, _later(f"done_{k + 1}", 1, _NEVER))
         else:
-            done = _carried("arrayReverseFill", f"if(bitTest(m, {k}), t, {_NONE})")
-        columns.append(f"arrayMap(x -> if(x = {_NONE}, {_NEVER}, x), {done}) AS done_{k}")
+            filled = _carried("arrayReverseFill", f"if(bitTest(m, {k}), t, {_NONE})")
+        done.append(f"arrayMap(x -> if(x = {_NONE}, {_NEVER}, x), {filled}) AS done_{k}")
     # The earliest entry whose walk fills it within the window, then each of the walk's
     # steps at the first match after the step before.
     reaches = f"(x, t, m) -> bitTest(m, 0) AND x <= t + {within}"
     reaching = f"arrayFirstIndex({reaches}, {_later('done_1', 1, _NEVER)}, ts, masks)"
     first = "arrayFirstIndex(m -> bitTest(m, 0), masks)"
-    columns.append(f"if(depth = 0, {first}, {reaching}) AS at_0")
+    levels += [done, [f"if(depth = 0, {first}, {reaching}) AS entry"]]
     if need is Need.ENTRY:
-        return [*columns, "at_0 AS entry"]
-    for k in range(1, steps):
-        after = f"(m, i) -> i > at_{k - 1} AND bitTest(m, {k})"
-        columns.append(f"arrayFirstIndex({after}, masks, arrayEnumerate(masks)) AS at_{k}")
-    times = ", ".join(f"ts[at_{k}]" for k in range(steps))
-    return [*columns, "at_0 AS entry", f"arraySlice([{times}], 1, depth + 1) AS path"]
+        return levels
+    at = ["entry"] + [f"at_{k}" for k in range(1, steps)]
+    after = "(m, i) -> i > {} AND bitTest(m, {})"
+    steps_at = [
+        f"arrayFirstIndex({after.format(at[k - 1], k)}, masks, arrayEnumerate(masks)) AS at_{k}"
+        for k in range(1, steps)
+    ]
+    times = ", ".join(f"ts[{a}]" for a in at)
+    return [*levels, steps_at, [f"arraySlice([{times}], 1, depth + 1) AS path"]]
 
 
-def _strict(steps: int, window_us: int, need: Need) -> list[str]:
-    """The columns ``depth`` and, as ``need`` says, ``entry`` and ``path``, for STRICT."""
+def _strict(steps: int, window_us: int, need: Need) -> list[list[str]]:
+    """The levels of columns giving ``depth`` and, as ``need`` says, ``entry`` and
+    ``path``, for STRICT."""
     # At each entry: whether its next k events fill steps 1..k within its window.
-    columns = ["arrayMap(m -> bitTest(m, 0), masks) AS walks_0"]
+    walks = ["arrayMap(m -> bitTest(m, 0), masks) AS walks_0"]
     for k in range(1, steps):
         fills = f"(w, m, t, e) -> w AND bitTest(m, {k}) AND t <= e + toInt64({window_us})"
         later = f"{_later('masks', k, 'toUInt16(0)')}, {_later('ts', k, _NEVER)}"
-        columns.append(f"arrayMap({fills}, walks_{k - 1}, {later}, ts) AS walks_{k}")
+        walks.append(f"arrayMap({fills}, walks_{k - 1}, {later}, ts) AS walks_{k}")
     depth = " + ".join(f"has(walks_{k}, 1)" for k in range(1, steps))
-    columns.append(f"toUInt8({depth}) AS depth")
+    levels = [walks, [f"toUInt8({depth}) AS depth"]]
     if need is Need.DEPTH:
-        return columns
+        return levels
     firsts = ", ".join(f"depth = {k}, arrayFirstIndex(w -> w, walks_{k})" for k in range(1, steps))
-    columns.append(f"multiIf({firsts}, arrayFirstIndex(w -> w, walks_0)) AS entry")
+    levels.append([f"multiIf({firsts}, arrayFirstIndex(w -> w, walks_0)) AS entry"])
     if need is Need.ENTRY:
-        return columns
-    return [*columns, "arraySlice(ts, entry, depth + 1) AS path"]
+        return levels
+    return [*levels, ["arraySlice(ts, entry, depth + 1) AS path"]]
 
 
 def user_paths(
@@ -136,23 +140,25 @@ def user_paths(
     ``path``, the instants of the path's events (depth + 1 of them; zeros without
     ``medians``), and ``b``, the entry's ``b`` ('' without a breakdown).
 
-    Every subquery level costs planning time over the inline hot rows, so the walk's
-    columns share one level: ClickHouse computes an alias once however many later columns
-    read it. It sits above the grouping, where no row column shares a lambda's names."""
+    Every subquery level costs planning time over the inline hot rows, so each phase of
+    the walk is one level: ClickHouse computes an alias once however many later columns
+    of its level read it. A phase reads the one before as columns, not as aliases:
+    expanded aliases of aliases would make the query tree grow as a power of the steps."""
     fields = "t, id, r, mask, b" if breakdown else "t, id, r, mask"
     need = Need.PATH if medians else Need.ENTRY if breakdown else Need.DEPTH
     walk = _ordered if order is FunnelOrder.ORDERED else _strict
-    walked = walk(steps, window_us, need)
+    levels = walk(steps, window_us, need)
     if not medians:
-        walked.append("arrayWithConstant(depth + 1, toInt64(0)) AS path")
+        levels[-1].append("arrayWithConstant(depth + 1, toInt64(0)) AS path")
     value = "tupleElement(ev, 5)[entry]" if breakdown else "''"
-    walked.append(f"{value} AS b")
-    columns = ",\n               ".join(walked)
-    return f"""
-        SELECT *, {columns} FROM (
-            SELECT user_id, arraySort(groupArray(({fields}))) AS ev,
-                   tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks
-            FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1)"""
+    levels[-1].append(f"{value} AS b")
+    query = f"""
+        SELECT user_id, arraySort(groupArray(({fields}))) AS ev,
+               tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks
+        FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1"""
+    for columns in levels:
+        query = f"SELECT *, {', '.join(columns)} FROM ({query})"
+    return query
 
 
 def grouped(paths: str, *, key: str | None, limit: int) -> str:
