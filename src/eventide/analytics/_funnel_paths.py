@@ -7,8 +7,8 @@ user, the instant ``t`` (microseconds after the read span's start), ``id`` and `
 it matches step k; selectors may overlap, so several bits may be set) and, with a
 breakdown, ``b`` (on entries, the JSON text of the value; '' when absent). Per user, the
 events are sorted by (t, id, r) into arrays, and each step costs a few passes over them
-with array functions whose lambdas read only their own arguments (a lambda reading
-another per-user array copies it for every element, which costs events x events):
+with array functions whose lambdas read their arrays' elements and single values only
+(a lambda reading another per-user array copies it for every element: events x events):
 
 - ORDERED. The greedy walk (each step at the earliest later event matching it) reaches
   the deepest step from its entry, and it is the path SEMANTICS chooses: taking the
