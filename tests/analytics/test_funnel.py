@@ -240,3 +240,15 @@ async def test_steps_select_by_properties(engines: Engines) -> None:
 async def test_invalid_breakdowns(engines: Engines, breakdown: Breakdown, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         await ask(engines, ["view", "buy"], breakdown=breakdown)
+
+
+@pytest.mark.parametrize("order", [ORDERED, STRICT])
+async def test_ten_steps_with_medians_and_a_breakdown(engines: Engines, order: FunnelOrder) -> None:
+    # The most steps there may be: the statement stays within ClickHouse's limits.
+    walk = [at(10 * k, f"s{k}", properties={"plan": "pro"}) for k in range(10)]
+    await stored(engines, walk[:5], walk[5:])
+    steps = [f"s{k}" for k in range(10)]
+    (result,) = await ask(engines, steps, order=order, breakdown=Breakdown(property="plan"))
+    assert result.breakdown_value == "pro"
+    assert [s.users for s in result.steps] == [1] * 10
+    assert [s.median_seconds_from_previous for s in result.steps] == [None] + [10.0] * 9

@@ -66,6 +66,27 @@ async def test_funnel_across_tiers(client: GraphQLClient, user_token: str) -> No
 
 
 @pytest.mark.usefixtures("stored")
+async def test_medians_asked_through_a_fragment_or_not_at_all(
+    client: GraphQLClient, user_token: str
+) -> None:
+    # Without medians only the depths are computed: the counts stay the same.
+    query = """query($range: DateRange!, $steps: [EventSelector!]!) {
+      counts: funnel(range: $range, steps: $steps) { steps { users } }
+      medians: funnel(range: $range, steps: $steps) { steps { ...gap } } }
+    fragment gap on FunnelStep { users medianSecondsFromPrevious }"""
+    data = await client.data(query, {"range": RANGE, "steps": STEPS}, token=user_token)
+    assert data["counts"] == [{"steps": [{"users": 2}, {"users": 2}]}]
+    assert data["medians"] == [
+        {
+            "steps": [
+                {"users": 2, "medianSecondsFromPrevious": None},
+                {"users": 2, "medianSecondsFromPrevious": 60.0},
+            ]
+        }
+    ]
+
+
+@pytest.mark.usefixtures("stored")
 async def test_where_in_steps_and_a_breakdown(client: GraphQLClient, user_token: str) -> None:
     pro = [{"eventType": "view", "where": [{"property": "plan", "op": "EQ", "value": "pro"}]}]
     data = await client.data(FUNNEL, {"range": RANGE, "steps": [*pro, STEPS[1]]}, token=user_token)

@@ -1,32 +1,38 @@
 """Each user's funnel path, and the step counts and medians of the paths, in ClickHouse.
 
 The input is one row per event that matters, from both tiers (``_funnel_rows``): the
-user, the instant ``t`` (microseconds), ``id`` and ``r`` (the event id and the receipt
-instant, which order events of the same instant), ``mask`` (bit k: the event matches
-step k; selectors may overlap, so several bits may be set), ``entry`` (it matches step 0
-on a day of the range) and ``b`` (on entries, the JSON text of the breakdown value; ''
-when absent). Per user, the events are sorted by (t, id, r) into arrays and each entry
-is followed to the deepest step it reaches:
+user, the instant ``t`` (microseconds after the read span's start), ``id`` and ``r``
+(the event id and the receipt's delay, which order events of the same instant), ``mask``
+(bit 0: the event is an entry, i.e. it matches step 0 on a day of the range; bit k > 0:
+it matches step k; selectors may overlap, so several bits may be set) and, with a
+breakdown, ``b`` (on entries, the JSON text of the value; '' when absent). Per user, the
+events are sorted by (t, id, r) into arrays, and each step costs a few passes over them
+with array functions whose lambdas read their arrays' elements and single values only
+(a lambda reading another per-user array copies it for every element: events x events):
 
-- ORDERED: greedily, each step at the earliest later event matching it. Taking the
-  earliest match never hurts: every later step then has at least as many candidates,
-  within the same deadline (the entry's instant plus the window). So the greedy walk
-  reaches the entry's depth, and it is the path SEMANTICS chooses from that entry. An
-  event is used for one step at most, since each step takes a strictly later event.
-  Each step is one jump, through per-step arrays of "the next match at or after each
-  position", so a user's walks cost steps x entries, not entries x events.
-- STRICT: the entry's next events, one per step, while each matches its step.
+- ORDERED. The greedy walk (each step at the earliest later event matching it) reaches
+  the deepest step from its entry, and it is the path SEMANTICS chooses: taking the
+  earliest match never hurts, as every later step then has at least as many candidates
+  within the same deadline. An event fills one step at most, since each step takes a
+  strictly later event. The depth comes forwards: step k is filled by an event of step k
+  when the latest entry that filled step k - 1 strictly before it is within the window
+  (the latest entry leaves the most time). The path comes backwards: the instant the
+  greedy walk from the next event of step k fills the user's deepest step, per position;
+  the earliest entry whose walk fills it within its window is the path's entry, and its
+  steps the first matches after one another.
+- STRICT. At each entry, whether its next k events fill steps 1..k within its window;
+  the path is the earliest entry's walk to the deepest step.
 
-The user's depth is the longest walk; the path is that of the earliest entry reaching
-it (entries are in event order). Everything per user stays in ClickHouse: Python sees
-one row per breakdown group and step.
+Everything per user stays in ClickHouse: Python sees one row per breakdown group and step.
 """
 
 from __future__ import annotations
 
 import enum
 
-ROW_STRUCTURE = "user_id String, t Int64, id String, r Int64, mask UInt16, entry UInt8, b String"
+# Greater and less than any instant a store holds (no overflow with the window added).
+_NEVER = "toInt64(9223372036854775807)"
+_NONE = "toInt64(-9223372036854775807)"
 
 
 class FunnelOrder(enum.Enum):
@@ -34,98 +40,146 @@ class FunnelOrder(enum.Enum):
     STRICT = "STRICT"
 
 
-def _layer(inner: str, *columns: str) -> str:
-    """``inner`` with more columns. Each layer is a subquery of its own because ClickHouse
-    substitutes an alias's expression where it is used: a per-user array used inside a
-    lambda over the entries would be computed again for every entry."""
-    return f"SELECT *, {', '.join(columns)} FROM ({inner})"
+class Need(enum.Enum):
+    """How much of each user's path a question reads: its depth (the counts), also its
+    entry (a breakdown's value), or all its instants (the medians)."""
+
+    DEPTH = 1
+    ENTRY = 2
+    PATH = 3
 
 
-def _nexts(steps: int) -> str:
-    """At ``k * length(ts) + p``: the position of the first event at or after position p
-    that matches step k (0: none), found in one backward fill per step."""
-    at = "arrayMap((m, j) -> if(bitTest(m, k), j, 0), masks, arrayEnumerate(masks))"
-    return f"arrayFlatten(arrayMap(k -> arrayReverseFill(x -> x != 0, {at}), range({steps})))"
+def row_structure(*, breakdown: bool) -> str:
+    """The rows' columns (``b`` only with a breakdown), in ClickHouse's structure syntax."""
+    columns = "user_id String, t Int64, id String, r Int64, mask UInt16"
+    return f"{columns}, b String" if breakdown else columns
 
 
-def _walks(users: str, order: FunnelOrder, steps: int, window_us: int) -> str:
-    """``users`` with ``paths``: per entry (a position in ``ts``), the instants of its walk."""
-    if order is FunnelOrder.STRICT:
-        # The first of the next events that does not fill its step ends the walk (0: none).
-        broken = (
-            f"arrayFirstIndex(k -> NOT (i + k <= length(ts) AND bitTest(masks[i + k], k)"
-            f" AND ts[i + k] <= ts[i] + {window_us}), range(1, {steps}))"
-        )
-        walk = f"arraySlice(ts, i, if({broken} = 0, {steps}, {broken}))"
-        return _layer(users, f"arrayMap(i -> {walk}, entries) AS paths")
-    # Step k of every entry's walk at once: one jump from its step k - 1 to the first
-    # later event of step k (0: none, or past the entry's deadline, and from then on).
-    layers = _layer(users, f"{_nexts(steps)} AS nexts")
-    previous = "entries"
+def _later(array: str, by: int, fill: str) -> str:
+    """At position p: ``array``'s element at p + ``by`` (``fill`` past the end)."""
+    return f"arrayResize(arraySlice({array}, {by + 1}), length({array}), {fill})"
+
+
+def _carried(fill: str, value: str, before: str | None = None) -> str:
+    """Per position, ``value`` (of ``t`` and ``m`` from ``ts`` and ``masks``, and ``x``
+    from ``before`` if given) or, where that is _NONE, the nearest one set before it
+    (``arrayFill``) or after it (``arrayReverseFill``); _NONE if there is none."""
+    lambda_, arrays = "(t, m)", "ts, masks"
+    if before is not None:
+        lambda_, arrays = "(x, t, m)", f"{before}, ts, masks"
+    return f"{fill}(x -> x != {_NONE}, arrayMap({lambda_} -> {value}, {arrays}))"
+
+
+def _ordered(steps: int, window_us: int, need: Need) -> list[list[str]]:
+    """The levels of columns giving ``depth`` and, as ``need`` says, ``entry`` and
+    ``path``, for ORDERED."""
+    within = f"toInt64({window_us})"
+    # Forwards: at each position, the latest entry whose walk has filled step k by then.
+    latest = [f"{_carried('arrayFill', f'if(bitTest(m, 0), t, {_NONE})')} AS latest_0"]
     for k in range(1, steps):
-        jump = f"nexts[{k} * length(ts) + p + 1]"
-        layers = _layer(
-            layers,
-            f"arrayMap((p, e) -> if(p = 0 OR p >= length(ts) OR {jump} = 0"
-            f" OR ts[{jump}] > ts[e] + {window_us}, 0, {jump}), {previous}, entries) AS step_{k}",
-        )
-        previous = f"step_{k}"
-    # Each step's instants, then each walk as arrays of lambda arguments only: a per-user
-    # array read in a lambda nested in another is copied for every outer element.
-    layers = _layer(
-        layers,
-        "arrayMap(p -> ts[p], entries) AS time_0",
-        *(f"arrayMap(p -> if(p = 0, 0, ts[p]), step_{k}) AS time_{k}" for k in range(1, steps)),
-    )
-    lanes = [f"p{k}" for k in range(1, steps)]
-    times = [f"t{k}" for k in range(steps)]
-    depth = " + ".join(f"({p} != 0)" for p in lanes)
-    arrays = [f"step_{k}" for k in range(1, steps)] + [f"time_{k}" for k in range(steps)]
-    walk = f"arraySlice([{', '.join(times)}], 1, 1 + {depth})"
-    return _layer(
-        layers, f"arrayMap(({', '.join(lanes + times)}) -> {walk}, {', '.join(arrays)}) AS paths"
-    )
+        before = f"arrayPushFront(arrayPopBack(latest_{k - 1}), {_NONE})"
+        fills = f"if(bitTest(m, {k}) AND t <= x + {within}, x, {_NONE})"
+        latest.append(f"{_carried('arrayFill', fills, before)} AS latest_{k}")
+    depth = " + ".join(f"(latest_{k}[-1] != {_NONE})" for k in range(1, steps))
+    levels = [latest, [f"toUInt8({depth}) AS depth"]]
+    if need is Need.DEPTH:
+        return levels
+    # Backwards: at each position, the instant at which the greedy walk from the next
+    # event of step k fills step ``depth`` (_NEVER: it does not). Steps past the depth
+    # are computed but never read.
+    done = []
+    for k in reversed(range(1, steps)):
+        if k + 1 < steps:
+            fills = f"if(bitTest(m, {k}), if(depth = {k}, t, x), {_NONE})"
+            filled = _carried("arrayReverseFill", fills, _later(f"done_{k + 1}", 1, _NEVER))
+        else:
+            filled = _carried("arrayReverseFill", f"if(bitTest(m, {k}), t, {_NONE})")
+        done.append(f"arrayMap(x -> if(x = {_NONE}, {_NEVER}, x), {filled}) AS done_{k}")
+    # The earliest entry whose walk fills it within the window, then each of the walk's
+    # steps at the first match after the step before.
+    reaches = f"(x, t, m) -> bitTest(m, 0) AND x <= t + {within}"
+    reaching = f"arrayFirstIndex({reaches}, {_later('done_1', 1, _NEVER)}, ts, masks)"
+    first = "arrayFirstIndex(m -> bitTest(m, 0), masks)"
+    levels += [done, [f"if(depth = 0, {first}, {reaching}) AS entry"]]
+    if need is Need.ENTRY:
+        return levels
+    at = ["entry"] + [f"at_{k}" for k in range(1, steps)]
+    after = "(m, i) -> i > {} AND bitTest(m, {})"
+    steps_at = [
+        f"arrayFirstIndex({after.format(at[k - 1], k)}, masks, arrayEnumerate(masks)) AS at_{k}"
+        for k in range(1, steps)
+    ]
+    times = ", ".join(f"ts[{a}]" for a in at)
+    return [*levels, steps_at, [f"arraySlice([{times}], 1, depth + 1) AS path"]]
 
 
-def user_paths(rows: str, *, order: FunnelOrder, steps: int, window_us: int) -> str:
-    """A subquery of (user_id, b, path) per user with an entry: ``path`` holds the
-    instants of the path's events (depth + 1 of them), ``b`` the entry's ``b``."""
-    users = f"""
-        SELECT user_id,
-               arrayMap(e -> e.1, ev) AS ts,
-               arrayMap(e -> e.4, ev) AS masks,
-               arrayMap(e -> e.6, ev) AS values,
-               arrayFilter(i -> ev[i].5 = 1, arrayEnumerate(ev)) AS entries
-        FROM (
-            SELECT user_id, arraySort(groupArray((t, id, r, mask, entry, b))) AS ev
-            FROM ({rows}) GROUP BY user_id HAVING max(entry) = 1
-        )"""
-    walked = _walks(users, order, steps, window_us)
-    # The earliest entry reaching the deepest step: entries are in event order.
-    chosen = _layer(
-        _layer(walked, "arrayMap(q -> length(q), paths) AS lengths"),
-        "indexOf(lengths, arrayMax(lengths)) AS chosen",
-    )
-    return f"SELECT user_id, paths[chosen] AS path, values[entries[chosen]] AS b FROM ({chosen})"
+def _strict(steps: int, window_us: int, need: Need) -> list[list[str]]:
+    """The levels of columns giving ``depth`` and, as ``need`` says, ``entry`` and
+    ``path``, for STRICT."""
+    # At each entry: whether its next k events fill steps 1..k within its window.
+    walks = ["arrayMap(m -> bitTest(m, 0), masks) AS walks_0"]
+    for k in range(1, steps):
+        fills = f"(w, m, t, e) -> w AND bitTest(m, {k}) AND t <= e + toInt64({window_us})"
+        later = f"{_later('masks', k, 'toUInt16(0)')}, {_later('ts', k, _NEVER)}"
+        walks.append(f"arrayMap({fills}, walks_{k - 1}, {later}, ts) AS walks_{k}")
+    depth = " + ".join(f"has(walks_{k}, 1)" for k in range(1, steps))
+    levels = [walks, [f"toUInt8({depth}) AS depth"]]
+    if need is Need.DEPTH:
+        return levels
+    firsts = ", ".join(f"depth = {k}, arrayFirstIndex(w -> w, walks_{k})" for k in range(1, steps))
+    levels.append([f"multiIf({firsts}, arrayFirstIndex(w -> w, walks_0)) AS entry"])
+    if need is Need.ENTRY:
+        return levels
+    return [*levels, ["arraySlice(ts, entry, depth + 1) AS path"]]
+
+
+def user_paths(
+    rows: str, *, order: FunnelOrder, steps: int, window_us: int, breakdown: bool, medians: bool
+) -> str:
+    """A subquery with a row per user with an entry, holding (among the walk's columns)
+    ``path``, the instants of the path's events (depth + 1 of them; zeros without
+    ``medians``), and ``b``, the entry's ``b`` ('' without a breakdown).
+
+    Every subquery level costs planning time over the inline hot rows, so each phase of
+    the walk is one level: ClickHouse computes an alias once however many later columns
+    of its level read it. A phase reads the one before as columns, not as aliases:
+    expanded aliases of aliases would make the query tree grow as a power of the steps."""
+    fields = "t, id, r, mask, b" if breakdown else "t, id, r, mask"
+    need = Need.PATH if medians else Need.ENTRY if breakdown else Need.DEPTH
+    walk = _ordered if order is FunnelOrder.ORDERED else _strict
+    levels = walk(steps, window_us, need)
+    if not medians:
+        levels[-1].append("arrayWithConstant(depth + 1, toInt64(0)) AS path")
+    value = "tupleElement(ev, 5)[entry]" if breakdown else "''"
+    levels[-1].append(f"{value} AS b")
+    query = f"""
+        SELECT user_id, arraySort(groupArray(({fields}))) AS ev,
+               tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks
+        FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1"""
+    for columns in levels:
+        query = f"SELECT *, {', '.join(columns)} FROM ({query})"
+    return query
 
 
 def grouped(paths: str, *, key: str | None, limit: int) -> str:
     """Rows of (group, key, step, users, lower and upper median of the microseconds from
-    the previous step). Without a breakdown ``key`` every user is in group 1; with one,
-    ``key`` (an expression of ``b``) ranks the groups by users (descending, then key
-    ascending), the first ``limit`` are groups 1..limit and the rest group limit + 1."""
+    the previous step), in no order. Without a breakdown ``key`` every user is in group 1;
+    with one, ``key`` (an expression of ``b``) ranks the groups by users (descending, then
+    key ascending), the first ``limit`` are groups 1..limit and the rest group limit + 1.
+    Every subquery level costs planning time over the inline hot rows: as few as can be."""
     if key is None:
-        ranked = f"SELECT path, 1 AS grp, '' AS key FROM ({paths})"
+        source, group, value, keys = paths, "1", "''", "step"
     else:
-        ranked = f"""
+        source = f"""
             SELECT path, key, if(rank <= {limit}, rank, {limit + 1}) AS grp FROM (
                 SELECT path, key, dense_rank() OVER (ORDER BY users DESC, key ASC) AS rank
                 FROM (SELECT path, key, count() OVER (PARTITION BY key) AS users
                       FROM (SELECT path, {key} AS key FROM ({paths}))))"""
-    gaps = "arrayMap(k -> if(k = 1, toInt64(0), path[k] - path[k - 1]), arrayEnumerate(path))"
+        group, value, keys = "grp", "any(key)", "grp, step"
+    # arrayDifference: 0 for the entry, then each step's microseconds after the one before.
     return f"""
-        SELECT grp, any(key), k - 1 AS step, count(),
+        SELECT {group} AS grp, {value}, k - 1 AS step, count(),
                quantileExactLow(0.5)(gap), quantileExactHigh(0.5)(gap)
-        FROM (SELECT grp, key, {gaps} AS gaps FROM ({ranked}))
-        ARRAY JOIN gaps AS gap, arrayEnumerate(gaps) AS k
-        GROUP BY grp, step ORDER BY grp, step"""
+        FROM ({source})
+        ARRAY JOIN arrayDifference(path) AS gap, arrayEnumerate(path) AS k
+        GROUP BY {keys}"""

@@ -1,11 +1,13 @@
-"""The events a funnel reads from each tier, as rows of ``_funnel_paths.ROW_STRUCTURE``.
+"""The events a funnel reads from each tier, as rows of ``_funnel_paths.row_structure``.
 
 A funnel needs single events in their order, so neither store's buckets can answer it.
 Entries lie on the range's days; later steps up to the window after the last entry, so
 both tiers are read over ``[window start, window end + windowSeconds)``. ``ORDERED``
-needs only the events matching some step; ``STRICT`` needs every event, since any event
-between two steps breaks the walk. The hot rows are shipped into the cold query
-(:meth:`Tiers.push_hot`), so each user's events of both tiers meet in one array.
+needs only the events that are entries or match a later step; ``STRICT`` needs every
+event, since any event between two steps breaks the walk. The hot rows are shipped into
+the cold query (:meth:`Tiers.push_hot`), so each user's events of both tiers meet in one
+array: as few and as short as can be, instants after the span's start and receipts as
+delays (both order ties only), the breakdown's value only with a breakdown.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eventide.analytics._funnel_paths import ROW_STRUCTURE, FunnelOrder
+from eventide.analytics._funnel_paths import FunnelOrder, row_structure
 from eventide.analytics._sql_time import ClickHouse, Postgres
 from eventide.analytics.calendar import MAX_INSTANT_US, Window
 from eventide.analytics.filters import ColdConditions, EventSelector, HotConditions
@@ -41,7 +43,8 @@ class FunnelQuestion:
 async def funnel_rows(tiers: Tiers, question: FunnelQuestion) -> tuple[str, dict[str, Any]]:
     """A ClickHouse subquery over both tiers' rows, and its parameters."""
     hot_sql, hot_args = _hot_rows(question)
-    pushed = await tiers.push_hot(hot_sql, *hot_args, structure=ROW_STRUCTURE)
+    structure = row_structure(breakdown=question.breakdown is not None)
+    pushed = await tiers.push_hot(hot_sql, *hot_args, structure=structure)
     cold_sql, params = _cold_rows(question)
     return f"{cold_sql} UNION ALL SELECT * FROM {pushed}", params
 
@@ -50,22 +53,22 @@ def _hot_rows(question: FunnelQuestion) -> tuple[str, list[Any]]:
     args: list[Any] = []
     conditions = HotConditions(args)
     matches = [conditions.selector(step) for step in question.steps]
-    mask = " + ".join(f"(CASE WHEN {m} THEN {1 << k} ELSE 0 END)" for k, m in enumerate(matches))
     entry = f"({matches[0]}) AND {Postgres.in_window('occurred_at', question.window)}"
-    value = "''"
+    bits = [entry, *matches[1:]]
+    mask = " + ".join(f"(CASE WHEN {m} THEN {1 << k} ELSE 0 END)" for k, m in enumerate(bits))
+    value = ""
     if question.breakdown is not None:
-        value = f"coalesce({conditions.value_json(question.breakdown)}, '')"
+        json = conditions.value_json(question.breakdown)
+        value = f", (CASE WHEN {entry} THEN coalesce({json}, '') ELSE '' END) AS b"
     start = Postgres.instant(question.window.start_us)
     end = Postgres.instant(question.read_end_us)
     sql = f"""
-        SELECT user_id, t, id, r, mask, entry, b FROM (
+        SELECT * FROM (
             SELECT user_id,
-                   (EXTRACT(EPOCH FROM occurred_at) * 1000000)::bigint AS t,
+                   (EXTRACT(EPOCH FROM occurred_at - {start}) * 1000000)::bigint AS t,
                    event_id AS id,
-                   (EXTRACT(EPOCH FROM received_at) * 1000000)::bigint AS r,
-                   {mask} AS mask,
-                   (CASE WHEN {entry} THEN 1 ELSE 0 END) AS entry,
-                   (CASE WHEN {entry} THEN {value} ELSE '' END) AS b
+                   (EXTRACT(EPOCH FROM received_at - occurred_at) * 1000000)::bigint AS r,
+                   {mask} AS mask{value}
             FROM {EVENTS} WHERE occurred_at >= {start} AND occurred_at < {end}
         ) events_read{_relevant(question)}"""
     return sql, args
@@ -75,27 +78,27 @@ def _cold_rows(question: FunnelQuestion) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {}
     conditions = ColdConditions(params, "funnel")
     matches = [conditions.selector(step) for step in question.steps]
-    mask = " + ".join(f"if({m}, {1 << k}, 0)" for k, m in enumerate(matches))
     entry = f"({matches[0]}) AND {ClickHouse.in_window('occurred_at', question.window)}"
-    value = "''"
+    bits = [entry, *matches[1:]]
+    mask = " + ".join(f"if({m}, {1 << k}, 0)" for k, m in enumerate(bits))
+    value = ""
     if question.breakdown is not None:
-        value = f"coalesce({conditions.value_json(question.breakdown)}, '')"
+        json = conditions.value_json(question.breakdown)
+        value = f", if(bitTest(mask, 0), coalesce({json}, ''), '') AS b"
     start = ClickHouse.instant(question.window.start_us)
     end = ClickHouse.instant(question.read_end_us)
     sql = f"""
-        SELECT user_id, t, id, r, mask, entry, b FROM (
+        SELECT * FROM (
             SELECT user_id,
-                   toUnixTimestamp64Micro(occurred_at) AS t,
+                   toUnixTimestamp64Micro(occurred_at) - {question.window.start_us} AS t,
                    event_id AS id,
-                   toUnixTimestamp64Micro(received_at) AS r,
-                   toUInt16({mask}) AS mask,
-                   toUInt8({entry}) AS entry,
-                   if(entry = 1, {value}, '') AS b
+                   toUnixTimestamp64Micro(received_at) - toUnixTimestamp64Micro(occurred_at) AS r,
+                   toUInt16({mask}) AS mask{value}
             FROM {EVENTS} WHERE occurred_at >= {start} AND occurred_at < {end}
         ){_relevant(question)}"""
     return sql, params
 
 
 def _relevant(question: FunnelQuestion) -> str:
-    """Events that fill no step cannot matter to ORDERED walks."""
+    """Events that are no entry and fill no later step cannot matter to ORDERED walks."""
     return " WHERE mask <> 0" if question.order is FunnelOrder.ORDERED else ""

@@ -71,10 +71,12 @@ async def funnel(
     order: FunnelOrder,
     breakdown: Breakdown | None = None,
     breakdown_limit: int = 10,
+    medians: bool = True,
 ) -> list[FunnelResult]:
     """The users of each step: one result, or with a breakdown one per group of users
     (ranked by users of step 0, then by value), with ``other`` gathering those past
-    ``breakdown_limit``; no result when nobody entered."""
+    ``breakdown_limit``; no result when nobody entered. Without ``medians`` every
+    ``median_seconds_from_previous`` is None, and the paths' instants are not looked for."""
     if not MIN_STEPS <= len(steps) <= MAX_STEPS:
         raise InvalidInput(f"steps must hold between {MIN_STEPS} and {MAX_STEPS} steps")
     if not 1 <= window_seconds <= MAX_WINDOW_SECONDS:
@@ -97,15 +99,22 @@ async def funnel(
         key = None if path is None else f"coalesce({canonical_json(_ENTRY_VALUE)}, 'null')"
         async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
             rows, params = await funnel_rows(tiers, question)
-            paths = user_paths(rows, order=order, steps=len(steps), window_us=question.window_us)
+            paths = user_paths(
+                rows,
+                order=order,
+                steps=len(steps),
+                window_us=question.window_us,
+                breakdown=path is not None,
+                medians=medians,
+            )
             answer = await tiers.cold_fetch(grouped(paths, key=key, limit=breakdown_limit), params)
         for group, value, step, users, low, high in answer:
             groups.setdefault(group, (value, {}))[1][step] = _Step(users, low, high)
     if path is None:
-        return [FunnelResult(steps=_steps(groups.get(1, ("", {}))[1], len(steps)))]
+        return [FunnelResult(steps=_steps(groups.get(1, ("", {}))[1], len(steps), medians))]
     return [
         FunnelResult(
-            steps=_steps(counts, len(steps)),
+            steps=_steps(counts, len(steps), medians),
             breakdown_value=None if group > breakdown_limit else json_value(value),
             other=group > breakdown_limit,
         )
@@ -133,14 +142,14 @@ class _Step:
     high_us: int
 
 
-def _steps(counts: dict[int, _Step], steps: int) -> list[FunnelStep]:
+def _steps(counts: dict[int, _Step], steps: int, medians: bool) -> list[FunnelStep]:
     entered = counts[0].users if 0 in counts else 0
     result = []
     for index in range(steps):
         step = counts.get(index)
         users = step.users if step else 0
         median = None
-        if step is not None and index > 0:
+        if medians and step is not None and index > 0:
             # The mean of the middle two for an even count (equal ones for an odd count).
             median = (step.low_us + step.high_us) / (2 * calendar.SECOND_US)
         result.append(

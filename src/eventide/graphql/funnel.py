@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import cast
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from eventide.analytics import funnel
 from eventide.analytics.funnel import FunnelOrder
@@ -109,5 +110,15 @@ class FunnelQuery:
                 else None
             ),
             breakdown_limit=breakdown_limit,
+            # The paths' instants cost most of a funnel: looked for only when asked for.
+            medians=_asks(info.selected_fields, "medianSecondsFromPrevious"),
         )
         return [FunnelResult.of(r) for r in results]
+
+
+def _asks(selections: list[Selection], name: str) -> bool:
+    """Whether the field ``name`` is selected anywhere below, fragments included."""
+    return any(
+        (isinstance(s, SelectedField) and s.name == name) or _asks(s.selections, name)
+        for s in selections
+    )
