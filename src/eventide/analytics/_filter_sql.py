@@ -20,6 +20,11 @@ big integers included, and gives infinities where doubles overflow.
 
 from __future__ import annotations
 
+import decimal
+import json
+import math
+from typing import Any
+
 # 2**1024 - 2**970: the least magnitude that rounds past the largest double.
 _OVERFLOW = str(2**1024 - 2**970)
 
@@ -173,3 +178,15 @@ def canonical_json(expr: str) -> str:
         f" startsWith({expr}, 't') OR startsWith({expr}, 'f') OR startsWith({expr}, 'n'), {expr},"
         f" JSONExtractRaw({wrapped}, 1))"
     )
+
+
+def json_value(canonical: str) -> Any:
+    """The JSON value of a canonical text (see :func:`canonical_json`). Numbers beyond
+    the range of doubles are one value of each sign there, ``1e999``: it is answered as
+    an integer of that size, since no response may carry an infinity."""
+    return json.loads(canonical, parse_float=_finite)
+
+
+def _finite(text: str) -> float | int:
+    number = float(text)
+    return number if math.isfinite(number) else int(decimal.Decimal(text))

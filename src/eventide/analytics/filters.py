@@ -16,15 +16,13 @@ past 2**53 that round to the same double are equal).
 
 from __future__ import annotations
 
-import decimal
 import enum
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventide.analytics._filter_sql import ColdValue, HotValue, canonical_json
+from eventide.analytics._filter_sql import ColdValue, HotValue, canonical_json, json_value
 from eventide.errors import InvalidInput
 from eventide.storable import text_problem
 
@@ -65,6 +63,7 @@ __all__ = [
     "HotConditions",
     "PropertyFilter",
     "canonical_json",
+    "json_value",
     "property_filter",
     "property_filters",
     "property_path",
@@ -128,18 +127,6 @@ def as_double(number: int | float) -> float:
         return float(number)
     except OverflowError:  # an integer rounding past the largest double
         return math.inf if number > 0 else -math.inf
-
-
-def json_value(canonical: str) -> Any:
-    """The JSON value of a canonical text (see :func:`canonical_json`). Numbers beyond
-    the range of doubles are one value of each sign there, ``1e999``: it is answered as
-    an integer of that size, since no response may carry an infinity."""
-    return json.loads(canonical, parse_float=_finite)
-
-
-def _finite(text: str) -> float | int:
-    number = float(text)
-    return number if math.isfinite(number) else int(decimal.Decimal(text))
 
 
 def is_number(value: Any) -> bool:
