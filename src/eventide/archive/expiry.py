@@ -216,10 +216,10 @@ async def _remove_cold(cold: ColdStore, before: dt.datetime, faults: Faults) -> 
 
 
 async def _partitions(cold: ColdStore, table: str) -> list[int]:
+    # The table inlined, as the cluster layout readdresses it (ColdLayout.statement).
     rows = await cold.fetch(
-        """SELECT DISTINCT partition FROM system.parts
-           WHERE database = currentDatabase() AND table = %(table)s AND active""",
-        {"table": table},
+        "SELECT DISTINCT partition FROM system.parts"
+        f" WHERE database = currentDatabase() AND table = '{table}' AND active"
     )
     return sorted(int(row[0]) for row in rows)
 

@@ -212,7 +212,7 @@ class NativeColdStore(ColdStore):
         await self._run(render(self.layout.statement(sql), params))
 
     async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
-        rows: list[Row] = await self._run(render(sql, params))
+        rows: list[Row] = await self._run(render(self.layout.statement(sql), params))
         return [tuple(_aware(v) for v in row) for row in rows]
 
     async def insert(
