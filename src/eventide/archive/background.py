@@ -16,47 +16,52 @@ from eventide.periodic import every
 logger = logging.getLogger(__name__)
 
 
-@contextlib.asynccontextmanager
-async def turns_beside_passes(
-    interval: float, job: Callable[[], Awaitable[object]], *, name: str, what: str
-) -> AsyncIterator[None]:
-    """Run ``job`` (which takes the archive lock without waiting) at once and every
-    ``interval`` seconds while open; a turn that finds the lock held is skipped: the
-    next one comes soon enough, and waiting would hold up nothing but this."""
+class BackgroundWork:
+    """One kind of such work: ``name`` names its tasks, ``what`` says what it does in the
+    log. Every run of it must be safe to repeat: a failure is logged, and the next turn
+    retries what it left."""
 
-    async def turn() -> None:
-        try:
-            await job()
-        except ArchiveBusy:
-            logger.debug("%s skipped: an archive pass is running", what)
-
-    async with every(interval, turn, name=name):
-        yield
-
-
-class StartedRuns:
-    """Runs started now, each in a task that outlives its caller; referenced until they
-    end, so that none is collected half-way. A failure is logged: the periodic turns
-    retry what it left (every such run is safe to repeat)."""
-
-    def __init__(self, what: str) -> None:
+    def __init__(self, *, name: str, what: str) -> None:
+        self.name = name
         self._what = what
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # Runs started now, referenced until they end, so that none is collected half-way.
+        self._started: set[asyncio.Task[Any]] = set()
 
-    def start(self, run: Coroutine[Any, Any, object], *, name: str) -> None:
-        task = asyncio.create_task(run, name=name)
-        self._tasks.add(task)
+    def start(self, run: Coroutine[Any, Any, object]) -> None:
+        """Run ``run`` now, in a task that outlives the caller."""
+        task = asyncio.create_task(run, name=self.name)
+        self._started.add(task)
         task.add_done_callback(self._settled)
 
     def _settled(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
+        self._started.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             logger.error("%s failed; it is retried", self._what, exc_info=error)
 
     async def stop(self) -> None:
-        """Cancel the runs under way and wait for them to end (at shutdown: the next
-        start's periodic turn finishes what they left)."""
-        tasks = list(self._tasks)
+        """Cancel the started runs under way and wait for them to end (at shutdown: the
+        next start's periodic turn finishes what they left)."""
+        tasks = list(self._started)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    @contextlib.asynccontextmanager
+    async def turns(
+        self, interval: float, job: Callable[[], Awaitable[object]]
+    ) -> AsyncIterator[None]:
+        """Run ``job`` (which takes the archive lock without waiting) at once and every
+        ``interval`` seconds while open, then stop the started runs; a turn that finds
+        the lock held is skipped: the next one comes soon enough."""
+
+        async def turn() -> None:
+            try:
+                await job()
+            except ArchiveBusy:
+                logger.debug("%s skipped: an archive pass is running", self._what)
+
+        try:
+            async with every(interval, turn, name=self.name):
+                yield
+        finally:
+            await self.stop()

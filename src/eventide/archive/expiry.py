@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from eventide.archive.archiver import DROP_LOCK_TIMEOUT, archive_lock
-from eventide.archive.background import turns_beside_passes
+from eventide.archive.background import BackgroundWork
 from eventide.archive.boundary import read_boundary
 from eventide.archive.tiers import readers_locked_out
 from eventide.observability.metrics import RETENTION_HOT_EVENTS, RETENTION_PARTITIONS
@@ -63,6 +63,7 @@ Faults = Callable[[str], Awaitable[None]]
 ``cold_partition_dropped``, ``cold_deleted``."""
 
 _EVERY_PROJECT = Scope.every_project()
+_WORK = BackgroundWork(name="eventide-retention", what="retention removal")
 _HOT_PARENTS = ("events", "user_buckets")
 _PARTITIONS = """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                  WHERE i.inhparent = $1::regclass ORDER BY c.relname"""
@@ -247,10 +248,5 @@ async def retention_removal(
         yield
         return
 
-    async with turns_beside_passes(
-        interval,
-        lambda: remove_expired(engines, wait=False),
-        name="eventide-retention",
-        what="retention removal",
-    ):
+    async with _WORK.turns(interval, lambda: remove_expired(engines, wait=False)):
         yield

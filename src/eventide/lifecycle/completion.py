@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import asyncpg
 
 from eventide.archive.archiver import archive_lock
-from eventide.archive.background import StartedRuns, turns_beside_passes
+from eventide.archive.background import BackgroundWork
 from eventide.archive.erased import PendingErasure, pending_erasures
 from eventide.archive.recovery import recover
 from eventide.archive.tiers import readers_locked_out
@@ -63,8 +63,8 @@ Faults = Callable[[str], Awaitable[None]]
 """Called with the name of each step as it completes (tests inject failures there):
 ``counted``, ``rows_deleted``, ``buckets_deleted``, ``buckets_counted``, ``completed``."""
 
-# Completions started by erasures.
-_started = StartedRuns("completion of erasures")
+# Completions: the periodic turns, and those an erasure starts at once.
+_work = BackgroundWork(name="eventide-erasure-completion", what="completion of erasures")
 
 
 async def complete_erasures(
@@ -168,13 +168,13 @@ async def _no_faults(step: str) -> None:
 def complete_soon(engines: Engines) -> None:
     """Start completing now, in a task that outlives the caller (an erasure returns at
     once); a failure is logged and the periodic turn retries."""
-    _started.start(complete_erasures(engines), name="eventide-erasure-completion")
+    _work.start(complete_erasures(engines))
 
 
 async def stop_started() -> None:
     """Cancel the completions started by erasures and wait for them to end (at shutdown:
     the next start's periodic turn finishes what they left)."""
-    await _started.stop()
+    await _work.stop()
 
 
 @contextlib.asynccontextmanager
@@ -183,13 +183,5 @@ async def erasure_completion(
 ) -> AsyncIterator[None]:
     """Run :func:`complete_erasures` at once and every ``interval`` seconds while open;
     a turn that finds the archive lock held is skipped."""
-    try:
-        async with turns_beside_passes(
-            interval,
-            lambda: complete_erasures(engines, wait=False),
-            name="eventide-erasure-completion",
-            what="completion of erasures",
-        ):
-            yield
-    finally:
-        await stop_started()
+    async with _work.turns(interval, lambda: complete_erasures(engines, wait=False)):
+        yield

@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import asyncpg
 
 from eventide.archive.archiver import archive_lock
-from eventide.archive.background import StartedRuns, turns_beside_passes
+from eventide.archive.background import BackgroundWork
 from eventide.archive.recovery import SETTLE_AFTER, recover
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.engines import Engines
@@ -69,8 +69,8 @@ _SETTLE_SECONDS = int(SETTLE_AFTER.total_seconds())
 _SETTLED = f"""state IN ('committed', 'superseded') OR cleaned
                OR finished_at < clock_timestamp() - interval '{_SETTLE_SECONDS} s'"""
 
-# Removals started by a deletion, referenced until they end.
-_started = StartedRuns("removal of deleted projects")
+# Removals: the periodic turns, and those a deletion starts at once.
+_work = BackgroundWork(name="eventide-project-purge", what="removal of deleted projects")
 
 
 async def purge_deleted_projects(
@@ -196,13 +196,13 @@ async def _no_faults(step: str) -> None:
 def purge_soon(engines: Engines) -> None:
     """Start a removal now, in a task that outlives the caller (a deletion returns at
     once); a failure is logged and the periodic removal retries."""
-    _started.start(purge_deleted_projects(engines), name="eventide-project-purge")
+    _work.start(purge_deleted_projects(engines))
 
 
 async def stop_started() -> None:
     """Cancel the removals started by deletions and wait for them to end (at shutdown:
     the next start's periodic removal finishes what they left)."""
-    await _started.stop()
+    await _work.stop()
 
 
 @contextlib.asynccontextmanager
@@ -211,13 +211,5 @@ async def project_purging(
 ) -> AsyncIterator[None]:
     """Run :func:`purge_deleted_projects` at once and every ``interval`` seconds while
     open; a turn that finds the archive lock held is skipped."""
-    try:
-        async with turns_beside_passes(
-            interval,
-            lambda: purge_deleted_projects(engines, wait=False),
-            name="eventide-project-purge",
-            what="removal of deleted projects",
-        ):
-            yield
-    finally:
-        await stop_started()
+    async with _work.turns(interval, lambda: purge_deleted_projects(engines, wait=False)):
+        yield
