@@ -13,7 +13,6 @@ keep the tables' names); removals are readdressed by the layout.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import json
 import re
@@ -42,7 +41,7 @@ from tests.analytics.test_graphql import DAU, EVENTS, RETENTION, TOP
 from tests.analytics.test_graphql_event_catalog import EVENT_TYPES, PROPERTIES
 from tests.analytics.test_trends_graphql import TRENDS
 from tests.cluster.parsing import formatted
-from tests.configured import configured_client
+from tests.configured import configured_client, configured_engines
 from tests.conftest import TEST_PROJECT
 from tests.graphql.test_archive import STORAGE
 from tests.graphql_client import GraphQLClient
@@ -184,9 +183,7 @@ async def _erase_and_expire(engines: Engines, user_token: str, admin_token: str)
         "retention_days": RETENTION_DAYS,
         "retention_now": BOUNDARY + dt.timedelta(days=RETENTION_DAYS),
     }
-    retained = dataclasses.replace(
-        engines, settings=dataclasses.replace(engines.settings, **retention)
-    )
+    retained = configured_engines(engines, **retention)
     async with configured_client(engines, **retention) as client:
         await _ask_everything(client, user_token, admin_token)
     exported = [

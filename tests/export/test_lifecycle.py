@@ -5,7 +5,6 @@ past retention, after an interrupted one and after a whole one."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -19,7 +18,7 @@ from eventide.lifecycle.completion import complete_erasures
 from eventide.storage.engines import Engines
 from tests.analytics import oracle
 from tests.analytics.stores import put_hot
-from tests.configured import configured_client
+from tests.configured import configured_client, configured_engines
 from tests.conftest import TEST_PROJECT
 from tests.export.read_back import listed
 from tests.export.test_export import (
@@ -128,9 +127,7 @@ async def test_events_past_retention_are_left_out_before_and_after_their_removal
         "retention_days": RETENTION_DAYS,
         "retention_now": boundary + dt.timedelta(days=RETENTION_DAYS),
     }
-    retained = dataclasses.replace(
-        engines, settings=dataclasses.replace(engines.settings, **retention)
-    )
+    retained = configured_engines(engines, **retention)
     kept = [e for e in stored if e.occurred_at >= boundary]
     assert 0 < len(kept) < len(stored)
     hot, cold = await past(engines, boundary)

@@ -25,6 +25,7 @@ from eventide.storage.engines import Engines
 from tests.analytics.stores import clear, put_hot
 from tests.analytics.test_oracle import START, USERS, random_events
 from tests.analytics.test_oracle_expiry import assert_answers, floored
+from tests.configured import configured_engines
 from tests.conftest import TEST_PROJECT
 from tests.export.test_lifecycle import past
 from tests.lifecycle.erasing import cold_rows, erase
@@ -89,12 +90,11 @@ async def stored(engines: Engines) -> list[Event]:
 
 
 def retaining(engines: Engines, boundary: dt.datetime) -> Engines:
-    settings = dataclasses.replace(
-        engines.settings,
+    return configured_engines(
+        engines,
         retention_days=RETENTION_DAYS,
         retention_now=boundary + dt.timedelta(days=RETENTION_DAYS),
     )
-    return dataclasses.replace(engines, settings=settings)
 
 
 async def check(engines: Engines, kept: list[Event]) -> None:
