@@ -1,7 +1,8 @@
 """End-user erasure and retention together: every analytics answer equals the oracle
 over the events both keep (not erased, not past the boundary), with the erasures
-pending while the removal of the events past retention runs (whole or interrupted),
-with a removal interrupted before the erasures complete, and after both are done.
+pending while the removal of the events past retention runs (whole or interrupted), an
+erasure made between two of the removal's steps, a removal interrupted before the
+erasures complete, and after both are done.
 
 Pinned cases, not generated ones: the oracles of each rule alone are exercised widely
 by their own tests; here the events straddle the boundary in both tiers, and the erased
@@ -58,10 +59,10 @@ def interrupting(step: str) -> Callable[[str], Awaitable[None]]:
     return faults
 
 
-async def stored(engines: Engines) -> list[Event]:
+async def stored(engines: Engines, *, erasing_last: bool = True) -> list[Event]:
     """Events over three months, archived while ``ERASED_IN_PASS`` is erased, then late
-    hot events among the cold ones, then ``ERASED`` erased with no pass running; returns
-    the events no erasure took."""
+    hot events among the cold ones, then (with ``erasing_last``) ``ERASED`` erased with no
+    pass running; returns the events no erasure took."""
     await clear(engines)
     await engines.db.execute("TRUNCATE erasures CASCADE")
     rng = random.Random(20261202)
@@ -82,11 +83,12 @@ async def stored(engines: Engines) -> list[Event]:
     assert len(copied) > 8
     assert await engines.db.fetchval("SELECT count(*) FROM erased_events")  # copies by id
     await put_hot(engines, late, project=TEST_PROJECT)
-    await erase(engines, TEST_PROJECT, ERASED)
     # The late events of ERASED_IN_PASS came after its erasure: new data, kept.
-    return [e for e in early if e.user_id not in {ERASED, ERASED_IN_PASS}] + [
-        e for e in late if e.user_id != ERASED
-    ]
+    kept = [e for e in early if e.user_id != ERASED_IN_PASS] + late
+    if not erasing_last:
+        return kept
+    await erase(engines, TEST_PROJECT, ERASED)
+    return [e for e in kept if e.user_id != ERASED]
 
 
 def retaining(engines: Engines, boundary: dt.datetime) -> Engines:
@@ -148,4 +150,26 @@ async def test_erasures_complete_after_an_interrupted_removal(
     await check(keeping, kept)
     # Later passes move the rest: still the same answers.
     await archive_pass(keeping, trigger="cli", now=START + dt.timedelta(days=120))
+    await check(keeping, kept)
+
+
+@pytest.mark.parametrize("step", ["hot_deleted", "cold_partition_dropped"])
+async def test_an_erasure_made_while_the_removal_runs(engines: Engines, step: str) -> None:
+    boundary = BOUNDARIES["cold"]
+    keeping = retaining(engines, boundary)
+    before = [e for e in await stored(engines, erasing_last=False) if e.occurred_at >= boundary]
+    await check(keeping, before)
+    erased: list[int] = []
+
+    async def erasing(name: str) -> None:
+        # Between two of the removal's steps, under its archive lock.
+        if name == step and not erased:
+            erased.append((await erase(engines, TEST_PROJECT, ERASED)).id)
+
+    await remove_expired(keeping, chunk=7, faults=erasing)
+    assert erased
+    kept = [e for e in before if e.user_id != ERASED]
+    await check(keeping, kept)  # pending
+    assert len(await complete_erasures(engines)) == 2
+    assert await past(engines, boundary) == (0, 0)
     await check(keeping, kept)
