@@ -130,6 +130,33 @@ async def test_removals_go_to_every_shard_and_wait_for_every_replica(engines: En
         assert CLUSTER.statement(unchanged) == unchanged
 
 
+async def test_parts_are_listed_on_every_node_and_partitions_dropped_there(
+    engines: Engines,
+) -> None:
+    # The retention removal finds a table's months in system.parts, where a Distributed
+    # table has none: each node's local table has those of its rows.
+    every = Scope.every_project()
+    parts = (
+        "SELECT DISTINCT partition FROM system.parts"
+        " WHERE database = currentDatabase() AND table = '{}' AND active"
+    )
+    for table in SHARDED_TABLES:
+        expected = (
+            "SELECT DISTINCT partition FROM clusterAllReplicas(events_cluster, system.parts)"
+            f" WHERE database = currentDatabase() AND table = '{table}_local' AND active"
+        )
+        assert CLUSTER.statement(parts.format(table)) == expected
+        await formatted(engines.cold, expected)
+        drop = every.cold_drop_partition(202601, table=table)
+        assert CLUSTER.statement(drop) == (
+            f"ALTER TABLE {table}_local ON CLUSTER events_cluster DROP PARTITION 202601"
+        )
+        assert ColdLayout().statement(parts.format(table)) == parts.format(table)
+    # The layout from before projects is never on a cluster; other tables are not sharded.
+    for table in (LEGACY_COLD_TABLE, "schema_migrations", f"{COLD_TABLE}_local"):
+        assert CLUSTER.statement(parts.format(table)) == parts.format(table)
+
+
 async def test_session_settings_are_clickhouse_settings(engines: Engines) -> None:
     settings = CLUSTER.settings(replicas=2)
     assert settings["insert_quorum"] == 2

@@ -66,14 +66,18 @@ def days_of_events(count: int, *, first: int = 0) -> list[Event]:
     ]
 
 
-async def both_tiers(engines: Engines, *, project: int = TEST_PROJECT, first: int = 0) -> None:
+async def both_tiers(
+    engines: Engines, *, project: int = TEST_PROJECT, first: int = 0
+) -> list[Event]:
     """Events hot and cold, late hot events among the cold ones, and an event id stored
-    twice (accepted again once its dedup window passed)."""
-    await put_hot(engines, days_of_events(60, first=first), project=project)
+    twice (accepted again once its dedup window passed); returns them all."""
+    early = days_of_events(60, first=first)
+    await put_hot(engines, early, project=project)
     await archive_pass(engines, trigger="cli", now=ARCHIVE_NOW)
     late = days_of_events(25, first=first + 100)
     again = event(first, START + dt.timedelta(days=4), received_at=ARCHIVE_NOW)
     await put_hot(engines, [*late, again], project=project)
+    return [*early, *late, again]
 
 
 async def exported(

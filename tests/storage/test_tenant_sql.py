@@ -290,21 +290,19 @@ ALLOWED_STATEMENTS = {
     ("archive/archiver.py", "TABLE ONLY events"): 2,
     # Readers lock it (ACCESS SHARE) before their snapshot, so a partition drop or the
     # retirement of the old cold layout waits for them; twice: a joined snapshot too.
-    ("archive/tiers.py", "TABLE ONLY events"): 2,
-    # Retiring the old cold layout: the ACCESS EXCLUSIVE lock, then the drop; and the
-    # SHARE lock that orders a rewrite's commit against erasures.
-    ("archive/relayout.py", "TABLE ONLY events"): 2,
+    # And what waits for them takes it (ACCESS EXCLUSIVE) through readers_locked_out:
+    # the retirement of the old cold layout, a day partition dropped past retention and
+    # the cold removal after it, an erasure's completion.
+    ("archive/tiers.py", "TABLE ONLY events"): 3,
+    # Retiring the old cold layout: the drop; and the SHARE lock that orders a rewrite's
+    # commit against erasures.
+    ("archive/relayout.py", "TABLE ONLY events"): 1,
     ("archive/relayout.py", "TABLE IF EXISTS events"): 1,
     # Removing a deleted project: the SHARE lock waits out ingestion statements that saw
     # the project live, so their rows are there to be deleted.
     ("projects/purge.py", "TABLE ONLY events"): 1,
-    # Removing events past retention: the ACCESS EXCLUSIVE lock before a day partition is
-    # dropped, and before the cold store's rows go, which waits for earlier readers.
-    ("archive/expiry.py", "TABLE ONLY events"): 2,
-    # An erasure locks out writers (SHARE ROW EXCLUSIVE) before it reads the visibility;
-    # its completion waits (ACCESS EXCLUSIVE) for readers older than it.
+    # An erasure locks out writers (SHARE ROW EXCLUSIVE) before it reads the visibility.
     ("lifecycle/store.py", "TABLE ONLY events"): 1,
-    ("lifecycle/completion.py", "TABLE ONLY events"): 1,
 }
 # Modules using the guard's table names other than through a Scope: the archiver's cold
 # insert (rows carry their project) and the table an archive batch's rows are in; the

@@ -33,10 +33,11 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from eventide.archive.archiver import DROP_LOCK_TIMEOUT, ArchiveBusy, archive_lock
+from eventide.archive.archiver import DROP_LOCK_TIMEOUT, archive_lock
+from eventide.archive.background import BackgroundWork
 from eventide.archive.boundary import read_boundary
+from eventide.archive.tiers import readers_locked_out
 from eventide.observability.metrics import RETENTION_HOT_EVENTS, RETENTION_PARTITIONS
-from eventide.periodic import every
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import (
@@ -47,6 +48,7 @@ from eventide.storage.tenant_sql import (
     TYPE_BUCKETS,
     USER_BUCKETS,
     Scope,
+    cold_instant,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,6 +63,7 @@ Faults = Callable[[str], Awaitable[None]]
 ``cold_partition_dropped``, ``cold_deleted``."""
 
 _EVERY_PROJECT = Scope.every_project()
+_WORK = BackgroundWork(name="eventide-retention", what="retention removal")
 _HOT_PARENTS = ("events", "user_buckets")
 _PARTITIONS = """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                  WHERE i.inhparent = $1::regclass ORDER BY c.relname"""
@@ -141,11 +144,9 @@ async def _drop_hot_partition(conn: asyncpg.Connection, name: str, faults: Fault
     """Drop one day partition, every row of it past retention; False when readers keep
     it busy (its rows are then deleted instead)."""
     try:
-        async with conn.transaction():
-            await conn.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
-            # Every reader that may count the partition's rows holds ACCESS SHARE on
-            # `events`: waited for here (a partition of user_buckets does not wait by itself).
-            await conn.execute("LOCK TABLE ONLY events IN ACCESS EXCLUSIVE MODE")
+        # Every reader that may count the partition's rows is waited for here (a
+        # partition of user_buckets does not wait by itself).
+        async with readers_locked_out(conn, lock_timeout=DROP_LOCK_TIMEOUT):
             await conn.execute(f'DROP TABLE IF EXISTS "{name}"')
             await faults("hot_day_dropped")
     except asyncpg.LockNotAvailableError:
@@ -173,9 +174,8 @@ async def _earlier_readers_done(conn: asyncpg.Connection) -> bool:
     """Wait for the readers holding their lock on ``events`` (any of them may have read an
     older boundary); False when they take longer than ``DROP_LOCK_TIMEOUT``."""
     try:
-        async with conn.transaction():
-            await conn.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
-            await conn.execute("LOCK TABLE ONLY events IN ACCESS EXCLUSIVE MODE")
+        async with readers_locked_out(conn, lock_timeout=DROP_LOCK_TIMEOUT):
+            pass
     except asyncpg.LockNotAvailableError:
         logger.info("retention: readers busy, the cold store's removal waits for the next turn")
         return False
@@ -186,8 +186,8 @@ async def _remove_cold(cold: ColdStore, before: dt.datetime, faults: Faults) -> 
     """Drop the month partitions that end by ``before`` (a UTC midnight) and delete the
     rows before it in the month holding it, in every cold table."""
     month = before.year * 100 + before.month
-    limit = f"toDateTime64('{before:%Y-%m-%d %H:%M:%S}', 6, 'UTC')"
-    legacy = await _has_table(cold, LEGACY_COLD_TABLE)
+    limit = cold_instant(before)
+    legacy = await cold.has_table(LEGACY_COLD_TABLE)
     dropped: list[str] = []
     for table, column, placeholder in _COLD_TABLES:
         tables = [table, LEGACY_COLD_TABLE] if legacy and placeholder == EVENTS else [table]
@@ -216,20 +216,12 @@ async def _remove_cold(cold: ColdStore, before: dt.datetime, faults: Faults) -> 
 
 
 async def _partitions(cold: ColdStore, table: str) -> list[int]:
+    # The table inlined, as the cluster layout readdresses it (ColdLayout.statement).
     rows = await cold.fetch(
-        """SELECT DISTINCT partition FROM system.parts
-           WHERE database = currentDatabase() AND table = %(table)s AND active""",
-        {"table": table},
+        "SELECT DISTINCT partition FROM system.parts"
+        f" WHERE database = currentDatabase() AND table = '{table}' AND active"
     )
     return sorted(int(row[0]) for row in rows)
-
-
-async def _has_table(cold: ColdStore, name: str) -> bool:
-    rows = await cold.fetch(
-        "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = %(name)s",
-        {"name": name},
-    )
-    return bool(rows[0][0])
 
 
 def _day_start(day: dt.date | dt.datetime) -> dt.datetime:
@@ -256,11 +248,5 @@ async def retention_removal(
         yield
         return
 
-    async def turn() -> None:
-        try:
-            await remove_expired(engines, wait=False)
-        except ArchiveBusy:
-            logger.debug("retention removal skipped: an archive pass is running")
-
-    async with every(interval, turn, name="eventide-retention"):
+    async with _WORK.turns(interval, lambda: remove_expired(engines, wait=False)):
         yield

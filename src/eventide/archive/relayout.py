@@ -20,6 +20,7 @@ import asyncpg
 
 from eventide.archive import cold_batches, erased, runs
 from eventide.archive.cold_batches import Batch
+from eventide.archive.tiers import readers_locked_out
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.tenant_sql import (
     EVENTS,
@@ -125,21 +126,16 @@ async def _retire_old_table(conn: asyncpg.Connection, cold: ColdStore) -> None:
         "SELECT EXISTS (SELECT FROM archive_batches WHERE legacy AND state = 'committed')"
     ):
         return
-    present = await cold.fetch(
-        "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = %(name)s",
-        {"name": LEGACY_COLD_TABLE},
-    )
+    present = await cold.has_table(LEGACY_COLD_TABLE)
     pending = await conn.fetchval(
         "SELECT EXISTS (SELECT FROM archive_batches WHERE legacy AND NOT cleaned)"
     )
-    if not present[0][0] and not pending:
+    if not present and not pending:
         return
     try:
-        async with conn.transaction():
-            await conn.execute(f"SET LOCAL lock_timeout = '{_RETIRE_LOCK_TIMEOUT}'")
-            # Readers hold ACCESS SHARE on events for as long as they read; a reader whose
-            # snapshot still counted an old batch has finished once this is granted.
-            await conn.execute("LOCK TABLE ONLY events IN ACCESS EXCLUSIVE MODE")
+        # A reader whose snapshot still counted an old batch has finished once this
+        # is granted.
+        async with readers_locked_out(conn, lock_timeout=_RETIRE_LOCK_TIMEOUT):
             await cold.execute(f"DROP TABLE IF EXISTS {LEGACY_COLD_TABLE}")
             await conn.execute(
                 "UPDATE archive_batches SET cleaned = true WHERE legacy AND NOT cleaned"

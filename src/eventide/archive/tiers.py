@@ -209,6 +209,18 @@ async def tier_snapshot(engines: Engines, *, scope: Scope) -> AsyncIterator[Tier
         yield Tiers(hot=HotReader(conn, scope), engines=engines, visibility=visibility)
 
 
+@contextlib.asynccontextmanager
+async def readers_locked_out(conn: asyncpg.Connection, *, lock_timeout: str) -> AsyncIterator[None]:
+    """A transaction on ``conn`` holding ``events`` exclusively: granted once every reader
+    whose :func:`tier_snapshot` was open before has finished (each holds ACCESS SHARE on
+    it for as long as it reads), and holding off new ones until it ends. Raises
+    :class:`asyncpg.LockNotAvailableError` when they take longer than ``lock_timeout``."""
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+        await conn.execute("LOCK TABLE ONLY events IN ACCESS EXCLUSIVE MODE")
+        yield
+
+
 async def _with_erasures(
     conn: asyncpg.Connection, scope: Scope, visibility: ColdVisibility
 ) -> tuple[Scope, ColdVisibility]:

@@ -22,18 +22,18 @@ one left; a failure stops the run there.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 
-from eventide.archive.archiver import ArchiveBusy, archive_lock
+from eventide.archive.archiver import archive_lock
+from eventide.archive.background import BackgroundWork
 from eventide.archive.erased import PendingErasure, pending_erasures
 from eventide.archive.recovery import recover
+from eventide.archive.tiers import readers_locked_out
 from eventide.lifecycle import store
-from eventide.periodic import every
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import (
@@ -63,8 +63,8 @@ Faults = Callable[[str], Awaitable[None]]
 """Called with the name of each step as it completes (tests inject failures there):
 ``counted``, ``rows_deleted``, ``buckets_deleted``, ``buckets_counted``, ``completed``."""
 
-# Completions started by erasures, referenced until they end.
-_started: set[asyncio.Task[list[int]]] = set()
+# Completions: the periodic turns, and those an erasure starts at once.
+_work = BackgroundWork(name="eventide-erasure-completion", what="completion of erasures")
 
 
 async def complete_erasures(
@@ -112,7 +112,7 @@ async def _delete_cold(
         await _readers_of_before_done(conn)
         hidden = erased_condition(rows)
         await cold.execute(scope.cold_delete(hidden) + _SYNC)
-        if scope.project == LEGACY_PROJECT and await _has_legacy_table(cold):
+        if scope.project == LEGACY_PROJECT and await cold.has_table(LEGACY_COLD_TABLE):
             await cold.execute(scope.cold_delete(hidden, table=LEGACY_COLD_TABLE) + _SYNC)
     await faults("rows_deleted")
     # Also after a run that died once the rows were gone: the buckets disagree then.
@@ -131,12 +131,10 @@ async def _delete_cold(
 
 async def _readers_of_before_done(conn: asyncpg.Connection) -> None:
     """Wait until no reader whose snapshot is older than the erasure is still reading: it
-    counts the user's cold rows, and would find some gone. Readers hold ACCESS SHARE on
-    ``events`` for as long as they read, and the erasure committed before this began, so
-    every snapshot taken once this lock is granted hides the rows."""
-    async with conn.transaction():
-        await conn.execute(f"SET LOCAL lock_timeout = '{READERS_LOCK_TIMEOUT}'")
-        await conn.execute("LOCK TABLE ONLY events IN ACCESS EXCLUSIVE MODE")
+    counts the user's cold rows, and would find some gone. The erasure committed before
+    this began, so every snapshot taken once the lock is granted hides the rows."""
+    async with readers_locked_out(conn, lock_timeout=READERS_LOCK_TIMEOUT):
+        pass
 
 
 async def _buckets_agree(cold: ColdStore, scope: Scope, user_id: str) -> bool:
@@ -163,14 +161,6 @@ async def _count(cold: ColdStore, scope: Scope, rows: ErasedRows) -> int:
     return int(found[0][0])
 
 
-async def _has_legacy_table(cold: ColdStore) -> bool:
-    found = await cold.fetch(
-        "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = %(name)s",
-        {"name": LEGACY_COLD_TABLE},
-    )
-    return bool(found[0][0])
-
-
 async def _no_faults(step: str) -> None:
     return None
 
@@ -178,24 +168,13 @@ async def _no_faults(step: str) -> None:
 def complete_soon(engines: Engines) -> None:
     """Start completing now, in a task that outlives the caller (an erasure returns at
     once); a failure is logged and the periodic turn retries."""
-    task = asyncio.create_task(complete_erasures(engines), name="eventide-erasure-completion")
-    _started.add(task)
-    task.add_done_callback(_settled)
-
-
-def _settled(task: asyncio.Task[list[int]]) -> None:
-    _started.discard(task)
-    if not task.cancelled() and (error := task.exception()) is not None:
-        logger.error("completion of erasures failed; it is retried", exc_info=error)
+    _work.start(complete_erasures(engines))
 
 
 async def stop_started() -> None:
     """Cancel the completions started by erasures and wait for them to end (at shutdown:
     the next start's periodic turn finishes what they left)."""
-    tasks = list(_started)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await _work.stop()
 
 
 @contextlib.asynccontextmanager
@@ -204,15 +183,5 @@ async def erasure_completion(
 ) -> AsyncIterator[None]:
     """Run :func:`complete_erasures` at once and every ``interval`` seconds while open;
     a turn that finds the archive lock held is skipped."""
-
-    async def turn() -> None:
-        try:
-            await complete_erasures(engines, wait=False)
-        except ArchiveBusy:
-            logger.debug("completion of erasures skipped: an archive pass is running")
-
-    try:
-        async with every(interval, turn, name="eventide-erasure-completion"):
-            yield
-    finally:
-        await stop_started()
+    async with _work.turns(interval, lambda: complete_erasures(engines, wait=False)):
+        yield

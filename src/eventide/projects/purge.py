@@ -25,16 +25,15 @@ project through its :class:`Scope`, so nothing of another project is touched.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 
-from eventide.archive.archiver import ArchiveBusy, archive_lock
+from eventide.archive.archiver import archive_lock
+from eventide.archive.background import BackgroundWork
 from eventide.archive.recovery import SETTLE_AFTER, recover
-from eventide.periodic import every
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import (
@@ -70,8 +69,8 @@ _SETTLE_SECONDS = int(SETTLE_AFTER.total_seconds())
 _SETTLED = f"""state IN ('committed', 'superseded') OR cleaned
                OR finished_at < clock_timestamp() - interval '{_SETTLE_SECONDS} s'"""
 
-# Removals started by a deletion, referenced until they end.
-_started: set[asyncio.Task[list[int]]] = set()
+# Removals: the periodic turns, and those a deletion starts at once.
+_work = BackgroundWork(name="eventide-project-purge", what="removal of deleted projects")
 
 
 async def purge_deleted_projects(
@@ -163,7 +162,7 @@ async def _delete_cold(conn: asyncpg.Connection, cold: ColdStore, scope: Scope) 
     # Nothing reads a deleted project; its buckets go with its rows.
     for table in (*COLD_BUCKET_TABLES, COLD_TABLE):
         await cold.execute(scope.cold_delete("1", table=table) + " SETTINGS mutations_sync = 1")
-    if scope.project == LEGACY_PROJECT and await _has_legacy_table(cold):
+    if scope.project == LEGACY_PROJECT and await cold.has_table(LEGACY_COLD_TABLE):
         await cold.execute(
             scope.cold_delete("1", table=LEGACY_COLD_TABLE) + " SETTINGS mutations_sync = 1"
         )
@@ -186,14 +185,6 @@ async def _cold_rows(cold: ColdStore, scope: Scope) -> int:
     return sum(int(row[0]) for row in rows)
 
 
-async def _has_legacy_table(cold: ColdStore) -> bool:
-    rows = await cold.fetch(
-        "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = %(name)s",
-        {"name": LEGACY_COLD_TABLE},
-    )
-    return bool(rows[0][0])
-
-
 def _count(status: str) -> int:
     return int(status.rsplit(" ", 1)[1])
 
@@ -205,24 +196,13 @@ async def _no_faults(step: str) -> None:
 def purge_soon(engines: Engines) -> None:
     """Start a removal now, in a task that outlives the caller (a deletion returns at
     once); a failure is logged and the periodic removal retries."""
-    task = asyncio.create_task(purge_deleted_projects(engines), name="eventide-project-purge")
-    _started.add(task)
-    task.add_done_callback(_settled)
-
-
-def _settled(task: asyncio.Task[list[int]]) -> None:
-    _started.discard(task)
-    if not task.cancelled() and (error := task.exception()) is not None:
-        logger.error("removal of deleted projects failed; it is retried", exc_info=error)
+    _work.start(purge_deleted_projects(engines))
 
 
 async def stop_started() -> None:
     """Cancel the removals started by deletions and wait for them to end (at shutdown:
     the next start's periodic removal finishes what they left)."""
-    tasks = list(_started)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await _work.stop()
 
 
 @contextlib.asynccontextmanager
@@ -231,15 +211,5 @@ async def project_purging(
 ) -> AsyncIterator[None]:
     """Run :func:`purge_deleted_projects` at once and every ``interval`` seconds while
     open; a turn that finds the archive lock held is skipped."""
-
-    async def turn() -> None:
-        try:
-            await purge_deleted_projects(engines, wait=False)
-        except ArchiveBusy:
-            logger.debug("removal of deleted projects skipped: an archive pass is running")
-
-    try:
-        async with every(interval, turn, name="eventide-project-purge"):
-            yield
-    finally:
-        await stop_started()
+    async with _work.turns(interval, lambda: purge_deleted_projects(engines, wait=False)):
+        yield

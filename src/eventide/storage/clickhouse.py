@@ -55,6 +55,16 @@ class ColdStore(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    async def has_table(self, name: str) -> bool:
+        """Whether the database holds a table ``name`` (the layout from before projects
+        may be gone, or never have been)."""
+        found = await self.fetch(
+            "SELECT count() FROM system.tables"
+            " WHERE database = currentDatabase() AND name = %(name)s",
+            {"name": name},
+        )
+        return bool(found[0][0])
+
     async def ping(self) -> bool:
         try:
             return await self.fetch("SELECT 1") == [(1,)]
@@ -212,7 +222,7 @@ class NativeColdStore(ColdStore):
         await self._run(render(self.layout.statement(sql), params))
 
     async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
-        rows: list[Row] = await self._run(render(sql, params))
+        rows: list[Row] = await self._run(render(self.layout.statement(sql), params))
         return [tuple(_aware(v) for v in row) for row in rows]
 
     async def insert(

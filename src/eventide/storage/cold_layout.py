@@ -6,7 +6,9 @@ node, created ``ON CLUSTER``, behind a Distributed table under the table's own n
 and inserts keep naming ``<name>`` and stay unchanged; what removes or rewrites rows
 (``ALTER``, ``TRUNCATE``, ``DELETE FROM``, ``OPTIMIZE``) must name the local tables of every
 shard, and :meth:`ColdLayout.statement` readdresses it, so every builder of such statements
-(``Scope.cold_delete`` and the others) is cluster-aware without knowing it.
+(``Scope.cold_delete`` and the others) is cluster-aware without knowing it. Likewise a
+listing of a table's parts (a Distributed table has none) lists those of its local
+tables on every node.
 
 Rows are sharded by ``cityHash64(project_id, user_id)``, buckets by the same key, so each
 user's events of a project and the buckets counted from them live on one shard: the
@@ -39,6 +41,10 @@ _REMOVAL = re.compile(
 # Waiting for a mutation on the replica that ran it only would let a reader on the
 # other replica still see the rows.
 _MUTATIONS_SYNC = re.compile(r"\bmutations_sync\s*=\s*1\b")
+# The parts of a sharded table, as the retention removal lists them to find its months.
+_PARTS = re.compile(
+    rf"\bFROM system\.parts WHERE database = currentDatabase\(\) AND table = '({_TABLES})'"
+)
 _COMMENT_LINE = re.compile(r"^\s*--.*\n?", re.MULTILINE)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -94,9 +100,15 @@ class ColdLayout:
 
     def statement(self, sql: str) -> str:
         """``sql`` as it must run: a removal from a sharded table is addressed to its
-        local tables on every node of the cluster and waits for every replica."""
+        local tables on every node of the cluster and waits for every replica; a listing
+        of its parts reads those of every node."""
         if self.cluster is None:
             return sql
+        sql = _PARTS.sub(
+            rf"FROM clusterAllReplicas({self.cluster}, system.parts)"
+            rf" WHERE database = currentDatabase() AND table = '\g<1>{LOCAL_SUFFIX}'",
+            sql,
+        )
         readdressed, found = _REMOVAL.subn(
             rf"\g<1>\g<2>{LOCAL_SUFFIX} ON CLUSTER {self.cluster}", sql, count=1
         )

@@ -110,11 +110,11 @@ class Scope:
                     raise UnscopedStatement("the cold layout from before projects has no buckets")
                 if self.erasures:
                     raise UnscopedStatement("cold buckets still count rows of pending erasures")
-                kept = _joined(visible, self._retained(table, _cold_instant))
+                kept = _joined(visible, self._retained(table, cold_instant))
                 sql = sql.replace(placeholder, self._rows(table, kept, alias=table))
         table = _COLD_TABLES if legacy else COLD_TABLE
         erased = not_erased(self.erasures) if self.erasures else ""
-        kept = _joined(visible, self._retained(COLD_TABLE, _cold_instant), erased)
+        kept = _joined(visible, self._retained(COLD_TABLE, cold_instant), erased)
         return sql.replace(EVENTS, self._rows(table, kept, alias=HOT_TABLE))
 
     def hot_delete(self, condition: str) -> str:
@@ -166,7 +166,8 @@ def _hot_instant(instant: dt.datetime) -> str:
     return f"'{instant.isoformat()}'::timestamptz"
 
 
-def _cold_instant(instant: dt.datetime) -> str:
+def cold_instant(instant: dt.datetime) -> str:
+    """``instant`` (to the second) as a ClickHouse constant of the events' columns' type."""
     return f"toDateTime64('{instant:%Y-%m-%d %H:%M:%S}', 6, 'UTC')"
 
 
