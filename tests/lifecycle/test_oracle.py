@@ -8,36 +8,23 @@ import contextlib
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventide.analytics.dau import daily_active_users
-from eventide.analytics.event_properties import event_properties
-from eventide.analytics.event_types import event_types
-from eventide.analytics.filters import EventSelector
-from eventide.analytics.funnel import FunnelOrder, funnel
-from eventide.analytics.intervals import Interval
-from eventide.analytics.listing import Event, EventFilter
-from eventide.analytics.top_events import top_events
-from eventide.analytics.trends import Measure, SeriesSpec, trends
+from eventide.analytics.listing import Event
 from eventide.archive.archiver import archive_pass
 from eventide.lifecycle.completion import complete_erasures
 from eventide.storage.engines import Engines
-from tests.analytics import oracle, oracle_funnel, oracle_trends
+from tests.analytics.oracle_answers import assert_answers
 from tests.analytics.stores import clear, put_hot
-from tests.analytics.test_event_properties import answered
-from tests.analytics.test_funnel_oracle import observed
 from tests.analytics.test_oracle import (
     ORACLE_SETTINGS,
     START,
     TIMEZONES,
     USERS,
     ArchiveInterrupted,
-    assert_retention,
-    listed,
     random_events,
     ranges,
 )
@@ -141,69 +128,6 @@ async def test_answers_leave_out_erased_events(
 async def _assert_answers(
     engines: Engines, events: list[Event], tz_name: str, span: tuple[dt.date, dt.date]
 ) -> None:
-    tz, (first, last) = ZoneInfo(tz_name), span
     tiers = await read_tiers(engines, TEST_PROJECT)  # also checks the buckets
     assert sorted(tiers.hot + tiers.cold) == sorted(e.event_id for e in events)
-    got = await daily_active_users(
-        engines, project=TEST_PROJECT, first=first, last=last, timezone=tz_name
-    )
-    assert [(r.date, r.users) for r in got] == oracle.dau(events, first, last, tz, None, ())
-    top = await top_events(
-        engines, project=TEST_PROJECT, first=first, last=last, timezone=tz_name, limit=5
-    )
-    assert [(r.event_type, r.events, r.users) for r in top] == oracle.top_events(
-        events, first, last, tz, 5, ()
-    )
-    types = await event_types(
-        engines, project=TEST_PROJECT, first=first, last=last, timezone=tz_name
-    )
-    assert [(t.event_type, t.events, t.users, t.last_seen_at) for t in types] == (
-        oracle.event_types(events, first, last, tz)
-    )
-    assert await listed(engines, TEST_PROJECT, EventFilter(), 50) == oracle.listing(
-        events, EventFilter()
-    )
-    await assert_retention(
-        engines, TEST_PROJECT, events, span, tz_name, periods=3, types=(None, None)
-    )
-    properties = await event_properties(
-        engines, project=TEST_PROJECT, first=first, last=last, timezone=tz_name
-    )
-    assert answered(properties) == oracle.event_properties(events, first, last, tz, None, 100)
-    series = [SeriesSpec(), SeriesSpec(EventSelector("view"), Measure.USERS)]
-    got_trends = await trends(
-        engines,
-        project=TEST_PROJECT,
-        first=first,
-        last=last,
-        timezone=tz_name,
-        interval=Interval.DAY,
-        series=series,
-    )
-    assert [
-        (t.label, t.breakdown_value, t.other, t.total, [(p.start, p.value) for p in t.points])
-        for t in got_trends
-    ] == oracle_trends.trends(
-        events,
-        first,
-        last,
-        tz,
-        interval="DAY",
-        series=[oracle_trends.Series(s.selector, s.measure is Measure.USERS) for s in series],
-        breakdown=None,
-        limit=10,
-    )
-    steps = [EventSelector("view"), EventSelector("click")]
-    got_funnel = await funnel(
-        engines,
-        project=TEST_PROJECT,
-        first=first,
-        last=last,
-        timezone=tz_name,
-        steps=steps,
-        window_seconds=86_400,
-        order=FunnelOrder.ORDERED,
-    )
-    assert observed(got_funnel) == oracle_funnel.funnel(
-        events, first, last, tz, steps, window_seconds=86_400, strict=False
-    )
+    await assert_answers(engines, events, tz_name, span, "click", ())

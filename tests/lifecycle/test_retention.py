@@ -23,9 +23,10 @@ from eventide.archive.archiver import archive_pass
 from eventide.archive.expiry import remove_expired
 from eventide.lifecycle.completion import complete_erasures
 from eventide.storage.engines import Engines
+from tests.analytics.oracle_answers import assert_answers
 from tests.analytics.stores import clear, put_hot
 from tests.analytics.test_oracle import START, USERS, random_events
-from tests.analytics.test_oracle_expiry import assert_answers, floored
+from tests.analytics.test_oracle_expiry import floored
 from tests.configured import configured_engines
 from tests.conftest import TEST_PROJECT
 from tests.export.test_lifecycle import past
