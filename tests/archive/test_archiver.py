@@ -24,8 +24,10 @@ from eventide.storage.tenant_sql import EVENTS, Scope
 from tests.archive.tiers import (
     CUTOFF,
     NOW,
+    TODAY,
     Event,
     assert_exactly_once,
+    copied_events,
     hot_partitions,
     put_hot,
     spread,
@@ -43,26 +45,29 @@ def test_cutoff_is_the_start_of_a_utc_day() -> None:
     assert hot_cutoff(just_after_midnight, 1) == dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 
 
-async def test_moves_exactly_the_events_before_the_cutoff(engines: Engines) -> None:
+async def test_moves_exactly_the_events_of_closed_days(engines: Engines) -> None:
     events = [
         Event("old", dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC), properties={"a": [1, "x"]}),
         Event("edge-old", CUTOFF - MICRO, user_id="u2", event_type="buy"),
         Event("edge-new", CUTOFF),
-        Event("new", NOW - dt.timedelta(hours=1)),
+        Event("yesterday", TODAY - MICRO),
+        Event("new", TODAY),
     ]
     await put_hot(engines, events)
 
     run = await archive_pass(engines, trigger="cli", now=NOW)
 
-    assert (run.moved, run.status, run.cutoff) == (2, "succeeded", CUTOFF)
+    assert (run.moved, run.status, run.cutoff) == (4, "succeeded", CUTOFF)
     assert run.finished_at is not None
     assert run.finished_at >= run.started_at
     tiers = await assert_exactly_once(engines, events)
-    assert tiers.hot == ["edge-new", "new"]
-    # Archived days leave the hot store as whole partitions.
+    assert tiers.hot == ["new"]
+    # Days leave the hot store's events as whole partitions: dropped before the cutoff,
+    # kept in PostgreSQL (copied_events) within the hot window.
     partitions = await hot_partitions(engines)
-    assert {"events_20260301", "events_20261114"}.isdisjoint(partitions)
-    assert {"events_20261115", "events_20261122"} <= partitions
+    assert {"events_20260301", "events_20261114", "events_20261115"}.isdisjoint(partitions)
+    assert "events_20261122" in partitions
+    assert await copied_events(engines) == ["edge-new", "yesterday"]
     rows = await engines.cold.fetch(
         "SELECT event_id, user_id, event_type, occurred_at, received_at, properties "
         "FROM project_events ORDER BY occurred_at"
@@ -70,8 +75,11 @@ async def test_moves_exactly_the_events_before_the_cutoff(engines: Engines) -> N
     assert rows == [
         ("old", "u1", "click", events[0].occurred_at, NOW, json.dumps({"a": [1, "x"]})),
         ("edge-old", "u2", "buy", CUTOFF - MICRO, NOW, ""),
+        ("edge-new", "u1", "click", CUTOFF, NOW, ""),
+        ("yesterday", "u1", "click", TODAY - MICRO, NOW, ""),
     ]
     async with engines.db.acquire() as conn:
+        # The copied days have not left PostgreSQL yet.
         assert await archived_through(conn) == CUTOFF
         assert await last_run(conn) == run
 

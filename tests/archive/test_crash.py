@@ -11,15 +11,19 @@ from eventide.archive.recovery import SETTLE_AFTER
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import Scope
-from tests.archive.tiers import NOW, Event, assert_exactly_once, put_hot, spread
+from tests.archive.tiers import NOW, Event, assert_exactly_once, copied_events, put_hot, spread
 
 
 class Killed(BaseException):
     """Stands for the process dying: no ``except Exception`` handler of the pass runs."""
 
 
-# With 10 events a day and batches of 4, a day is copied in 3 batches.
-DAYS = (dt.date(2026, 11, 1), dt.date(2026, 11, 2))
+# With 10 events a day and batches of 4, a day is copied in 3 batches. Days past the hot
+# window leave PostgreSQL; closed days within it move to copied_events.
+DAYS = {
+    "past": (dt.date(2026, 11, 1), dt.date(2026, 11, 2)),
+    "window": (dt.date(2026, 11, 20), dt.date(2026, 11, 21)),
+}
 BATCH_SIZE = 4
 BATCHES_PER_DAY = 3
 STEPS_PER_PASS = {
@@ -31,7 +35,8 @@ STEPS_PER_PASS = {
     "committed": (2, 6),
 }
 CASES = [
-    pytest.param(path, step, nth, id=f"{path}-{step}-{nth}")
+    pytest.param(days, path, step, nth, id=f"{days}-{path}-{step}-{nth}")
+    for days in DAYS
     for path, column in (("drop", 0), ("delete", 1))
     for step, times in STEPS_PER_PASS.items()
     for nth in sorted({1, 2, times[column]})
@@ -39,9 +44,9 @@ CASES = [
 ]
 
 
-def _scenario() -> list[Event]:
+def _scenario(days: tuple[dt.date, ...]) -> list[Event]:
     recent = [Event("recent", NOW - dt.timedelta(hours=3))]
-    return [e for i, day in enumerate(DAYS) for e in spread(f"d{i}-", day, 10)] + recent
+    return [e for i, day in enumerate(days) for e in spread(f"d{i}-", day, 10)] + recent
 
 
 async def _invisible_cold_rows(engines: Engines) -> int:
@@ -53,11 +58,11 @@ async def _invisible_cold_rows(engines: Engines) -> int:
     return int(rows[0][0])
 
 
-@pytest.mark.parametrize(("path", "step", "nth"), CASES)
+@pytest.mark.parametrize(("days", "path", "step", "nth"), CASES)
 async def test_a_pass_killed_at_any_step_is_recovered(
-    engines: Engines, path: str, step: str, nth: int
+    engines: Engines, days: str, path: str, step: str, nth: int
 ) -> None:
-    events = _scenario()
+    events = _scenario(DAYS[days])
     await put_hot(engines, events)
     seen: dict[str, int] = {}
 
@@ -66,7 +71,7 @@ async def test_a_pass_killed_at_any_step_is_recovered(
         if path == "delete" and name == "chunk_copied" and copied % BATCHES_PER_DAY == 0:
             # A late event for the day being copied: its partition can no longer be
             # dropped, so every batch is committed by deleting its own rows.
-            day = DAYS[copied // BATCHES_PER_DAY]
+            day = DAYS[days][copied // BATCHES_PER_DAY]
             late = Event(f"late-{day}", dt.datetime.combine(day, dt.time(), dt.UTC))
             events.append(late)
             await put_hot(engines, [late])
@@ -92,6 +97,9 @@ async def test_a_pass_killed_at_any_step_is_recovered(
         ("succeeded", None),
     ]
     assert sum(r["moved"] for r in runs) == len(events) - 1
+    # PostgreSQL keeps one copy of each event of the window's closed days, none of the others.
+    kept = sorted(e.event_id for e in events if e.event_id != "recent") if days == "window" else []
+    assert await copied_events(engines) == kept
     await _assert_exclusions_settle(engines)
 
 
@@ -122,7 +130,7 @@ async def _assert_exclusions_settle(engines: Engines) -> None:
 
 
 async def test_a_failing_pass_is_recorded_and_retried(engines: Engines) -> None:
-    events = _scenario()
+    events = _scenario(DAYS["past"])
     await put_hot(engines, events)
 
     async def cold_store_down(name: str) -> None:

@@ -17,6 +17,8 @@ from eventide.storage.tenant_sql import EVENTS, TYPE_BUCKETS, USER_BUCKETS, Scop
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 # With the default hot window of 7 days, a pass at NOW moves what occurred before this.
 CUTOFF = dt.datetime(2026, 11, 15, tzinfo=dt.UTC)
+# A pass at NOW copies the closed days before this to the cold store.
+TODAY = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,12 @@ async def assert_exactly_once(engines: Engines, events: list[Event]) -> Tiers:
     tiers = await read_tiers(engines)
     assert tiers.all == Counter(e.event_id for e in events)
     return tiers
+
+
+async def copied_events(engines: Engines) -> list[str]:
+    """The ids of the events PostgreSQL keeps after copying them to the cold store."""
+    rows = await engines.db.fetch("SELECT event_id FROM copied_events ORDER BY event_id")
+    return [r["event_id"] for r in rows]
 
 
 async def hot_partitions(engines: Engines) -> set[str]:

@@ -268,12 +268,13 @@ SOURCE = Path(eventide.__file__).resolve().parent
 # truncates or drops a table of events.
 NAMING = re.compile(
     r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|TRUNCATE|COPY)\s+(?:ONLY\s+|IF\s+EXISTS\s+)?\"?"
-    r"(?:events|project_events|user_buckets|project_user_buckets|project_type_buckets)\b",
+    r"(?:events|copied_events|project_events|user_buckets|project_user_buckets|project_type_buckets)\b",
     re.IGNORECASE,
 )
 # The names tenant_sql gives the tables: an f-string using one names the table too.
 TABLE_NAMES = {
     "HOT_TABLE": tenant_sql.HOT_TABLE,
+    "COPIED_TABLE": tenant_sql.COPIED_TABLE,
     "COLD_TABLE": tenant_sql.COLD_TABLE,
     "LEGACY_COLD_TABLE": tenant_sql.LEGACY_COLD_TABLE,
     "COLD_BUCKET_TABLES": ", ".join(tenant_sql.COLD_BUCKET_TABLES),
@@ -327,6 +328,8 @@ ALLOWED_NAMES = {
     ("archive/expiry.py", "COLD_TABLE"),
     ("archive/expiry.py", "LEGACY_COLD_TABLE"),
     ("archive/expiry.py", "COLD_BUCKET_TABLES"),
+    # The archiver lists and drops the days of copied events past the hot window.
+    ("archive/archiver.py", "COPIED_TABLE"),
     # An erasure's completion: the user's rows of the old layout, the user's buckets
     # (Scope.cold_delete).
     ("lifecycle/completion.py", "LEGACY_COLD_TABLE"),

@@ -1,19 +1,26 @@
-"""One archive pass: move events older than the hot window from PostgreSQL to ClickHouse.
+"""One archive pass: copy the events of closed days from PostgreSQL to ClickHouse, and
+remove those older than the hot window from PostgreSQL.
 
 Protocol (each step is safe to interrupt; the next pass recovers):
 
 1. Under a PostgreSQL advisory lock (one pass at a time across every process), recover:
    batches left ``copying`` by a dead pass become ``aborted`` and their cold rows are
    deleted. Until deleted they are invisible: readers count only committed batches.
-2. Days older than the cutoff (start of the UTC day ``hot_window_days`` before now) are
-   moved oldest first, each in chunks of at most ``batch_size`` rows. A chunk gets its
-   own batch row (``copying``, committed) before its rows are inserted into ClickHouse
-   with that batch id.
-3. Once a day is copied, one PostgreSQL transaction removes it from the hot store and
-   flips its batches to ``committed``: the day partition is dropped when, with inserts
-   held off by a lock, it holds exactly the rows copied; otherwise (late events arrived
-   meanwhile, or the lock is contended) each batch is committed in its own transaction
-   that deletes precisely its rows by id. Late events stay hot for a later pass.
+2. The copied days older than the cutoff (start of the UTC day ``hot_window_days``
+   before now) are dropped from ``copied_events``, which no reader reads.
+3. Every closed UTC day (before today's) still holding rows in ``events`` is copied,
+   oldest first, each in chunks of at most ``batch_size`` rows. A chunk gets its own
+   batch row (``copying``, committed) before its rows are inserted into ClickHouse with
+   that batch id.
+4. Once a day is copied, one PostgreSQL transaction takes it out of ``events`` and flips
+   its batches to ``committed``, so that readers count each event in exactly one tier: a
+   day older than the cutoff is removed, a day within the hot window is moved to
+   ``copied_events`` (kept in PostgreSQL until the window has passed). The day
+   partition is dropped (or detached and attached to ``copied_events``) when, with
+   inserts held off by a lock, it holds exactly the rows copied; otherwise (late events
+   arrived meanwhile, or the lock is contended) each batch is committed in its own
+   transaction that deletes (or moves) precisely its rows by id. Late events stay in
+   ``events`` for a later pass.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from eventide.archive.cold_batches import Batch
 from eventide.archive.recovery import recover
 from eventide.archive.runs import ArchiveRun, Trigger
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import EVENTS, Scope
+from eventide.storage.tenant_sql import COPIED_TABLE, EVENTS, Scope
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +80,8 @@ _EVERY_PROJECT = Scope.every_project()
 # Rows of a deleted project stay hot until its removal takes them; they are never
 # copied, so nothing of it can reach the cold store after that removal.
 _NOT_DELETED = "project_id NOT IN (SELECT id FROM projects WHERE deleted_at IS NOT NULL)"
+_COPIED_PARTITIONS = f"""SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                         WHERE i.inhparent = '{COPIED_TABLE}'::regclass ORDER BY c.relname"""
 
 
 class ArchiveBusy(Exception):
@@ -102,7 +111,8 @@ async def archive_pass(
     """
     async with engines.db.acquire() as conn, archive_lock(conn, wait=wait):
         await recover(conn, engines.cold)
-        cutoff = hot_cutoff(now or dt.datetime.now(dt.UTC), engines.settings.hot_window_days)
+        now = now or dt.datetime.now(dt.UTC)
+        cutoff = hot_cutoff(now, engines.settings.hot_window_days)
         run_id = await runs.start_run(conn, trigger=trigger, cutoff=cutoff)
         await _after_erasures_under_way(conn)
         mover = _DayMover(
@@ -117,7 +127,7 @@ async def archive_pass(
                 conn, engines.cold, run_id=run_id, faults=faults or _no_faults
             )
             await bucket_old_batches(conn, engines.cold, faults=faults or _no_faults)
-            await mover.move_before(cutoff)
+            await mover.archive_before(cutoff=cutoff, today=hot_cutoff(now, 0))
         except Exception as error:
             await _record_failure(conn, run_id, error)
             raise
@@ -190,7 +200,10 @@ class _DayMover:
         self.batch_size = batch_size
         self.faults = faults
 
-    async def move_before(self, cutoff: dt.datetime) -> None:
+    async def archive_before(self, *, cutoff: dt.datetime, today: dt.datetime) -> None:
+        """Copy every closed day (before ``today``), and remove what is older than
+        ``cutoff`` from PostgreSQL."""
+        await self._drop_copied_before(cutoff)
         start = COLD_RANGE_START
         while True:
             oldest: dt.datetime | None = await self.conn.fetchval(
@@ -199,19 +212,33 @@ class _DayMover:
                     f" WHERE occurred_at >= $1 AND occurred_at < $2 AND {_NOT_DELETED}"
                 ),
                 start,
-                cutoff,
+                today,
             )
             if oldest is None:
                 break
             day = oldest.astimezone(dt.UTC).date()
-            await self._move_day(day)
             start = _day_start(day + dt.timedelta(days=1))
+            await self._move_day(day, keep=start > cutoff)
             # Days are moved oldest first: nothing that was hot at the pass's start and
             # occurred before the next day is hot any more.
-            await runs.advance_watermark(self.conn, through=start)
+            await runs.advance_watermark(self.conn, through=min(start, cutoff))
         await runs.advance_watermark(self.conn, through=cutoff)
 
-    async def _move_day(self, day: dt.date) -> None:
+    async def _drop_copied_before(self, cutoff: dt.datetime) -> None:
+        """Drop the days of ``copied_events`` that ended by ``cutoff``: their events are
+        counted from their cold copies, and the hot window has passed."""
+        for (name,) in await self.conn.fetch(_COPIED_PARTITIONS):
+            day = dt.datetime.strptime(name.removeprefix(f"{COPIED_TABLE}_"), "%Y%m%d").date()
+            if _day_start(day + dt.timedelta(days=1)) > cutoff:
+                continue
+            try:
+                async with self.conn.transaction():
+                    await self.conn.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
+                    await self.conn.execute(f'DROP TABLE "{name}"')
+            except asyncpg.LockNotAvailableError:
+                logger.info("copied day %s busy, dropped by a later pass", day)
+
+    async def _move_day(self, day: dt.date, *, keep: bool) -> None:
         batches: list[tuple[Batch, int]] = []  # (batch, rows copied)
         start, end = _day_start(day), _day_start(day + dt.timedelta(days=1))
         projects = await self.conn.fetch(
@@ -228,9 +255,11 @@ class _DayMover:
         if not batches:
             return
         await self.faults("day_copied")
-        if not await self._drop_day(day, batches):
+        if keep:
+            await self.conn.execute("SELECT ensure_copied_partition($1)", day)
+        if not await self._commit_day(day, batches, keep=keep):
             for batch, copied in batches:
-                await self._delete_batch(batch, copied)
+                await self._commit_batch(batch, copied, keep=keep)
 
     async def _copy_project_day(self, project: int, day: dt.date) -> list[tuple[Batch, int]]:
         """Copy one project's rows of ``day`` in batches of at most ``batch_size``."""
@@ -260,16 +289,19 @@ class _DayMover:
             )
         return batches
 
-    async def _drop_day(self, day: dt.date, batches: Sequence[tuple[Batch, int]]) -> bool:
-        """Commit every batch of ``day`` by dropping its partition, if it holds exactly the
-        rows copied; False (nothing changed) otherwise."""
+    async def _commit_day(
+        self, day: dt.date, batches: Sequence[tuple[Batch, int]], *, keep: bool
+    ) -> bool:
+        """Commit every batch of ``day`` by dropping its partition (with ``keep``: by
+        attaching it to ``copied_events``, when that holds none of the day's rows yet), if it
+        holds exactly the rows copied; False (nothing changed) otherwise."""
         partition, buckets = f"events_{day:%Y%m%d}", f"user_buckets_{day:%Y%m%d}"
         copied = sum(rows for _, rows in batches)
         try:
             async with self.conn.transaction():
                 await self.conn.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
-                # SHARE on the parent keeps inserts out while reads go on; the drop then
-                # needs ACCESS EXCLUSIVE on the parent, waiting for open tier snapshots.
+                # SHARE on the parent keeps inserts out while reads go on; the drop (or
+                # detach) then needs ACCESS EXCLUSIVE on it, waiting for open tier snapshots.
                 await self.conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
                 if await self.conn.fetchval("SELECT to_regclass($1)", partition) is None:
                     return False
@@ -283,7 +315,11 @@ class _DayMover:
                 # rows), so equal counts mean the partition holds nothing else.
                 if await self.conn.fetchval(f'SELECT count(*) FROM "{partition}"') != copied:
                     return False
-                await self.conn.execute(f'DROP TABLE "{partition}"')
+                if keep:
+                    if not await self.conn.fetchval("SELECT attach_copied_day($1)", day):
+                        return False
+                else:
+                    await self.conn.execute(f'DROP TABLE "{partition}"')
                 # The day's buckets count exactly its events (both change together).
                 await self.conn.execute(f'DROP TABLE IF EXISTS "{buckets}"')
                 await self.faults("hot_removed")
@@ -299,18 +335,20 @@ class _DayMover:
         await self.faults("committed")
         return True
 
-    async def _delete_batch(self, batch: Batch, copied: int) -> None:
+    async def _commit_batch(self, batch: Batch, copied: int, *, keep: bool) -> None:
+        """Commit ``batch`` in a transaction that deletes (with ``keep``: moves to
+        ``copied_events``) precisely its rows."""
         event_ids, received = await cold_batches.batch_keys(self.cold, batch=batch)
         if len(event_ids) != copied:
             raise RuntimeError(f"archive batch {batch.id} has {len(event_ids)} cold rows")
         batch_id, day = batch.id, batch.day
+        scope = Scope.of(batch.project)
+        rows = """occurred_at >= $1 AND occurred_at < $2
+                  AND (event_id, received_at) IN (
+                      SELECT * FROM unnest($3::text[], $4::timestamptz[]))"""
         async with self.conn.transaction():
             status: str = await self.conn.execute(
-                Scope.of(batch.project).hot_delete(
-                    """occurred_at >= $1 AND occurred_at < $2
-                       AND (event_id, received_at) IN (
-                           SELECT * FROM unnest($3::text[], $4::timestamptz[]))"""
-                ),
+                scope.hot_move_to_copied(rows) if keep else scope.hot_delete(rows),
                 _day_start(day),
                 _day_start(day + dt.timedelta(days=1)),
                 event_ids,

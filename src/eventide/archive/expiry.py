@@ -43,6 +43,7 @@ from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import (
     COLD_BUCKET_TABLES,
     COLD_TABLE,
+    COPIED_EVENTS,
     EVENTS,
     LEGACY_COLD_TABLE,
     TYPE_BUCKETS,
@@ -64,15 +65,22 @@ Faults = Callable[[str], Awaitable[None]]
 
 _EVERY_PROJECT = Scope.every_project()
 _WORK = BackgroundWork(name="eventide-retention", what="retention removal")
-_HOT_PARENTS = ("events", "user_buckets")
+_HOT_PARENTS = ("events", "copied_events", "user_buckets")
 _PARTITIONS = """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                  WHERE i.inhparent = $1::regclass ORDER BY c.relname"""
-# One chunk of the hot rows before the boundary ($1), in key order, of every project.
-_HOT_CHUNK = _EVERY_PROJECT.hot(
-    f"""WITH doomed AS (SELECT occurred_at, event_id FROM {EVENTS} WHERE occurred_at < $1
-                        ORDER BY occurred_at, event_id LIMIT $2) """
-) + _EVERY_PROJECT.hot_delete(
-    "occurred_at < $1 AND (occurred_at, event_id) IN (SELECT occurred_at, event_id FROM doomed)"
+# One chunk of the rows before the boundary ($1), in key order, of every project: of
+# events, and of the copies PostgreSQL keeps of those already in the cold store.
+_HOT_CHUNKS = tuple(
+    _EVERY_PROJECT.hot(
+        f"""WITH doomed AS (SELECT occurred_at, event_id FROM {placeholder} WHERE occurred_at < $1
+                            ORDER BY occurred_at, event_id LIMIT $2) """
+    )
+    + _EVERY_PROJECT.hot_delete(
+        "occurred_at < $1 AND (occurred_at, event_id) IN"
+        " (SELECT occurred_at, event_id FROM doomed)",
+        rows=placeholder,
+    )
+    for placeholder in (EVENTS, COPIED_EVENTS)
 )
 # Each cold table with the column it is partitioned by, and how to read it.
 _COLD_TABLES = (
@@ -159,13 +167,14 @@ async def _delete_hot_rows(
     conn: asyncpg.Connection, boundary: dt.datetime, chunk: int, faults: Faults
 ) -> int:
     deleted = 0
-    while True:
-        # Triggers take the rows out of their buckets in the same statement.
-        count = _count(await conn.execute(_HOT_CHUNK, boundary, chunk))
-        deleted += count
-        if count < chunk:
-            break
-        await faults("hot_chunk_deleted")
+    for statement in _HOT_CHUNKS:
+        while True:
+            # Triggers take the rows out of their buckets in the same statement.
+            count = _count(await conn.execute(statement, boundary, chunk))
+            deleted += count
+            if count < chunk:
+                break
+            await faults("hot_chunk_deleted")
     await faults("hot_deleted")
     return deleted
 

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from eventide.archive.tiers import read_visibility
-from eventide.storage.tenant_sql import Scope
+from eventide.storage.tenant_sql import COPIED_EVENTS, Scope
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +70,11 @@ async def erase(
             )
         else:
             status = await conn.execute(delete, user_id)
+        # Rows already copied to the cold store are counted there (cold_deleted); their
+        # PostgreSQL copies of the hot window go too.
+        await conn.execute(
+            Scope.of(project).hot_delete("user_id = $1", rows=COPIED_EVENTS), user_id
+        )
         row = await conn.fetchrow(
             f"UPDATE erasures SET hot_deleted = $2 WHERE id = $1 RETURNING {_COLUMNS}",
             erasure,

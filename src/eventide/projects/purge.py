@@ -39,6 +39,7 @@ from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import (
     COLD_BUCKET_TABLES,
     COLD_TABLE,
+    COPIED_EVENTS,
     EVENTS,
     LEGACY_COLD_TABLE,
     LEGACY_PROJECT,
@@ -108,12 +109,17 @@ async def _purge(
         # this one until they end, so their rows are there to be deleted.
         await conn.execute("LOCK TABLE ONLY events IN SHARE MODE")
     await faults("writers_done")
-    delete_hot_chunk = scope.hot(
-        f"""WITH doomed AS (SELECT occurred_at, event_id FROM {EVENTS}
-                            ORDER BY occurred_at, event_id LIMIT $1) """
-    ) + scope.hot_delete("(occurred_at, event_id) IN (SELECT occurred_at, event_id FROM doomed)")
-    while _count(await conn.execute(delete_hot_chunk, chunk)) >= chunk:
-        await faults("hot_chunk_deleted")
+    # The project's events, and the copies PostgreSQL keeps of those already archived.
+    for placeholder in (EVENTS, COPIED_EVENTS):
+        delete_hot_chunk = scope.hot(
+            f"""WITH doomed AS (SELECT occurred_at, event_id FROM {placeholder}
+                                ORDER BY occurred_at, event_id LIMIT $1) """
+        ) + scope.hot_delete(
+            "(occurred_at, event_id) IN (SELECT occurred_at, event_id FROM doomed)",
+            rows=placeholder,
+        )
+        while _count(await conn.execute(delete_hot_chunk, chunk)) >= chunk:
+            await faults("hot_chunk_deleted")
     await faults("hot_deleted")
 
     while _count(await conn.execute(_LEDGER_CHUNK, project, chunk)) >= chunk:

@@ -27,6 +27,9 @@ from eventide.storage._erased_sql import user_condition as user_condition
 
 EVENTS = "{events}"
 """Where a statement reads events: ``f"SELECT count() FROM {EVENTS} WHERE ..."``."""
+COPIED_EVENTS = "{copied_events}"
+"""Where a PostgreSQL statement that keeps the hot store's own space (never a question)
+reads the events of closed days already copied to the cold store."""
 USER_BUCKETS = "{user_buckets}"
 """Where a statement reads the events counted per 15-minute bucket and user."""
 TYPE_BUCKETS = "{type_buckets}"
@@ -34,9 +37,10 @@ TYPE_BUCKETS = "{type_buckets}"
 user."""
 
 HOT_TABLE = "events"
+COPIED_TABLE = "copied_events"
 COLD_TABLE = "project_events"
 # Each placeholder's table in each store (see migrations/0006 and clickhouse_ddl/0003).
-_HOT_TABLES = {EVENTS: HOT_TABLE, USER_BUCKETS: "user_buckets"}
+_HOT_TABLES = {EVENTS: HOT_TABLE, COPIED_EVENTS: COPIED_TABLE, USER_BUCKETS: "user_buckets"}
 _COLD_BUCKET_TABLES = {
     USER_BUCKETS: "project_user_buckets",
     TYPE_BUCKETS: "project_type_buckets",
@@ -117,11 +121,22 @@ class Scope:
         kept = _joined(visible, self._retained(COLD_TABLE, cold_instant), erased)
         return sql.replace(EVENTS, self._rows(table, kept, alias=HOT_TABLE))
 
-    def hot_delete(self, condition: str) -> str:
-        """A PostgreSQL DELETE of the scope's events that satisfy ``condition`` (triggers
-        take them out of their buckets in the same statement)."""
+    def hot_delete(self, condition: str, *, rows: str = EVENTS) -> str:
+        """A PostgreSQL DELETE of the scope's :data:`EVENTS` (or :data:`COPIED_EVENTS`) that
+        satisfy ``condition`` (triggers take events out of their buckets in the same
+        statement)."""
         _refuse_raw(condition)
-        return f"DELETE FROM {HOT_TABLE} WHERE {self._condition()}({condition})"
+        if rows not in (EVENTS, COPIED_EVENTS):
+            raise UnscopedStatement(f"not a placeholder of hot events: {rows!r}")
+        return f"DELETE FROM {_HOT_TABLES[rows]} WHERE {self._condition()}({condition})"
+
+    def hot_move_to_copied(self, condition: str) -> str:
+        """A PostgreSQL statement moving the scope's events that satisfy ``condition`` from
+        :data:`HOT_TABLE` to :data:`COPIED_TABLE` (the partition of their day must exist)."""
+        return (
+            f"WITH moved AS ({self.hot_delete(condition)} RETURNING *)"
+            f" INSERT INTO {COPIED_TABLE} SELECT * FROM moved"
+        )
 
     def cold_delete(
         self, condition: str, *, table: str = COLD_TABLE, partition: str | None = None
