@@ -14,7 +14,7 @@ from eventide.archive.archiver import archive_pass
 from eventide.lifecycle.completion import complete_erasures, erasure_completion
 from eventide.projects import store as projects
 from eventide.storage.engines import Engines
-from tests.archive.tiers import NOW, Event, put_hot, read_tiers, spread
+from tests.archive.tiers import NOW, TODAY, Event, put_hot, read_tiers, spread
 from tests.conftest import TEST_PROJECT
 from tests.lifecycle.erasing import answers, cold_buckets, cold_rows, erase, record
 from tests.waiting import eventually
@@ -24,7 +24,8 @@ class Killed(BaseException):
     """Stands for the process dying: no ``except Exception`` handler runs."""
 
 
-DAYS = (dt.date(2026, 11, 1), dt.date(2026, 11, 2))
+# A day past the hot window, and a closed day within it (also kept in copied_events).
+DAYS = (dt.date(2026, 11, 1), dt.date(2026, 11, 21))
 ERASED = "u1"
 
 
@@ -70,6 +71,11 @@ async def test_erased_events_vanish_at_once_and_leave_both_stores(engines: Engin
     assert (await answers(engines, TEST_PROJECT))["events"] == _kept(TEST_PROJECT)
     assert await answers(engines, other) == before_other
     assert await engines.db.fetchval("SELECT count(*) FROM erased_events") == 0
+    # PostgreSQL's copies of the archived rows of the window go with the erasure.
+    copied = await engines.db.fetch("SELECT project_id, user_id FROM copied_events")
+    assert {(r["project_id"], r["user_id"]) for r in copied} == {
+        (p, u) for p in (TEST_PROJECT, other) for u in ("u0", "u1", "u2")
+    } - {(TEST_PROJECT, ERASED)}
     # Nothing left to do.
     assert await complete_erasures(engines) == []
 
@@ -139,7 +145,7 @@ async def test_an_erasure_while_a_batch_is_copied(engines: Engines, when: str) -
     assert run.status == "succeeded"
     tiers = await read_tiers(engines, TEST_PROJECT)
     assert tiers.all == _kept(TEST_PROJECT)
-    assert {e.event_id for e in events if e.occurred_at < NOW - dt.timedelta(days=7)} - {
+    assert {e.event_id for e in events if e.occurred_at < TODAY} - {
         e.event_id for e in events if e.user_id == ERASED
     } == set(tiers.cold)
     # The batch committed the copies of erased rows; hidden, they wait for the completion.
