@@ -255,9 +255,9 @@ class _DayMover:
         if not batches:
             return
         await self.faults("day_copied")
-        if keep:
-            await self.conn.execute("SELECT ensure_copied_partition($1)", day)
         if not await self._commit_day(day, batches, keep=keep):
+            if keep:  # the rows go by id, into the day's partition of copied_events
+                await self.conn.execute("SELECT ensure_copied_partition($1)", day)
             for batch, copied in batches:
                 await self._commit_batch(batch, copied, keep=keep)
 
