@@ -1,12 +1,12 @@
 """Each user's funnel path, and the step counts and medians of the paths, in ClickHouse.
 
 The input is one row per event that matters, from both tiers (``_funnel_rows``): the
-user, the instant ``t`` (microseconds after the read span's start), ``id`` and ``r``
-(the event id and the receipt's delay, which order events of the same instant), ``mask``
+user, the instant ``t`` (microseconds after the read span's start), ``id`` (the event
+id, which orders events of the same instant: unique in a project), ``mask``
 (bit 0: the event is an entry, i.e. it matches step 0 on a day of the range; bit k > 0:
 it matches step k; selectors may overlap, so several bits may be set) and, with a
 breakdown, ``b`` (on entries, the JSON text of the value; '' when absent). Per user, the
-events are sorted by (t, id, r) into arrays, and each step costs a few passes over them
+events are sorted by (t, id) into arrays, and each step costs a few passes over them
 with array functions whose lambdas read their arrays' elements and single values only
 (a lambda reading another per-user array copies it for every element: events x events):
 
@@ -51,7 +51,7 @@ class Need(enum.Enum):
 
 def row_structure(*, breakdown: bool) -> str:
     """The rows' columns (``b`` only with a breakdown), in ClickHouse's structure syntax."""
-    columns = "user_id String, t Int64, id String, r Int64, mask UInt16"
+    columns = "user_id String, t Int64, id String, mask UInt16"
     return f"{columns}, b String" if breakdown else columns
 
 
@@ -144,17 +144,17 @@ def user_paths(
     the walk is one level: ClickHouse computes an alias once however many later columns
     of its level read it. A phase reads the one before as columns, not as aliases:
     expanded aliases of aliases would make the query tree grow as a power of the steps."""
-    fields = "t, id, r, mask, b" if breakdown else "t, id, r, mask"
+    fields = "t, id, mask, b" if breakdown else "t, id, mask"
     need = Need.PATH if medians else Need.ENTRY if breakdown else Need.DEPTH
     walk = _ordered if order is FunnelOrder.ORDERED else _strict
     levels = walk(steps, window_us, need)
     if not medians:
         levels[-1].append("arrayWithConstant(depth + 1, toInt64(0)) AS path")
-    value = "tupleElement(ev, 5)[entry]" if breakdown else "''"
+    value = "tupleElement(ev, 4)[entry]" if breakdown else "''"
     levels[-1].append(f"{value} AS b")
     query = f"""
         SELECT user_id, arraySort(groupArray(({fields}))) AS ev,
-               tupleElement(ev, 1) AS ts, tupleElement(ev, 4) AS masks
+               tupleElement(ev, 1) AS ts, tupleElement(ev, 3) AS masks
         FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1"""
     for columns in levels:
         query = f"SELECT *, {', '.join(columns)} FROM ({query})"
