@@ -39,6 +39,7 @@ from eventide.archive.cold_batches import Batch
 from eventide.archive.recovery import recover
 from eventide.archive.runs import ArchiveRun, Trigger
 from eventide.storage.engines import Engines
+from eventide.storage.postgres import day_partitions
 from eventide.storage.tenant_sql import COPIED_TABLE, EVENTS, Scope
 
 logger = logging.getLogger(__name__)
@@ -80,8 +81,6 @@ _EVERY_PROJECT = Scope.every_project()
 # Rows of a deleted project stay hot until its removal takes them; they are never
 # copied, so nothing of it can reach the cold store after that removal.
 _NOT_DELETED = "project_id NOT IN (SELECT id FROM projects WHERE deleted_at IS NOT NULL)"
-_COPIED_PARTITIONS = f"""SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                         WHERE i.inhparent = '{COPIED_TABLE}'::regclass ORDER BY c.relname"""
 
 
 class ArchiveBusy(Exception):
@@ -227,8 +226,7 @@ class _DayMover:
     async def _drop_copied_before(self, cutoff: dt.datetime) -> None:
         """Drop the days of ``copied_events`` that ended by ``cutoff``: their events are
         counted from their cold copies, and the hot window has passed."""
-        for (name,) in await self.conn.fetch(_COPIED_PARTITIONS):
-            day = dt.datetime.strptime(name.removeprefix(f"{COPIED_TABLE}_"), "%Y%m%d").date()
+        for name, day in await day_partitions(self.conn, parent=COPIED_TABLE):
             if _day_start(day + dt.timedelta(days=1)) > cutoff:
                 continue
             try:

@@ -40,6 +40,7 @@ from eventide.archive.tiers import readers_locked_out
 from eventide.observability.metrics import RETENTION_HOT_EVENTS, RETENTION_PARTITIONS
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.engines import Engines
+from eventide.storage.postgres import day_partitions
 from eventide.storage.tenant_sql import (
     COLD_BUCKET_TABLES,
     COLD_TABLE,
@@ -66,8 +67,6 @@ Faults = Callable[[str], Awaitable[None]]
 _EVERY_PROJECT = Scope.every_project()
 _WORK = BackgroundWork(name="eventide-retention", what="retention removal")
 _HOT_PARENTS = ("events", "copied_events", "user_buckets")
-_PARTITIONS = """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                 WHERE i.inhparent = $1::regclass ORDER BY c.relname"""
 # One chunk of the rows before the boundary ($1), in key order, of every project: of
 # events, and of the copies PostgreSQL keeps of those already in the cold store.
 _HOT_CHUNKS = tuple(
@@ -136,11 +135,7 @@ async def _drop_hot_days(
 ) -> tuple[str, ...]:
     dropped: list[str] = []
     for parent in _HOT_PARENTS:
-        for (name,) in await conn.fetch(_PARTITIONS, parent):
-            try:
-                day = dt.datetime.strptime(name.removeprefix(f"{parent}_"), "%Y%m%d").date()
-            except ValueError:  # not a day partition of ensure_event_partitions
-                continue
+        for name, day in await day_partitions(conn, parent=parent):
             if _day_start(day + dt.timedelta(days=1)) > boundary:
                 continue
             if await _drop_hot_partition(conn, name, faults):

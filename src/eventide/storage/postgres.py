@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import Any
@@ -104,3 +105,20 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
         return applied
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+
+
+_PARTITIONS = """SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = $1::regclass ORDER BY c.relname"""
+
+
+async def day_partitions(conn: asyncpg.Connection, *, parent: str) -> list[tuple[str, dt.date]]:
+    """The partitions of ``parent`` that hold one UTC day (named ``<parent>_YYYYMMDD``, as
+    the migrations' partition functions create them) and their days, oldest first."""
+    days = []
+    for (name,) in await conn.fetch(_PARTITIONS, parent):
+        try:
+            day = dt.datetime.strptime(name.removeprefix(f"{parent}_"), "%Y%m%d").date()
+        except ValueError:  # not a day partition
+            continue
+        days.append((name, day))
+    return days
