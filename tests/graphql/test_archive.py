@@ -16,7 +16,7 @@ from eventide.storage.tenant_sql import EVENTS, Scope
 from tests.archive.tiers import Event, put_hot
 from tests.graphql_client import GraphQLClient
 
-STORAGE = """{ storage { hotEvents coldEvents archivedThrough hotWindowDays
+STORAGE = """{ storage { hotEvents coldEvents copiedEvents archivedThrough hotWindowDays
                          lastArchiveRun { startedAt finishedAt moved } } }"""
 ARCHIVE_NOW = "mutation { archiveNow { startedAt finishedAt moved } }"
 
@@ -37,6 +37,7 @@ async def test_storage_before_any_pass(
     assert storage == {
         "hotEvents": 2,
         "coldEvents": 0,
+        "copiedEvents": 0,
         "archivedThrough": None,
         "hotWindowDays": engines.settings.hot_window_days,
         "lastArchiveRun": None,
@@ -55,7 +56,7 @@ async def test_archive_now_moves_old_events_and_storage_reports_it(
     assert run["moved"] == 3
     assert run["finishedAt"] >= run["startedAt"]
     storage = (await client.data(STORAGE, token=admin_token))["storage"]
-    assert (storage["hotEvents"], storage["coldEvents"]) == (1, 3)
+    assert (storage["hotEvents"], storage["coldEvents"], storage["copiedEvents"]) == (1, 3, 0)
     assert storage["archivedThrough"] in _cutoffs(engines)
     assert storage["lastArchiveRun"] == run
     again = (await client.data(ARCHIVE_NOW, token=admin_token))["archiveNow"]
@@ -134,3 +135,15 @@ async def test_storage_counts_each_project_apart(
             {"projectId": "7", "hotEvents": 0, "coldEvents": 2},
         ],
     }
+
+
+async def test_storage_counts_the_copies_kept_of_closed_days(
+    client: GraphQLClient, engines: Engines, admin_token: str
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    # Yesterday is closed and within the hot window: copied, and kept in PostgreSQL.
+    yesterday = now - dt.timedelta(days=1)
+    await put_hot(engines, [Event("a", yesterday), Event("b", yesterday), Event("c", now)])
+    await client.data(ARCHIVE_NOW, token=admin_token)
+    storage = (await client.data(STORAGE, token=admin_token))["storage"]
+    assert (storage["hotEvents"], storage["coldEvents"], storage["copiedEvents"]) == (1, 2, 2)

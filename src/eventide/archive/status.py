@@ -10,7 +10,7 @@ from eventide.archive import runs
 from eventide.archive.runs import ArchiveRun
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines
-from eventide.storage.tenant_sql import EVENTS, Scope
+from eventide.storage.tenant_sql import COPIED_EVENTS, EVENTS, Scope
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class ProjectEvents:
 class StorageStatus:
     hot_events: int
     cold_events: int
+    # Events of closed days in the cold store (counted there) whose rows PostgreSQL keeps
+    # until they leave the hot window.
+    copied_events: int
     archived_through: dt.datetime | None
     hot_window_days: int
     last_run: ArchiveRun | None
@@ -45,6 +48,7 @@ async def storage_status(engines: Engines) -> StorageStatus:
                 )
             }
         )
+        copied = await tiers.hot.fetchval(f"SELECT count(*) FROM {COPIED_EVENTS}")
         through = await runs.archived_through(tiers.hot)
         last = await runs.last_run(tiers.hot)
         cold = Counter(
@@ -58,6 +62,7 @@ async def storage_status(engines: Engines) -> StorageStatus:
     return StorageStatus(
         hot_events=sum(hot.values()),
         cold_events=sum(cold.values()),
+        copied_events=copied,
         archived_through=through,
         hot_window_days=engines.settings.hot_window_days,
         last_run=last,

@@ -44,6 +44,12 @@ class ProjectStorage:
 class StorageStatusType:
     hot_events: BigInt
     cold_events: BigInt
+    copied_events: BigInt = strawberry.field(
+        description=(
+            "Events of closed days already counted from the cold store (in coldEvents) whose "
+            "copies PostgreSQL keeps until they leave the hot window."
+        )
+    )
     archived_through: dt.datetime | None = strawberry.field(
         description=(
             "Every event that occurred before this instant has left the hot store, "
@@ -66,6 +72,7 @@ class StorageQuery:
         return StorageStatusType(
             hot_events=BigInt(current.hot_events),
             cold_events=BigInt(current.cold_events),
+            copied_events=BigInt(current.copied_events),
             archived_through=current.archived_through,
             hot_window_days=current.hot_window_days,
             last_archive_run=None
