@@ -106,6 +106,23 @@ async def test_steps_at_one_instant_go_by_event_id(engines: Engines) -> None:
     assert result[0].steps[1].conversion == 0.5
 
 
+async def test_entries_at_one_instant_give_the_lower_ids_value(engines: Engines) -> None:
+    # u's entries differ in value only: "a" (pro) comes before "b" (free), though "free"
+    # sorts first as text. w's entries at one instant are alike: either is the entry.
+    await stored(
+        engines,
+        cold=[at(0, "view", event_id="b", properties=plan("free")), at(0, "view", user="w")],
+        hot=[at(0, "view", event_id="a", properties=plan("pro")), at(9, "buy")],
+    )
+    await put_hot(engines, [at(0, "view", user="w", event_id="w2"), at(3, "buy", user="w")])
+    got = await ask(engines, ["view", "buy"], breakdown=Breakdown(property="plan"))
+    assert [(r.breakdown_value, [s.users for s in r.steps]) for r in got] == [
+        ("pro", [1, 1]),
+        (None, [1, 1]),
+    ]
+    assert medians(await ask(engines, ["view", "buy"])) == [None, 6.0]
+
+
 async def test_one_event_fills_one_step_of_overlapping_selectors(engines: Engines) -> None:
     # Every step matches any event: one event is an entry, never also the next step.
     await stored(

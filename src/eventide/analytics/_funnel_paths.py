@@ -1,14 +1,20 @@
 """Each user's funnel path, and the step counts and medians of the paths, in ClickHouse.
 
 The input is one row per event that matters, from both tiers (``_funnel_rows``): the
-user, the instant ``t`` (microseconds after the read span's start), ``id`` (the event
-id, which orders events of the same instant: unique in a project), ``mask``
-(bit 0: the event is an entry, i.e. it matches step 0 on a day of the range; bit k > 0:
-it matches step k; selectors may overlap, so several bits may be set) and, with a
-breakdown, ``b`` (on entries, the JSON text of the value; '' when absent). Per user, the
+user, the instant ``t`` (microseconds after the read span's start), ``mask`` (bit 0: the
+event is an entry, i.e. it matches step 0 on a day of the range; bit k > 0: it matches
+step k; selectors may overlap, so several bits may be set), with a breakdown ``b`` (on
+entries, the JSON text of the value; '' when absent) and, when asked for, ``id`` (the
+event id, which orders events of the same instant: unique in a project). Per user, the
 events are sorted by (t, id) into arrays, and each step costs a few passes over them
 with array functions whose lambdas read their arrays' elements and single values only
-(a lambda reading another per-user array copies it for every element: events x events):
+(a lambda reading another per-user array copies it for every element: events x events).
+
+Ids are most of the bytes read and sorted, and they matter only where one user has
+events at the same instant that differ in mask or value. So a funnel is first walked
+without them, events of one instant sorted by their other fields, and each user whose
+events at one instant differ is flagged ``ambiguous``; only when there is one is the
+question walked again with the ids.
 
 - ORDERED. The greedy walk (each step at the earliest later event matching it) reaches
   the deepest step from its entry, and it is the path SEMANTICS chooses: taking the
@@ -49,10 +55,16 @@ class Need(enum.Enum):
     PATH = 3
 
 
-def row_structure(*, breakdown: bool) -> str:
-    """The rows' columns (``b`` only with a breakdown), in ClickHouse's structure syntax."""
-    columns = "user_id String, t Int64, id String, mask UInt16"
-    return f"{columns}, b String" if breakdown else columns
+def row_structure(*, breakdown: bool, ids: bool) -> str:
+    """The rows' columns (``b`` only with a breakdown, ``id`` only with ``ids``), in
+    ClickHouse's structure syntax."""
+    return ", ".join(f"{name} {kind}" for name, kind in _columns(breakdown=breakdown, ids=ids))
+
+
+def _columns(*, breakdown: bool, ids: bool) -> list[tuple[str, str]]:
+    # The order of each user's events: (t, id) when there are ids.
+    columns = [("user_id", "String"), ("t", "Int64")] + [("id", "String")] * ids
+    return columns + [("mask", "UInt16")] + [("b", "String")] * breakdown
 
 
 def _later(array: str, by: int, fill: str) -> str:
@@ -134,27 +146,42 @@ def _strict(steps: int, window_us: int, need: Need) -> list[list[str]]:
 
 
 def user_paths(
-    rows: str, *, order: FunnelOrder, steps: int, window_us: int, breakdown: bool, medians: bool
+    rows: str,
+    *,
+    order: FunnelOrder,
+    steps: int,
+    window_us: int,
+    breakdown: bool,
+    medians: bool,
+    ids: bool,
 ) -> str:
     """A subquery with a row per user with an entry, holding (among the walk's columns)
     ``path``, the instants of the path's events (depth + 1 of them; zeros without
-    ``medians``), and ``b``, the entry's ``b`` ('' without a breakdown).
+    ``medians``), ``b``, the entry's ``b`` ('' without a breakdown), and ``ambiguous``
+    (1 when, without ``ids``, the user's events at one instant differ: then their order,
+    and so the walk, is not known).
 
     Every subquery level costs planning time over the inline hot rows, so each phase of
     the walk is one level: ClickHouse computes an alias once however many later columns
     of its level read it. A phase reads the one before as columns, not as aliases:
     expanded aliases of aliases would make the query tree grow as a power of the steps."""
-    fields = "t, id, mask, b" if breakdown else "t, id, mask"
+    fields = [name for name, _ in _columns(breakdown=breakdown, ids=ids)[1:]]
     need = Need.PATH if medians else Need.ENTRY if breakdown else Need.DEPTH
     walk = _ordered if order is FunnelOrder.ORDERED else _strict
     levels = walk(steps, window_us, need)
     if not medians:
         levels[-1].append("arrayWithConstant(depth + 1, toInt64(0)) AS path")
-    value = "tupleElement(ev, 4)[entry]" if breakdown else "''"
+    value = f"tupleElement(ev, {len(fields)})[entry]" if breakdown else "''"
     levels[-1].append(f"{value} AS b")
+    # Sorted as a whole, the events of one instant are next to one another.
+    adjacent = "(x, y) -> x.1 = y.1 AND x != y, arrayPopBack(ev), arrayPopFront(ev)"
+    ambiguous = "0" if ids else f"arrayExists({adjacent})"
+    # One array per column, zipped: groupArray of a tuple takes a slower, generic path.
+    zipped = ", ".join(f"groupArray({name})" for name in fields)
     query = f"""
-        SELECT user_id, arraySort(groupArray(({fields}))) AS ev,
-               tupleElement(ev, 1) AS ts, tupleElement(ev, 3) AS masks
+        SELECT user_id, arraySort(arrayZip({zipped})) AS ev,
+               tupleElement(ev, 1) AS ts, tupleElement(ev, {fields.index("mask") + 1}) AS masks,
+               toUInt8({ambiguous}) AS ambiguous
         FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1"""
     for columns in levels:
         query = f"SELECT *, {', '.join(columns)} FROM ({query})"
@@ -163,23 +190,25 @@ def user_paths(
 
 def grouped(paths: str, *, key: str | None, limit: int) -> str:
     """Rows of (group, key, step, users, lower and upper median of the microseconds from
-    the previous step), in no order. Without a breakdown ``key`` every user is in group 1;
-    with one, ``key`` (an expression of ``b``) ranks the groups by users (descending, then
-    key ascending), the first ``limit`` are groups 1..limit and the rest group limit + 1.
+    the previous step, whether any of those users is ambiguous), in no order. Without a
+    breakdown ``key`` every user is in group 1; with one, ``key`` (an expression of ``b``)
+    ranks the groups by users (descending, then key ascending), the first ``limit`` are
+    groups 1..limit and the rest group limit + 1.
     Every subquery level costs planning time over the inline hot rows: as few as can be."""
     if key is None:
         source, group, value, keys = paths, "1", "''", "step"
     else:
         source = f"""
-            SELECT path, key, if(rank <= {limit}, rank, {limit + 1}) AS grp FROM (
-                SELECT path, key, dense_rank() OVER (ORDER BY users DESC, key ASC) AS rank
-                FROM (SELECT path, key, count() OVER (PARTITION BY key) AS users
-                      FROM (SELECT path, {key} AS key FROM ({paths}))))"""
+            SELECT path, ambiguous, key, if(rank <= {limit}, rank, {limit + 1}) AS grp FROM (
+                SELECT path, ambiguous, key,
+                       dense_rank() OVER (ORDER BY users DESC, key ASC) AS rank
+                FROM (SELECT path, ambiguous, key, count() OVER (PARTITION BY key) AS users
+                      FROM (SELECT path, ambiguous, {key} AS key FROM ({paths}))))"""
         group, value, keys = "grp", "any(key)", "grp, step"
     # arrayDifference: 0 for the entry, then each step's microseconds after the one before.
     return f"""
         SELECT {group} AS grp, {value}, k - 1 AS step, count(),
-               quantileExactLow(0.5)(gap), quantileExactHigh(0.5)(gap)
+               quantileExactLow(0.5)(gap), quantileExactHigh(0.5)(gap), max(ambiguous)
         FROM ({source})
         ARRAY JOIN arrayDifference(path) AS gap, arrayEnumerate(path) AS k
         GROUP BY {keys}"""

@@ -7,7 +7,7 @@ needs only the events that are entries or match a later step; ``STRICT`` needs e
 event, since any event between two steps breaks the walk. The hot rows are shipped into
 the cold query (:meth:`Tiers.push_hot`), so each user's events of both tiers meet in one
 array: as few and as short as can be, instants after the span's start, the breakdown's
-value only with a breakdown.
+value only with a breakdown, the event's id only when asked for.
 """
 
 from __future__ import annotations
@@ -40,18 +40,21 @@ class FunnelQuestion:
         return min(self.window.end_us + self.window_us, MAX_INSTANT_US)
 
 
-async def funnel_rows(tiers: Tiers, question: FunnelQuestion) -> tuple[str, dict[str, Any]]:
-    """A ClickHouse subquery over both tiers' rows, and its parameters."""
-    structure = row_structure(breakdown=question.breakdown is not None)
+async def funnel_rows(
+    tiers: Tiers, question: FunnelQuestion, *, ids: bool
+) -> tuple[str, dict[str, Any]]:
+    """A ClickHouse subquery over both tiers' rows (with an ``id`` column if ``ids``), and
+    its parameters."""
+    structure = row_structure(breakdown=question.breakdown is not None, ids=ids)
     # Rendering the rows as text is most of PostgreSQL's part: two halves at the same time.
-    halves = (HotRows(*_hot_rows(question, half=half), structure) for half in (0, 1))
+    halves = (HotRows(*_hot_rows(question, half=half, ids=ids), structure) for half in (0, 1))
     first, second = await tiers.push_hot_concurrently(*halves)
-    cold_sql, params = _cold_rows(question)
+    cold_sql, params = _cold_rows(question, ids=ids)
     pushed = f"SELECT * FROM {first} UNION ALL SELECT * FROM {second}"
     return f"{cold_sql} UNION ALL {pushed}", params
 
 
-def _hot_rows(question: FunnelQuestion, *, half: int) -> tuple[str, tuple[Any, ...]]:
+def _hot_rows(question: FunnelQuestion, *, half: int, ids: bool) -> tuple[str, tuple[Any, ...]]:
     """The hot rows of the events whose id hashes to ``half`` (0 or 1)."""
     args: list[Any] = []
     conditions = HotConditions(args)
@@ -69,8 +72,7 @@ def _hot_rows(question: FunnelQuestion, *, half: int) -> tuple[str, tuple[Any, .
         SELECT * FROM (
             SELECT user_id,
                    (EXTRACT(EPOCH FROM occurred_at - {start}) * 1000000)::bigint AS t,
-                   event_id AS id,
-                   {mask} AS mask{value}
+                   {"event_id AS id, " if ids else ""}{mask} AS mask{value}
             FROM {EVENTS}
             WHERE occurred_at >= {start} AND occurred_at < {end}
               AND (hashtext(event_id) & 1) = {int(half)}{_relevant(question, bits)}
@@ -78,7 +80,7 @@ def _hot_rows(question: FunnelQuestion, *, half: int) -> tuple[str, tuple[Any, .
     return sql, tuple(args)
 
 
-def _cold_rows(question: FunnelQuestion) -> tuple[str, dict[str, Any]]:
+def _cold_rows(question: FunnelQuestion, *, ids: bool) -> tuple[str, dict[str, Any]]:
     params: dict[str, Any] = {}
     conditions = ColdConditions(params, "funnel")
     matches = [conditions.selector(step) for step in question.steps]
@@ -95,8 +97,7 @@ def _cold_rows(question: FunnelQuestion) -> tuple[str, dict[str, Any]]:
         SELECT * FROM (
             SELECT user_id,
                    toUnixTimestamp64Micro(occurred_at) - {question.window.start_us} AS t,
-                   event_id AS id,
-                   toUInt16({mask}) AS mask{value}
+                   {"event_id AS id, " if ids else ""}toUInt16({mask}) AS mask{value}
             FROM {EVENTS}
             WHERE occurred_at >= {start} AND occurred_at < {end}{_relevant(question, bits)}
         )"""

@@ -8,7 +8,9 @@ user's path (SEMANTICS.md, "funnel").
 
 Exact across tiers: a user's events may lie in both stores, so the hot events of the
 read span are shipped into one ClickHouse query, which follows every user over the
-union with the visible cold events (``_funnel_rows``, ``_funnel_paths``).
+union with the visible cold events (``_funnel_rows``, ``_funnel_paths``). The events'
+ids are read only when that query finds a user with differing events at one instant,
+by a second one in the same snapshot.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eventide.analytics import calendar
 from eventide.analytics._funnel_paths import FunnelOrder, grouped, user_paths
 from eventide.analytics._funnel_rows import FunnelQuestion, funnel_rows
 from eventide.analytics.filters import EventSelector, canonical_json, json_value, property_path
-from eventide.archive.tiers import tier_snapshot
+from eventide.archive.tiers import Tiers, tier_snapshot
 from eventide.errors import InvalidInput
 from eventide.storage.engines import Engines
 from eventide.storage.tenant_sql import Scope
@@ -98,17 +101,10 @@ async def funnel(
         # Values equal as JSON (1 and 1.0) are one group, whichever store they came from.
         key = None if path is None else f"coalesce({canonical_json(_ENTRY_VALUE)}, 'null')"
         async with tier_snapshot(engines, scope=Scope.of(project)) as tiers:
-            rows, params = await funnel_rows(tiers, question)
-            paths = user_paths(
-                rows,
-                order=order,
-                steps=len(steps),
-                window_us=question.window_us,
-                breakdown=path is not None,
-                medians=medians,
-            )
-            answer = await tiers.cold_fetch(grouped(paths, key=key, limit=breakdown_limit), params)
-        for group, value, step, users, low, high in answer:
+            answer = await _answer(tiers, question, key, breakdown_limit, medians, ids=False)
+            if any(ambiguous for *_, ambiguous in answer):
+                answer = await _answer(tiers, question, key, breakdown_limit, medians, ids=True)
+        for group, value, step, users, low, high, _ in answer:
             groups.setdefault(group, (value, {}))[1][step] = _Step(users, low, high)
     if path is None:
         return [FunnelResult(steps=_steps(groups.get(1, ("", {}))[1], len(steps), medians))]
@@ -120,6 +116,31 @@ async def funnel(
         )
         for group, (value, counts) in sorted(groups.items())
     ]
+
+
+async def _answer(
+    tiers: Tiers,
+    question: FunnelQuestion,
+    key: str | None,
+    limit: int,
+    medians: bool,
+    *,
+    ids: bool,
+) -> list[Any]:
+    """The rows of :func:`grouped` for ``question``, events of one instant ordered by
+    their ids only with ``ids``."""
+    rows, params = await funnel_rows(tiers, question, ids=ids)
+    paths = user_paths(
+        rows,
+        order=question.order,
+        steps=len(question.steps),
+        window_us=question.window_us,
+        breakdown=question.breakdown is not None,
+        medians=medians,
+        ids=ids,
+    )
+    answer: list[Any] = await tiers.cold_fetch(grouped(paths, key=key, limit=limit), params)
+    return answer
 
 
 def _breakdown_path(breakdown: Breakdown | None) -> tuple[str, ...] | None:
