@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 import pytest
 
+from eventide.analytics._funnel_paths import MASK_BITS
+from eventide.analytics.calendar import MAX_INSTANT_US, MIN_INSTANT_US
 from eventide.analytics.filters import EventSelector, FilterOp, property_filters
-from eventide.analytics.funnel import Breakdown, FunnelOrder, FunnelResult, funnel
+from eventide.analytics.funnel import MAX_STEPS, Breakdown, FunnelOrder, FunnelResult, funnel
 from eventide.analytics.listing import Event
 from eventide.archive.archiver import archive_pass
 from eventide.errors import InvalidInput
@@ -82,6 +84,11 @@ def users(results: list[FunnelResult]) -> list[int]:
 def medians(results: list[FunnelResult]) -> list[float | None]:
     (result,) = results
     return [s.median_seconds_from_previous for s in result.steps]
+
+
+def test_an_events_instant_and_mask_sort_as_one_number() -> None:
+    assert MAX_STEPS <= MASK_BITS
+    assert MAX_INSTANT_US - MIN_INSTANT_US < 2 ** (64 - MASK_BITS)
 
 
 async def test_strict_is_broken_by_one_event_between_steps(engines: Engines) -> None:

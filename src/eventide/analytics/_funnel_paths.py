@@ -39,6 +39,10 @@ import enum
 # Greater and less than any instant a store holds (no overflow with the window added).
 _NEVER = "toInt64(9223372036854775807)"
 _NONE = "toInt64(-9223372036854775807)"
+# A mask has a bit per step (at most MASK_BITS): each event's (t, mask) is sorted as one
+# UInt64, t times 2 ** MASK_BITS plus the mask, as no t exceeds the span of the instants
+# a store holds, which is less than 2 ** (64 - MASK_BITS) microseconds.
+MASK_BITS = 10
 
 
 class FunnelOrder(enum.Enum):
@@ -56,15 +60,10 @@ class Need(enum.Enum):
 
 
 def row_structure(*, breakdown: bool, ids: bool) -> str:
-    """The rows' columns (``b`` only with a breakdown, ``id`` only with ``ids``), in
+    """The rows' columns (``id`` only with ``ids``, ``b`` only with a breakdown), in
     ClickHouse's structure syntax."""
-    return ", ".join(f"{name} {kind}" for name, kind in _columns(breakdown=breakdown, ids=ids))
-
-
-def _columns(*, breakdown: bool, ids: bool) -> list[tuple[str, str]]:
-    # The order of each user's events: (t, id) when there are ids.
-    columns = [("user_id", "String"), ("t", "Int64")] + [("id", "String")] * ids
-    return columns + [("mask", "UInt16")] + [("b", "String")] * breakdown
+    columns = ["user_id String", "t Int64", *["id String"] * ids, "mask UInt16"]
+    return ", ".join(columns + ["b String"] * breakdown)
 
 
 def _later(array: str, by: int, fill: str) -> str:
@@ -165,23 +164,37 @@ def user_paths(
     the walk is one level: ClickHouse computes an alias once however many later columns
     of its level read it. A phase reads the one before as columns, not as aliases:
     expanded aliases of aliases would make the query tree grow as a power of the steps."""
-    fields = [name for name, _ in _columns(breakdown=breakdown, ids=ids)[1:]]
     need = Need.PATH if medians else Need.ENTRY if breakdown else Need.DEPTH
     walk = _ordered if order is FunnelOrder.ORDERED else _strict
     levels = walk(steps, window_us, need)
     if not medians:
         levels[-1].append("arrayWithConstant(depth + 1, toInt64(0)) AS path")
-    value = f"tupleElement(ev, {len(fields)})[entry]" if breakdown else "''"
+    # Each event as (t, mask) in one number (a numeric array sorts fastest), after (t, id)
+    # with ids, and with its value. groupArray of a tuple takes a slower, generic path:
+    # one array per column, zipped.
+    key = f"toUInt64(t) * {1 << MASK_BITS} + mask"
+    events = (["t", "id", key] if ids else [key]) + ["b"] * breakdown
+    value = f"tupleElement(ev, {len(events)})[entry]" if breakdown else "''"
     levels[-1].append(f"{value} AS b")
-    # Sorted as a whole, the events of one instant are next to one another.
-    adjacent = "(x, y) -> x.1 = y.1 AND x != y, arrayPopBack(ev), arrayPopFront(ev)"
-    ambiguous = "0" if ids else f"arrayExists({adjacent})"
-    # One array per column, zipped: groupArray of a tuple takes a slower, generic path.
-    zipped = ", ".join(f"groupArray({name})" for name in fields)
+    # Sorted, the events of one instant are next to one another.
+    if len(events) > 1:
+        ev = f"arrayZip({', '.join(f'groupArray({e})' for e in events)})"
+        keys = f"tupleElement(ev, {events.index(key) + 1})"
+        ambiguous = (
+            f"arrayExists((x, y) -> bitShiftRight(x.1, {MASK_BITS}) ="
+            f" bitShiftRight(y.1, {MASK_BITS}) AND x != y, arrayPopBack(ev), arrayPopFront(ev))"
+        )
+    else:
+        ev, keys = f"groupArray({key})", "ev"
+        # Of equal instants, the keys differ where the masks do.
+        ambiguous = (
+            "arrayExists((d, e) -> d = 0 AND e != 0, arrayDifference(ts), arrayDifference(ev))"
+        )
     query = f"""
-        SELECT user_id, arraySort(arrayZip({zipped})) AS ev,
-               tupleElement(ev, 1) AS ts, tupleElement(ev, {fields.index("mask") + 1}) AS masks,
-               toUInt8({ambiguous}) AS ambiguous
+        SELECT user_id, arraySort({ev}) AS ev, {keys} AS keys,
+               arrayMap(k -> toInt64(bitShiftRight(k, {MASK_BITS})), keys) AS ts,
+               arrayMap(k -> toUInt16(bitAnd(k, {(1 << MASK_BITS) - 1})), keys) AS masks,
+               toUInt8({"0" if ids else ambiguous}) AS ambiguous
         FROM ({rows}) GROUP BY user_id HAVING max(bitTest(mask, 0)) = 1"""
     for columns in levels:
         query = f"SELECT *, {', '.join(columns)} FROM ({query})"
