@@ -72,9 +72,10 @@ run: install
 	$(BIN)/eventide serve
 
 # With coverage of eventide (also in the CLI's child processes); the floor is in
-# pyproject.toml. Quick subset without coverage: .venv/bin/pytest -m "not slow"
+# pyproject.toml. The slowest tests are listed, to see which near their timeout.
+# Quick subset without coverage: .venv/bin/pytest -m "not slow"
 test: install
-	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered --durations=12
 
 # Style, then the import contracts of pyproject.toml: layers point down, and services
 # and storage know nothing of GraphQL.

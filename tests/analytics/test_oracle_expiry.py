@@ -31,7 +31,9 @@ from tests.analytics.test_oracle import (
     store,
 )
 
-pytestmark = pytest.mark.slow  # each example compares every kind of answer three times
+# Each example compares every kind of answer three times: some 4 s per example on a
+# 2-core machine, so the suite's timeout would cut a slow run short.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 REMOVAL_STEPS = [None, "hot_day_dropped", "hot_chunk_deleted", "hot_deleted", "cold_deleted"]
