@@ -201,13 +201,21 @@ def user_paths(
     return query
 
 
-def grouped(paths: str, *, key: str | None, limit: int) -> str:
+def grouped(paths: str, *, key: str | None, limit: int, steps: int, medians: bool) -> str:
     """Rows of (group, key, step, users, lower and upper median of the microseconds from
     the previous step, whether any of those users is ambiguous), in no order. Without a
     breakdown ``key`` every user is in group 1; with one, ``key`` (an expression of ``b``)
     ranks the groups by users (descending, then key ascending), the first ``limit`` are
     groups 1..limit and the rest group limit + 1.
-    Every subquery level costs planning time over the inline hot rows: as few as can be."""
+    Every subquery level costs planning time over the inline hot rows: as few as can be.
+    Without ``medians`` the medians are 0."""
+    if key is None and not medians:
+        # Each step's users counted in one pass over the users, not over a row per step.
+        reached = ", ".join(f"countIf(depth >= {k})" for k in range(steps))
+        return f"""
+            SELECT 1, '', step, users[step + 1], 0, 0, ambiguous FROM (
+                SELECT [{reached}] AS users, max(ambiguous) AS ambiguous FROM ({paths}))
+            ARRAY JOIN range({steps}) AS step"""
     if key is None:
         source, group, value, keys = paths, "1", "''", "step"
     else:

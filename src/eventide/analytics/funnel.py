@@ -139,7 +139,8 @@ async def _answer(
         medians=medians,
         ids=ids,
     )
-    answer: list[Any] = await tiers.cold_fetch(grouped(paths, key=key, limit=limit), params)
+    counts = grouped(paths, key=key, limit=limit, steps=len(question.steps), medians=medians)
+    answer: list[Any] = await tiers.cold_fetch(counts, params)
     return answer
 
 
