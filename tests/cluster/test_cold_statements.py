@@ -32,9 +32,10 @@ from eventide.archive.expiry import remove_expired
 from eventide.lifecycle.completion import complete_erasures
 from eventide.projects import store
 from eventide.projects.purge import purge_deleted_projects
-from eventide.storage.clickhouse import EmbeddedColdStore
+from eventide.storage.clickhouse import EmbeddedColdStore, Tables
 from eventide.storage.cold_layout import SHARDED_TABLES, ColdLayout
 from eventide.storage.engines import Engines
+from eventide.storage.inline_rows import literal_table
 from tests.analytics.stores import put_hot
 from tests.analytics.test_funnel_graphql import FUNNEL
 from tests.analytics.test_graphql import DAU, EVENTS, RETENTION, TOP
@@ -86,12 +87,15 @@ def sent(engines: Engines, monkeypatch: pytest.MonkeyPatch) -> list[Sent]:
     statements: list[Sent] = []
     run = engines.cold._run
 
-    async def recording(sql: str, fmt: str) -> Any:
-        result = await run(sql, fmt)
+    async def recording(sql: str, fmt: str, tables: Tables | None = None) -> Any:
+        result = await run(sql, fmt, tables)
         answer = None
         if fmt == "ArrowTable":
             rows = zip(*(column.to_pylist() for column in result.columns), strict=True)
             answer = sorted(repr(row) for row in rows)
+        # As a server gets the statement: with the rows sent along in its text.
+        for name, sent_rows in (tables or {}).items():
+            sql = sql.replace(name, literal_table(sent_rows))
         statements.append(Sent(sql, answer))
         return result
 

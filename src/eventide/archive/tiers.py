@@ -22,6 +22,7 @@ from eventide.archive.boundary import read_boundary
 from eventide.archive.erased import pending_erasures
 from eventide.storage.clickhouse import Row
 from eventide.storage.engines import Engines
+from eventide.storage.inline_rows import InlineRows
 from eventide.storage.tenant_sql import Scope
 
 # Another request may have taken the last free connection since the pool was looked at.
@@ -30,7 +31,6 @@ _SPARE_WAIT_SECONDS = 0.05
 
 # Inline data makes long statements; they are built here, never from caller text.
 _MAX_QUERY_BYTES = 1 << 30
-_LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'"})
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,8 @@ class Tiers:
     hot: HotReader
     engines: Engines
     visibility: ColdVisibility
-    # The inline tables of push_hot, by the name each stands under in a statement.
-    _pushed_tables: dict[str, str] = field(default_factory=dict)
+    # The rows of push_hot, by the name each table of them stands under in a statement.
+    _pushed_tables: dict[str, InlineRows] = field(default_factory=dict)
 
     @property
     def scope(self) -> Scope:
@@ -108,14 +108,13 @@ class Tiers:
         """Run a cold query reading :data:`EVENTS` (and maybe :meth:`push_hot` tables):
         the scope's rows this snapshot may see."""
         visible, visibility_params = self.visibility.sql()
-        # The statement is checked and scoped before the hot rows are put in: they are
-        # data (event types, user ids), megabytes of it, never part of what is checked.
-        rendered = self.scope.cold(sql, visible=visible, legacy=self.visibility.legacy)
-        for name, table in self._pushed_tables.items():
-            rendered = rendered.replace(name, table)
+        # The statement is checked and scoped without the hot rows: they are data
+        # (event types, user ids), megabytes of it, never part of what is checked.
+        scoped = self.scope.cold(sql, visible=visible, legacy=self.visibility.legacy)
         return await self.engines.cold.fetch(
-            f"{rendered} SETTINGS max_query_size = {_MAX_QUERY_BYTES}",
+            f"{scoped} SETTINGS max_query_size = {_MAX_QUERY_BYTES}",
             {**visibility_params, **(params or {})},
+            tables={name: rows for name, rows in self._pushed_tables.items() if name in sql},
         )
 
     async def push_hot(self, sql: str, *args: Any, structure: str) -> str:
@@ -123,8 +122,8 @@ class Tiers:
 
         ``structure`` names and types the columns ``sql`` selects, e.g.
         ``"key Int64, user_id String"``. PostgreSQL renders the rows as CSV lines itself,
-        and they are inlined into the cold query as one string literal: no per-row work
-        in Python, and the cold store needs no write access.
+        and they go with the cold query (``storage.inline_rows``): no per-row work in
+        Python, and the cold store needs no write access.
         """
         return self._named(await _pushed(self.hot, HotRows(sql, args, structure)))
 
@@ -138,10 +137,10 @@ class Tiers:
                 tables = await asyncio.gather(_pushed(self.hot, first), _pushed(other, second))
         return self._named(tables[0]), self._named(tables[1])
 
-    def _named(self, table: str) -> str:
-        """A name for ``table`` that :meth:`cold_fetch` replaces with it."""
+    def _named(self, rows: InlineRows) -> str:
+        """A name for a table of ``rows`` in the statements of :meth:`cold_fetch`."""
         name = f"__pushed_hot_rows_{len(self._pushed_tables)}__"
-        self._pushed_tables[name] = table
+        self._pushed_tables[name] = rows
         return name
 
 
@@ -154,11 +153,11 @@ class HotRows:
     structure: str
 
 
-async def _pushed(conn: HotReader, rows: HotRows) -> str:
+async def _pushed(conn: HotReader, rows: HotRows) -> InlineRows:
     data: str = await conn.fetchval(
         f"SELECT {csv_lines(rows.structure)} FROM ({rows.sql}) hot_rows", *rows.args
     )
-    return inline_table(data, rows.structure)
+    return InlineRows(rows.structure, data)
 
 
 def csv_lines(structure: str) -> str:
@@ -172,14 +171,6 @@ def csv_lines(structure: str) -> str:
         fields.append(quoted if kind == "String" else f"{name}::text")
     line = " || ',' || ".join(fields)
     return f"coalesce(string_agg({line}, E'\\n'), '')"
-
-
-def inline_table(data: str, structure: str) -> str:
-    """A ClickHouse table expression over CSV lines ``data`` (from :func:`csv_lines`)."""
-    # Every cold query is rendered with parameters (the visibility's at least), so a
-    # literal percent sign is written twice.
-    literal = data.translate(_LITERAL_ESCAPES).replace("%", "%%")
-    return f"format(CSV, '{structure}', '{literal}')"
 
 
 @contextlib.asynccontextmanager

@@ -27,11 +27,13 @@ from clickhouse_driver.util.escape import escape_param
 from eventide.config import Settings
 from eventide.storage import _sql_files
 from eventide.storage.cold_layout import ColdLayout
+from eventide.storage.inline_rows import InlineRows, arrow_table, literal_table
 
 logger = logging.getLogger(__name__)
 
 Params = Mapping[str, Any]
 Row = tuple[Any, ...]
+Tables = Mapping[str, InlineRows]
 
 
 class ColdStore(ABC):
@@ -44,7 +46,11 @@ class ColdStore(ABC):
     async def execute(self, sql: str, params: Params | None = None) -> None: ...
 
     @abstractmethod
-    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]: ...
+    async def fetch(
+        self, sql: str, params: Params | None = None, *, tables: Tables | None = None
+    ) -> list[Row]:
+        """The rows of ``sql``, where each name of ``tables`` stands for a table of its
+        rows (never a table's or a column's name)."""
 
     @abstractmethod
     async def insert(
@@ -124,6 +130,23 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+# The names chdb's Python() table function finds the tables of rows under: it looks a
+# name up among the variables of the frames calling it, here _query_with_rows's.
+_ROWS_NAMES = ("rows_0", "rows_1", "rows_2", "rows_3")
+
+
+def _query_with_rows(
+    session: Any,
+    sql: str,
+    fmt: str,
+    rows_0: Any = None,
+    rows_1: Any = None,
+    rows_2: Any = None,
+    rows_3: Any = None,
+) -> Any:
+    return session.query(sql, fmt)
+
+
 class EmbeddedColdStore(ColdStore):
     """ClickHouse in-process through chdb, data kept under ``path``."""
 
@@ -137,15 +160,26 @@ class EmbeddedColdStore(ColdStore):
         self._session.query(f"CREATE DATABASE IF NOT EXISTS {database}")
         self._session.query(f"USE {database}")
 
-    async def _run(self, sql: str, fmt: str) -> Any:
+    async def _run(self, sql: str, fmt: str, tables: Tables | None = None) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._session.query, sql, fmt)
+        if not tables:
+            return await loop.run_in_executor(self._executor, self._session.query, sql, fmt)
+        if len(tables) > len(_ROWS_NAMES):
+            raise ValueError(f"at most {len(_ROWS_NAMES)} tables of rows in one statement")
+        arrow = dict(zip(_ROWS_NAMES, map(arrow_table, tables.values()), strict=False))
+        for name, rows_name in zip(tables, _ROWS_NAMES, strict=False):
+            sql = sql.replace(name, f"Python({rows_name})")
+        return await loop.run_in_executor(
+            self._executor, lambda: _query_with_rows(self._session, sql, fmt, **arrow)
+        )
 
     async def execute(self, sql: str, params: Params | None = None) -> None:
         await self._run(render(sql, params), "Null")
 
-    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
-        table = await self._run(render(sql, params), "ArrowTable")
+    async def fetch(
+        self, sql: str, params: Params | None = None, *, tables: Tables | None = None
+    ) -> list[Row]:
+        table = await self._run(render(sql, params), "ArrowTable", tables)
         return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
 
     async def insert(
@@ -221,9 +255,14 @@ class NativeColdStore(ColdStore):
     async def execute(self, sql: str, params: Params | None = None) -> None:
         await self._run(render(self.layout.statement(sql), params))
 
-    async def fetch(self, sql: str, params: Params | None = None) -> list[Row]:
-        rows: list[Row] = await self._run(render(self.layout.statement(sql), params))
-        return [tuple(_aware(v) for v in row) for row in rows]
+    async def fetch(
+        self, sql: str, params: Params | None = None, *, tables: Tables | None = None
+    ) -> list[Row]:
+        rendered = render(self.layout.statement(sql), params)
+        for name, rows in (tables or {}).items():
+            rendered = rendered.replace(name, literal_table(rows))
+        found: list[Row] = await self._run(rendered)
+        return [tuple(_aware(v) for v in row) for row in found]
 
     async def insert(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
