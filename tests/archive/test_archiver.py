@@ -10,13 +10,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import pytest
 
-from eventide.archive.archiver import (
-    ARCHIVE_LOCK,
-    LOCK_POLL_SECONDS,
-    ArchiveBusy,
-    archive_pass,
-    hot_cutoff,
-)
+from eventide.archive.archiver import archive_pass, hot_cutoff
+from eventide.archive.lock import ARCHIVE_LOCK, LOCK_POLL_SECONDS, ArchiveBusy
 from eventide.archive.runs import archived_through, last_run
 from eventide.archive.tiers import tier_snapshot
 from eventide.storage.engines import Engines

@@ -18,7 +18,8 @@ import pytest
 from eventide.analytics.dau import daily_active_users
 from eventide.analytics.top_events import top_events
 from eventide.archive import cold_batches
-from eventide.archive.archiver import ARCHIVE_LOCK, archive_pass
+from eventide.archive.archiver import archive_pass
+from eventide.archive.lock import ARCHIVE_LOCK
 from eventide.archive.recovery import SETTLE_AFTER
 from eventide.archive.tiers import tier_snapshot
 from eventide.auth import api_tokens

@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
-from eventide.archive.archiver import ArchiveBusy
+from eventide.archive.lock import ArchiveBusy
 from eventide.periodic import every
 
 logger = logging.getLogger(__name__)

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from eventide.archive.archiver import DROP_LOCK_TIMEOUT, archive_lock
 from eventide.archive.background import BackgroundWork
 from eventide.archive.boundary import read_boundary
+from eventide.archive.lock import DROP_LOCK_TIMEOUT, archive_lock
 from eventide.archive.tiers import readers_locked_out
 from eventide.observability.metrics import RETENTION_HOT_EVENTS, RETENTION_PARTITIONS
 from eventide.storage.clickhouse import ColdStore

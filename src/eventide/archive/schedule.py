@@ -6,7 +6,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from eventide.archive.archiver import ArchiveBusy, archive_pass
+from eventide.archive.archiver import archive_pass
+from eventide.archive.lock import ArchiveBusy
 from eventide.periodic import every
 from eventide.storage.engines import Engines
 

@@ -28,9 +28,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 
-from eventide.archive.archiver import archive_lock
 from eventide.archive.background import BackgroundWork
 from eventide.archive.erased import PendingErasure, pending_erasures
+from eventide.archive.lock import archive_lock
 from eventide.archive.recovery import recover
 from eventide.archive.tiers import readers_locked_out
 from eventide.lifecycle import store

@@ -31,8 +31,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 
-from eventide.archive.archiver import archive_lock
 from eventide.archive.background import BackgroundWork
+from eventide.archive.lock import archive_lock
 from eventide.archive.recovery import SETTLE_AFTER, recover
 from eventide.storage.clickhouse import ColdStore
 from eventide.storage.engines import Engines
