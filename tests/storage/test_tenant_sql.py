@@ -286,9 +286,10 @@ GUARD = "storage/tenant_sql.py"
 ALLOWED_STATEMENTS = {
     # Ingestion's INSERT, which writes project_id ($8) on every row.
     ("ingest/store.py", "INTO events"): 1,
-    # The archiver locks the hot table (SHARE) before it drops a day partition it copied,
-    # and once at the start of a pass, after the erasures under way.
-    ("archive/archiver.py", "TABLE ONLY events"): 2,
+    # The archiver locks the hot table (SHARE) once at the start of a pass, after the
+    # erasures under way, and before it drops a day partition it copied.
+    ("archive/archiver.py", "TABLE ONLY events"): 1,
+    ("archive/day_mover.py", "TABLE ONLY events"): 1,
     # Readers lock it (ACCESS SHARE) before their snapshot, so a partition drop or the
     # retirement of the old cold layout waits for them; twice: a joined snapshot too.
     # And what waits for them takes it (ACCESS EXCLUSIVE) through readers_locked_out:
@@ -329,7 +330,7 @@ ALLOWED_NAMES = {
     ("archive/expiry.py", "LEGACY_COLD_TABLE"),
     ("archive/expiry.py", "COLD_BUCKET_TABLES"),
     # The archiver lists and drops the days of copied events past the hot window.
-    ("archive/archiver.py", "COPIED_TABLE"),
+    ("archive/day_mover.py", "COPIED_TABLE"),
     # An erasure's completion: the user's rows of the old layout, the user's buckets
     # (Scope.cold_delete).
     ("lifecycle/completion.py", "LEGACY_COLD_TABLE"),
