@@ -27,7 +27,7 @@ from clickhouse_driver.util.escape import escape_param
 from eventide.config import Settings
 from eventide.storage import _sql_files
 from eventide.storage.cold_layout import ColdLayout
-from eventide.storage.inline_rows import InlineRows, arrow_table, literal_table
+from eventide.storage.inline_rows import InlineRows, chdb_query, literal_table
 
 logger = logging.getLogger(__name__)
 
@@ -130,23 +130,6 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-# The names chdb's Python() table function finds the tables of rows under: it looks a
-# name up among the variables of the frames calling it, here _query_with_rows's.
-_ROWS_NAMES = ("rows_0", "rows_1", "rows_2", "rows_3")
-
-
-def _query_with_rows(
-    session: Any,
-    sql: str,
-    fmt: str,
-    rows_0: Any = None,
-    rows_1: Any = None,
-    rows_2: Any = None,
-    rows_3: Any = None,
-) -> Any:
-    return session.query(sql, fmt)
-
-
 class EmbeddedColdStore(ColdStore):
     """ClickHouse in-process through chdb, data kept under ``path``."""
 
@@ -164,15 +147,9 @@ class EmbeddedColdStore(ColdStore):
         loop = asyncio.get_running_loop()
         if not tables:
             return await loop.run_in_executor(self._executor, self._session.query, sql, fmt)
-        if len(tables) > len(_ROWS_NAMES):
-            raise ValueError(f"at most {len(_ROWS_NAMES)} tables of rows in one statement")
-        for name, rows_name in zip(tables, _ROWS_NAMES, strict=False):
-            sql = sql.replace(name, f"Python({rows_name})")
-        # Read into Arrow in the worker thread too: megabytes of CSV take milliseconds.
-        rows = list(tables.values())
+        # In the worker thread, reading the rows into Arrow too (megabytes take milliseconds).
         return await loop.run_in_executor(
-            self._executor,
-            lambda: _query_with_rows(self._session, sql, fmt, *map(arrow_table, rows)),
+            self._executor, chdb_query, self._session, sql, fmt, dict(tables)
         )
 
     async def execute(self, sql: str, params: Params | None = None) -> None:

@@ -11,13 +11,18 @@ some 65 ms of planning, where Arrow reads them in a few.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 # Put in once the statement's parameters are: no percent sign needs doubling.
 _LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'"})
+# The names chdb's Python() table function finds the Arrow tables under: it looks a name
+# up among the variables of the frames calling it, here _query's parameters.
+_ARROW_NAMES = ("rows_0", "rows_1", "rows_2", "rows_3")
 # The column types rows are shipped with, and how Arrow holds each.
 _ARROW_TYPES = {
     "String": pa.string(),
@@ -63,3 +68,25 @@ def arrow_table(rows: InlineRows) -> pa.Table:
         ),
     )
     return pa.Table.from_arrays(read.columns, schema=schema)
+
+
+def chdb_query(session: Any, sql: str, fmt: str, tables: Mapping[str, InlineRows]) -> Any:
+    """Run ``sql`` on the chdb ``session``, each name of ``tables`` standing for an Arrow
+    table of its rows."""
+    if len(tables) > len(_ARROW_NAMES):
+        raise ValueError(f"at most {len(_ARROW_NAMES)} tables of rows in one statement")
+    for name, arrow_name in zip(tables, _ARROW_NAMES, strict=False):
+        sql = sql.replace(name, f"Python({arrow_name})")
+    return _query(session, sql, fmt, *map(arrow_table, tables.values()))
+
+
+def _query(
+    session: Any,
+    sql: str,
+    fmt: str,
+    rows_0: pa.Table | None = None,
+    rows_1: pa.Table | None = None,
+    rows_2: pa.Table | None = None,
+    rows_3: pa.Table | None = None,
+) -> Any:
+    return session.query(sql, fmt)
