@@ -209,11 +209,15 @@ async def cold_canonicals(
     found: dict[tuple[str, tuple[str, ...]], str | None] = {}
     for path in paths:
         params: dict[str, Any] = {}
-        text = ColdConditions(params, "v").value_json(path)
+        conditions = ColdConditions(params, "v")
         rows = await tiers.cold_fetch(
-            f"SELECT event_id, {canonical_json(text)} FROM {EVENTS}", params
+            f"SELECT event_id, {conditions.value_canonical(path)},"
+            f" {canonical_json(conditions.value_json(path))} FROM {EVENTS}",
+            params,
         )
-        found.update({(event_id, path): value for event_id, value in rows})
+        # Read at once and from the value's JSON text, the canonical text is one.
+        assert [read for *_, read in rows] == [direct for _, direct, _ in rows]
+        found.update({(event_id, path): value for event_id, value, _ in rows})
     return found
 
 

@@ -82,7 +82,7 @@ class HotValue:
 # with an optional fraction, never an exponent.
 _MARK_PATTERN = r'"((?:[^"\\]|\\.)*)"|(-?[0-9])([.0-9]*)'
 _MARK_REPLACEMENT = r'"\1\2\\u0000\3"'
-_AMBIGUOUS = "'^-?[0-9]{19,}$'"
+_AMBIGUOUS = "'^\"-?[0-9]{19,}\"$'"  # the raw text of such a String
 
 
 def _literal(text: str) -> str:
@@ -94,69 +94,66 @@ _MARKED = f"replaceRegexpAll(properties, {_literal(_MARK_PATTERN)}, {_literal(_M
 
 class ColdValue:
     """The value at a path of a ClickHouse row; ``keys`` are the bound key parameters, and
-    ``marked_keys`` the same keys each followed by U+0000."""
+    ``marked_keys`` the same keys each followed by U+0000.
+
+    ``properties`` is parsed once per row, for the value's raw text; every test reads
+    that text (its first character types it) or parses only it.
+    """
 
     def __init__(self, keys: list[str], marked_keys: list[str]) -> None:
-        self._keys = ", ".join(keys)
+        self._raw = f"JSONExtractRaw(properties, {', '.join(keys)})"
         self._marked_text = f"JSONExtractString({_MARKED}, {', '.join(marked_keys)})"
-
-    def _call(self, function: str) -> str:
-        return f"{function}(properties, {self._keys})"
-
-    def _type(self) -> str:
-        return self._call("JSONType")
 
     def _big_integer(self) -> str:
         """A String-typed value that was an integer beyond 64 bits in the text."""
-        return (
-            f"(match({self._call('JSONExtractString')}, {_AMBIGUOUS})"
-            f" AND NOT endsWith({self._marked_text}, '\\0'))"
-        )
+        return f"(match({self._raw}, {_AMBIGUOUS}) AND NOT endsWith({self._marked_text}, '\\0'))"
 
     def _is_string(self) -> str:
-        return f"({self._type()} = 'String' AND NOT {self._big_integer()})"
+        return f"(startsWith({self._raw}, '\"') AND NOT {self._big_integer()})"
 
     def _is_number(self) -> str:
-        return (
-            f"({self._type()} IN ('Int64', 'UInt64', 'Double')"
-            f" OR ({self._type()} = 'String' AND {self._big_integer()}))"
-        )
+        return f"(match({self._raw}, '^-?[0-9]') OR {self._big_integer()})"
+
+    def _string(self) -> str:
+        return f"JSONExtractString({self._raw})"
+
+    def _double(self) -> str:
+        return f"JSONExtractFloat({self._raw})"
 
     def json(self) -> str:
         return (
-            f"multiIf(NOT {self._call('JSONHas')}, NULL,"
-            f" {self._type()} = 'String' AND {self._big_integer()},"
-            f" {self._call('JSONExtractString')}, {self._call('JSONExtractRaw')})"
+            f"multiIf({self._raw} = '', NULL, {self._big_integer()}, {self._string()}, {self._raw})"
+        )
+
+    def canonical(self) -> str:
+        """:func:`canonical_json` of :meth:`json`, without parsing the value once more:
+        ClickHouse's raw text of a string, an object or an array is already its own
+        re-serialisation."""
+        return (
+            f"multiIf({self._raw} = '', NULL, {self._is_number()},"
+            f" {_canonical_number(self._double())}, {self._raw})"
         )
 
     def equals(self, strings: str | None, numbers: str | None, booleans: set[bool]) -> str:
         """Equal to one of the arrays ``strings`` or ``numbers`` (Float64), or ``booleans``."""
         tests = []
         if strings is not None:
-            tests.append(
-                f"({self._is_string()} AND has({strings}, {self._call('JSONExtractString')}))"
-            )
+            tests.append(f"({self._is_string()} AND has({strings}, {self._string()}))")
         if numbers is not None:
-            tests.append(
-                f"({self._is_number()} AND has({numbers}, {self._call('JSONExtractFloat')}))"
-            )
+            tests.append(f"({self._is_number()} AND has({numbers}, {self._double()}))")
         if booleans:
-            values = ", ".join(str(b).lower() for b in sorted(booleans))
-            tests.append(
-                f"({self._type()} = 'Bool' AND {self._call('JSONExtractBool')} IN ({values}))"
-            )
+            values = ", ".join(f"'{str(b).lower()}'" for b in sorted(booleans))
+            tests.append(f"({self._raw} IN ({values}))")
         return f"({' OR '.join(tests) or 'false'})"
 
     def contains(self, needle: str) -> str:
-        return (
-            f"({self._is_string()} AND position({self._call('JSONExtractString')}, {needle}) > 0)"
-        )
+        return f"({self._is_string()} AND position({self._string()}, {needle}) > 0)"
 
     def compares(self, operator: str, number: str) -> str:
-        return f"({self._is_number()} AND {self._call('JSONExtractFloat')} {operator} {number})"
+        return f"({self._is_number()} AND {self._double()} {operator} {number})"
 
     def is_set(self) -> str:
-        return f"({self._type()} <> 'Null')"  # absent paths are 'Null' too
+        return f"({self._raw} NOT IN ('', 'null'))"  # absent paths give ''
 
 
 def canonical_json(expr: str) -> str:
@@ -170,14 +167,16 @@ def canonical_json(expr: str) -> str:
     integers beyond 64 bits become strings of their digits.
     """
     wrapped = f"concat('[', {expr}, ']')"
-    double = f"JSONExtractFloat({wrapped}, 1)"
     return (
         f"multiIf({expr} IS NULL, NULL,"
-        f" match({expr}, '^[-0-9]'),"
-        f" if(isInfinite({double}), if({double} > 0, '1e999', '-1e999'), toString({double} + 0.)),"
+        f" match({expr}, '^[-0-9]'), {_canonical_number(f'JSONExtractFloat({wrapped}, 1)')},"
         f" startsWith({expr}, 't') OR startsWith({expr}, 'f') OR startsWith({expr}, 'n'), {expr},"
         f" JSONExtractRaw({wrapped}, 1))"
     )
+
+
+def _canonical_number(double: str) -> str:
+    return f"if(isInfinite({double}), if({double} > 0, '1e999', '-1e999'), toString({double} + 0.))"
 
 
 def json_value(canonical: str) -> Any:

@@ -286,6 +286,11 @@ class ColdConditions(_Conditions):
     def doubles(self, values: list[float]) -> str:
         return self._bind(values)
 
+    def value_canonical(self, path: tuple[str, ...]) -> str:
+        """The canonical JSON text (:func:`canonical_json`) of the value at ``path``; NULL
+        where it is absent."""
+        return self.value(path).canonical()
+
     def value(self, path: tuple[str, ...]) -> ColdValue:
         # The keys again, each with U+0000 after it, for ColdValue's second reading.
         return ColdValue(
