@@ -2,11 +2,11 @@
 that counts them.
 
 Every series reads its rows as ``(s, key, v, user_id, events)``: the series' number, the
-interval's key (``intervals``), the breakdown value's JSON text as its store writes it
-(``''`` without a breakdown, or when the event has no such property; ClickHouse turns
-either store's text into the canonical one, :func:`filters.canonical_json`), the user
-(``''`` for an EVENTS series, which counts no users) and how many events the row stands
-for. PostgreSQL
+interval's key (``intervals``), the breakdown value's JSON text (``''`` without a
+breakdown), the user (``''`` for an EVENTS series, which counts no users) and how many
+events the row stands for. Cold rows read the value's canonical text at once
+(:func:`filters.canonical_json`, ``null`` when the event has no such property);
+PostgreSQL writes its own text (``''`` when absent), made canonical in ClickHouse. PostgreSQL
 reduces the hot rows to one row per distinct ``(s, key, v, user_id)``, and they are
 shipped into the ClickHouse query, which takes their union with the visible cold rows:
 a user with events in both tiers is then one user, for every interval, value and total.
@@ -87,18 +87,14 @@ async def trend_counts(tiers: Tiers, query: TrendQuery) -> list[Count]:
         *hot_args,
         structure=PUSHED_STRUCTURE,
     )
-    rows = f"""SELECT s, key, {_canonical(query, "v")} AS v, user_id, events FROM (
-            {" UNION ALL ".join(cold_parts)}
-            UNION ALL SELECT s, key, v, user_id, events FROM {pushed})"""
-    ctes = [f"rows AS ({rows})"]
+    rows = f"""{" UNION ALL ".join(cold_parts)} UNION ALL
+        SELECT s, key, {_canonical(query, "v")} AS v, user_id, events FROM {pushed}"""
     other = "false"
     if query.broken_down:
-        ctes.append(f"ranked AS ({_ranked(query)})")
-        other = "(s, v) NOT IN (SELECT s, v FROM ranked)"
+        rows, other = _ranked(query, rows), f"rank > {query.limit}"
     found = await tiers.cold_fetch(
-        f"""WITH {", ".join(ctes)}
-            SELECT s, o, b, key, grouping(key), sum(events), uniqExact(user_id) FROM (
-                SELECT s, {other} AS o, if(o, '', v) AS b, key, user_id, events FROM rows)
+        f"""SELECT s, o, b, key, grouping(key), sum(events), uniqExact(user_id) FROM (
+                SELECT s, {other} AS o, if(o, '', v) AS b, key, user_id, events FROM ({rows}))
             GROUP BY GROUPING SETS ((s, o, b, key), (s, o, b))""",
         cold_params,
     )
@@ -108,15 +104,24 @@ async def trend_counts(tiers: Tiers, query: TrendQuery) -> list[Count]:
     ]
 
 
-def _ranked(query: TrendQuery) -> str:
-    """The first ``limit`` breakdown values of each series, by total descending (events,
-    or distinct users of the range), then by JSON text."""
+def _ranked(query: TrendQuery, rows: str) -> str:
+    """``rows`` with each breakdown value's ``rank`` in its series, by total descending
+    (events, or distinct users of the range), then by JSON text.
+
+    The rows are read once: reduced to one per distinct ``(s, v, key, user_id)`` (no
+    more than were read, and no state per value and interval), the totals and ranks are
+    window functions over them, and the answer counts the same reduced rows.
+    """
     users = ", ".join(str(n) for n, series in enumerate(query.series) if series.users)
-    total = f"if(s IN ({users}), uniqExact(user_id), sum(events))" if users else "sum(events)"
-    return f"""SELECT s, v FROM (
-            SELECT s, v, row_number() OVER (PARTITION BY s ORDER BY total DESC, v ASC) AS rank
-            FROM (SELECT s, v, {total} AS total FROM rows GROUP BY s, v))
-        WHERE rank <= {query.limit}"""
+    total = "sum(events) OVER value"
+    if users:
+        total = f"if(s IN ({users}), uniqExact(user_id) OVER value, {total})"
+    return f"""SELECT s, v, key, user_id, events,
+            dense_rank() OVER (PARTITION BY s ORDER BY total DESC, v ASC) AS rank
+        FROM (SELECT s, v, key, user_id, events, {total} AS total
+              FROM (SELECT s, v, key, user_id, sum(events) AS events
+                    FROM ({rows}) GROUP BY s, v, key, user_id)
+              WINDOW value AS (PARTITION BY s, v))"""
 
 
 def _sources(tiers: Tiers, query: TrendQuery, series: SeriesRows) -> tuple[Source, Source]:
@@ -155,9 +160,9 @@ def _cold_rows(
     window = query.window
     sql = ColdConditions(params, prefix=f"s{number}")
     conditions = [ClickHouse.in_window(source.instant, window), sql.selector(series.selector)]
-    value = "toString(event_type)" if query.by_event_type else "''"
+    value = _canonical(query, "toString(event_type)") if query.by_event_type else "''"
     if query.path is not None:
-        value = f"coalesce({sql.value_json(query.path)}, '')"
+        value = f"coalesce({sql.value_canonical(query.path)}, 'null')"
     user = "user_id" if series.users else "''"
     return (
         f"SELECT toUInt8({number}) AS s,"
@@ -169,8 +174,9 @@ def _cold_rows(
 
 
 def _canonical(query: TrendQuery, column: str) -> str:
-    """The breakdown value's canonical JSON text, the same whichever store it came from;
-    ``null`` for events without the property (and with a JSON null there)."""
+    """The breakdown value's canonical JSON text from a hot row's text (or an event
+    type), the same as the cold rows': ``null`` for events without the property (and
+    with a JSON null there)."""
     if query.by_event_type:
         return canonical_json(f"toJSONString({column})")
     if query.path is not None:
