@@ -5,8 +5,8 @@ Every series reads its rows as ``(s, key, v, user_id, events)``: the series' num
 interval's key (``intervals``), the breakdown value's JSON text (``''`` without a
 breakdown), the user (``''`` for an EVENTS series, which counts no users) and how many
 events the row stands for. Cold rows read the value's canonical text at once
-(:func:`filters.canonical_json`, ``null`` when the event has no such property);
-PostgreSQL writes its own text (``''`` when absent), made canonical in ClickHouse. PostgreSQL
+(:func:`filters.canonical_json`, ``null`` when the event has no such property); hot rows
+carry PostgreSQL's own text (``''`` when absent), made canonical in ClickHouse. PostgreSQL
 reduces the hot rows to one row per distinct ``(s, key, v, user_id)``, and they are
 shipped into the ClickHouse query, which takes their union with the visible cold rows:
 a user with events in both tiers is then one user, for every interval, value and total.
